@@ -1,0 +1,127 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import http
+import importlib
+from typing import Any
+
+from flask import Flask, current_app, request, send_from_directory
+from flask_smorest import Api
+from flask_smorest.spec import prepare_response
+from sqlalchemy.orm import sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from api.auth import access_rule, public
+from api.config import load_config
+from api.db import close_session, make_engine
+from api.problems import PROBLEM_MIMETYPE, Problem, ProblemSchema, from_http_exception
+
+API_DESCRIPTION = """\
+Touchbase helps job candidates follow up with the people who interviewed them, well and
+without overdoing it. Every call needs `Authorization: Bearer tb_...`; errors are
+`application/problem+json` (RFC 9457) and name each bad field under `errors`.
+"""
+
+# Blueprint modules, in the order their tags appear in the docs.
+RESOURCES = (
+    "api.resources.health",
+    "api.resources.me",
+    "api.resources.tokens",
+    "api.resources.users",
+    "api.resources.assignments",
+    "api.resources.contacts",
+    "api.resources.applications",
+    "api.resources.interviews",
+)
+
+
+class TouchbaseApi(Api):
+    """flask-smorest Api answering every error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        return from_http_exception(error)
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.update(load_config(config))
+    app.config.update(
+        API_TITLE="Touchbase",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": API_DESCRIPTION},
+            "servers": [{"url": "/"}],
+        },
+    )
+    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
+    app.extensions["touchbase.engine"] = engine
+    app.extensions["touchbase.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(close_session)
+
+    api = TouchbaseApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "tb_ token"}
+    )
+    for module in RESOURCES:
+        api.register_blueprint(importlib.import_module(module).blp)
+    app.extensions["touchbase.api"] = api
+
+    _serve_docs_assets(app)
+    _mark_docs_public(app)
+    app.before_request(_require_access_rule)
+    return app
+
+
+def _serve_docs_assets(app: Flask) -> None:
+    """Swagger UI from the installed swagger-ui-bundle: /docs works with no internet."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    @public
+    def docs_assets(filename: str):
+        return send_from_directory(str(swagger_ui_path), filename, max_age=3600)
+
+    app.add_url_rule("/docs/assets/<path:filename>", "docs_assets", docs_assets)
+
+
+def _mark_docs_public(app: Flask) -> None:
+    for endpoint in ("api-docs.openapi_json", "api-docs.openapi_swagger_ui"):
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = public(_plain(view))
+
+
+def _plain(view):
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    wrapper.__name__ = getattr(view, "__name__", "view")
+    return wrapper
+
+
+def _require_access_rule():
+    """Fail closed: an endpoint that declares no access rule is never served."""
+    if request.method == "OPTIONS" or request.url_rule is None:
+        return None
+    view = current_app.view_functions.get(request.url_rule.endpoint)
+    if view is None or access_rule(view, request.method) is None:
+        raise Problem(500, "This endpoint declares no access rule.")
+    return None

@@ -1,0 +1,63 @@
+"""Settings from the environment (TOUCHBASE_*), with safe defaults for the embedded setup."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TOUCHBASE_"
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("TOUCHBASE_INSTANCE_DIR", Path.cwd() / "instance")).resolve()
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{ENV_PREFIX}{name} must be an integer, got {raw!r}") from exc
+
+
+def _secret_key(instance: Path) -> str:
+    """A stable secret for the embedded setup, generated once and kept in instance/."""
+    given = os.environ.get("TOUCHBASE_SECRET_KEY")
+    if given:
+        return given
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Flask config for the app factory; `overrides` win (tests pass their own)."""
+    overrides = dict(overrides or {})
+    instance = Path(overrides.get("INSTANCE_DIR") or _instance_dir())
+    config: dict[str, Any] = {
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": os.environ.get(
+            "TOUCHBASE_DATABASE_URL", f"sqlite:///{instance / 'touchbase.db'}"
+        ),
+        "PUBLIC_URL": os.environ.get("TOUCHBASE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "OUTBOX_DIR": os.environ.get("TOUCHBASE_OUTBOX_DIR", str(instance / "outbox")),
+        # Bodies larger than this are answered 413 before any parsing.
+        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 256 * 1024),
+        "TOKEN_DEFAULT_TTL_DAYS": _int("TOKEN_DEFAULT_TTL_DAYS", 0),
+        "LOG_JSON": os.environ.get("TOUCHBASE_LOG_JSON", "") not in ("", "0", "false"),
+        "WORKER_ENABLED": True,
+    }
+    config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = _secret_key(instance)
+    return config

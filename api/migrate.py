@@ -1,0 +1,34 @@
+"""Alembic, driven from our own code: `touchbase db ...` and the tests use the same paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def check(url: str) -> None:
+    """Raise when the models and the migrations disagree (alembic check)."""
+    command.check(alembic_config(url))
+
+
+def revision(url: str, message: str) -> None:
+    command.revision(alembic_config(url), message=message, autogenerate=True)

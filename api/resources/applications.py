@@ -1,0 +1,80 @@
+"""A candidate's pursuit of one position at one company."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, scope
+from api.db import get_session
+from api.models import Application
+from api.resources.common import PAGINATION, SelectPage, apply_changes, filter_equal
+from api.schemas.records import (
+    ApplicationCreateSchema,
+    ApplicationQuerySchema,
+    ApplicationSchema,
+    ApplicationUpdateSchema,
+)
+
+blp = Blueprint(
+    "applications",
+    __name__,
+    url_prefix="/v1/applications",
+    description="Positions a candidate pursues, with their status and expected decision date.",
+)
+
+
+@blp.route("")
+class Applications(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(ApplicationQuerySchema, location="query")
+    @blp.response(200, ApplicationSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    def get(self, args):
+        """List applications"""
+        query = scope(select(Application), Application, current())
+        query = filter_equal(query, Application, args, "candidate_id", "status", "company")
+        return query.order_by(Application.id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(ApplicationCreateSchema)
+    @blp.response(201, ApplicationSchema)
+    def post(self, data):
+        """Add an application"""
+        candidate = resolve_candidate(data.pop("candidate_id", None))
+        application = Application(org_id=candidate.org_id, candidate_id=candidate.id, **data)
+        session = get_session()
+        session.add(application)
+        session.commit()
+        return application
+
+
+@blp.route("/<int:application_id>")
+class ApplicationById(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, ApplicationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, application_id):
+        """Show an application"""
+        return get_visible(Application, application_id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(ApplicationUpdateSchema)
+    @blp.response(200, ApplicationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, data, application_id):
+        """Change an application"""
+        application = get_visible(Application, application_id)
+        apply_changes(application, data)
+        get_session().commit()
+        return application
+
+    @roles(*ALL_ROLES)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, application_id):
+        """Delete an application with its interviews and touches"""
+        session = get_session()
+        session.delete(get_visible(Application, application_id))
+        session.commit()

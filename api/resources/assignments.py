@@ -1,0 +1,103 @@
+"""Which advisor works with which candidate."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from api.auth import ALL_ROLES, current, roles
+from api.db import get_session
+from api.models import Assignment, User
+from api.problems import Problem
+from api.resources.common import PAGINATION, SelectPage, conflict, field_error, filter_equal
+from api.schemas.people import AssignmentCreateSchema, AssignmentQuerySchema, AssignmentSchema
+
+blp = Blueprint(
+    "assignments",
+    __name__,
+    url_prefix="/v1/assignments",
+    description="Advisor <-> candidate assignments; admins manage them.",
+)
+
+
+def _visible_assignments():
+    principal = current()
+    query = select(Assignment).where(Assignment.org_id == principal.org_id)
+    if principal.role == "advisor":
+        query = query.where(Assignment.advisor_id == principal.user_id)
+    elif principal.role == "candidate":
+        query = query.where(Assignment.candidate_id == principal.user_id)
+    return query
+
+
+def _org_user_with_role(user_id: int, role: str, field: str) -> User:
+    user = get_session().get(User, user_id)
+    if user is None or user.org_id != current().org_id:
+        raise field_error(field, "Unknown user.")
+    if user.role != role:
+        raise field_error(field, f"Must be a user with the {role} role.")
+    return user
+
+
+@blp.route("")
+class Assignments(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(AssignmentQuerySchema, location="query")
+    @blp.response(200, AssignmentSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    def get(self, args):
+        """List assignments the caller may see"""
+        query = filter_equal(_visible_assignments(), Assignment, args, "advisor_id", "candidate_id")
+        return query.order_by(Assignment.id)
+
+    @roles("admin")
+    @blp.arguments(AssignmentCreateSchema)
+    @blp.response(201, AssignmentSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data):
+        """Assign a candidate to an advisor"""
+        advisor = _org_user_with_role(data["advisor_id"], "advisor", "advisor_id")
+        candidate = _org_user_with_role(data["candidate_id"], "candidate", "candidate_id")
+        session = get_session()
+        exists = session.scalar(
+            select(Assignment.id).where(
+                Assignment.advisor_id == advisor.id, Assignment.candidate_id == candidate.id
+            )
+        )
+        if exists:
+            raise conflict("candidate_id", "Already assigned to this advisor.")
+        assignment = Assignment(
+            org_id=current().org_id, advisor_id=advisor.id, candidate_id=candidate.id
+        )
+        session.add(assignment)
+        session.commit()
+        return assignment
+
+
+@blp.route("/<int:assignment_id>")
+class AssignmentById(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, AssignmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, assignment_id):
+        """Show an assignment"""
+        return _get(assignment_id)
+
+    @roles("admin")
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, assignment_id):
+        """End an assignment"""
+        session = get_session()
+        session.delete(_get(assignment_id))
+        session.commit()
+
+
+def _get(assignment_id: int) -> Assignment:
+    found = (
+        get_session().scalars(_visible_assignments().where(Assignment.id == assignment_id)).first()
+    )
+    if found is None:
+        raise Problem(404, "No such assignment.")
+    return found

@@ -1,0 +1,41 @@
+"""Liveness and readiness for load balancers and process supervisors."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import text
+
+from api.auth import public
+from api.db import get_session
+from api.problems import Problem
+
+blp = Blueprint("health", __name__, description="Process and database health, no token needed.")
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @public
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """The process is up"""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @public
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self):
+        """The database answers"""
+        try:
+            get_session().execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means not ready
+            raise Problem(503, "The database is not reachable.") from exc
+        return {"status": "ok"}

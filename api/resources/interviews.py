@@ -1,0 +1,129 @@
+"""Interviews within an application, with the panel and the candidate's notes per interviewer."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from api.auth import ALL_ROLES, current, get_visible, roles, scope
+from api.db import get_session
+from api.models import Application, Contact, Interview, Interviewer
+from api.resources.common import PAGINATION, SelectPage, apply_changes, field_error, filter_equal
+from api.schemas.records import (
+    InterviewCreateSchema,
+    InterviewQuerySchema,
+    InterviewSchema,
+    InterviewUpdateSchema,
+)
+
+blp = Blueprint(
+    "interviews",
+    __name__,
+    url_prefix="/v1/interviews",
+    description="Interviews and their panels; each interviewer carries the candidate's notes.",
+)
+
+
+def _panel(candidate_id: int, entries: list[dict]) -> list[Interviewer]:
+    """Interviewer rows; every contact must be one of this candidate's (else 422 naming it)."""
+    ids = [e["contact_id"] for e in entries]
+    owned = set(
+        get_session().scalars(
+            select(Contact.id).where(Contact.candidate_id == candidate_id, Contact.id.in_(ids))
+        )
+    )
+    for i, contact_id in enumerate(ids):
+        if contact_id not in owned:
+            raise field_error(f"interviewers.{i}.contact_id", "Unknown contact.")
+    return [Interviewer(position=i, **entry) for i, entry in enumerate(entries)]
+
+
+def _visible_application(application_id: int) -> Application:
+    found = (
+        get_session()
+        .scalars(
+            scope(select(Application), Application, current()).where(
+                Application.id == application_id
+            )
+        )
+        .first()
+    )
+    if found is None:
+        raise field_error("application_id", "Unknown application.")
+    return found
+
+
+@blp.route("")
+class Interviews(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(InterviewQuerySchema, location="query")
+    @blp.response(200, InterviewSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    def get(self, args):
+        """List interviews"""
+        query = scope(select(Interview), Interview, current())
+        query = filter_equal(query, Interview, args, "candidate_id", "application_id")
+        if "starts_after" in args:
+            query = query.where(Interview.starts_at >= args["starts_after"])
+        if "starts_before" in args:
+            query = query.where(Interview.starts_at < args["starts_before"])
+        return query.order_by(Interview.starts_at, Interview.id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(InterviewCreateSchema)
+    @blp.response(201, InterviewSchema)
+    def post(self, data):
+        """Add an interview with its panel"""
+        application = _visible_application(data.pop("application_id"))
+        panel = _panel(application.candidate_id, data.pop("interviewers"))
+        interview = Interview(
+            org_id=application.org_id,
+            candidate_id=application.candidate_id,
+            application_id=application.id,
+            interviewers=panel,
+            **data,
+        )
+        session = get_session()
+        session.add(interview)
+        session.commit()
+        return interview
+
+
+@blp.route("/<int:interview_id>")
+class InterviewById(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, InterviewSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, interview_id):
+        """Show an interview"""
+        return get_visible(Interview, interview_id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(InterviewUpdateSchema)
+    @blp.response(200, InterviewSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, data, interview_id):
+        """Change an interview; `interviewers` replaces the whole panel"""
+        interview = get_visible(Interview, interview_id)
+        starts = data.get("starts_at", interview.starts_at)
+        ends = data.get("ends_at", interview.ends_at)
+        if ends <= starts:
+            raise field_error("ends_at", "Must be after starts_at.")
+        session = get_session()
+        if "interviewers" in data:
+            interview.interviewers = []
+            session.flush()
+            interview.interviewers = _panel(interview.candidate_id, data.pop("interviewers"))
+        apply_changes(interview, data)
+        session.commit()
+        return interview
+
+    @roles(*ALL_ROLES)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, interview_id):
+        """Delete an interview"""
+        session = get_session()
+        session.delete(get_visible(Interview, interview_id))
+        session.commit()

@@ -1,0 +1,28 @@
+"""Who the bearer token belongs to."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import ALL_ROLES, current, roles
+from api.db import get_session
+from api.models import Organization, User
+from api.schemas.people import MeSchema
+
+blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")
+
+
+@blp.route("")
+class Me(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, MeSchema)
+    def get(self):
+        """Show the caller's user, organisation and token"""
+        principal = current()
+        session = get_session()
+        user = session.get(User, principal.user_id)
+        org = session.get(Organization, principal.org_id)
+        data = {column.key: getattr(user, column.key) for column in User.__table__.columns}
+        data.update(org_name=org.name, token_id=principal.token_id)
+        return data

@@ -1,0 +1,104 @@
+"""Bearer tokens: created (secret shown once), listed without secrets, revoked."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from api.auth import ALL_ROLES, current, issue_token, roles
+from api.db import get_session
+from api.models import ApiToken, User, utcnow
+from api.problems import Problem
+from api.resources.common import PAGINATION, SelectPage, field_error
+from api.schemas.people import (
+    TokenCreatedSchema,
+    TokenCreateSchema,
+    TokenQuerySchema,
+    TokenSchema,
+)
+
+blp = Blueprint(
+    "tokens", __name__, url_prefix="/v1/tokens", description="API tokens of the caller."
+)
+
+
+def _org_user(user_id: int, field: str = "user_id") -> User:
+    principal = current()
+    user = get_session().get(User, user_id)
+    if user is None or user.org_id != principal.org_id:
+        raise field_error(field, "Unknown user.")
+    return user
+
+
+def _target_user(user_id: int | None) -> User:
+    principal = current()
+    if user_id is None or user_id == principal.user_id:
+        return get_session().get(User, principal.user_id)
+    if not principal.is_admin:
+        raise Problem(403, "Only admins act on other users' tokens.")
+    return _org_user(user_id)
+
+
+@blp.route("")
+class Tokens(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(TokenQuerySchema, location="query")
+    @blp.response(200, TokenSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    def get(self, args):
+        """List tokens (never their secrets)"""
+        user = _target_user(args.get("user_id"))
+        query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+        if not args["include_revoked"]:
+            query = query.where(ApiToken.revoked_at.is_(None))
+        return query
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, TokenCreatedSchema)
+    def post(self, data):
+        """Create a token; its secret is in this answer only"""
+        user = _target_user(data.get("user_id"))
+        expires_at = data.get("expires_at")
+        if expires_at is not None and expires_at <= utcnow():
+            raise field_error("expires_at", "Must be in the future.")
+        session = get_session()
+        token, secret = issue_token(session, user, data["name"], expires_at)
+        session.commit()
+        out = TokenSchema().dump(token)
+        out["token"] = secret
+        return out
+
+
+@blp.route("/<int:token_id>")
+class TokenById(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, token_id):
+        """Show a token (never its secret)"""
+        return _visible_token(token_id)
+
+    @roles(*ALL_ROLES)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, token_id):
+        """Revoke a token: it stops working at once"""
+        token = _visible_token(token_id)
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+        get_session().commit()
+
+
+def _visible_token(token_id: int) -> ApiToken:
+    principal = current()
+    query = select(ApiToken).join(User, User.id == ApiToken.user_id).where(ApiToken.id == token_id)
+    if principal.is_admin:
+        query = query.where(User.org_id == principal.org_id)
+    else:
+        query = query.where(ApiToken.user_id == principal.user_id)
+    token = get_session().scalars(query).first()
+    if token is None:
+        raise Problem(404, "No such token.")
+    return token

@@ -1,0 +1,113 @@
+"""People of an organisation. Admins manage them; others see only who they work with."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import Select, or_, select
+
+from api.auth import ALL_ROLES, Principal, current, not_found, roles, visible_candidates
+from api.db import get_session
+from api.models import User
+from api.problems import Problem
+from api.resources.common import PAGINATION, SelectPage, apply_changes, conflict
+from api.schemas.people import UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema
+
+blp = Blueprint(
+    "users",
+    __name__,
+    url_prefix="/v1/users",
+    description="Admins, advisors and candidates of the caller's organisation.",
+)
+
+
+def visible_users(principal: Principal) -> Select:
+    query = select(User).where(User.org_id == principal.org_id)
+    if principal.role == "admin":
+        return query
+    return query.where(
+        or_(User.id == principal.user_id, User.id.in_(visible_candidates(principal)))
+    )
+
+
+def get_visible_user(user_id: int) -> User:
+    user = get_session().scalars(visible_users(current()).where(User.id == user_id)).first()
+    if user is None:
+        raise not_found(User)
+    return user
+
+
+def _email_taken(org_id: int, email: str, except_id: int | None = None) -> bool:
+    query = select(User.id).where(User.org_id == org_id, User.email == email.lower())
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    return get_session().scalar(query) is not None
+
+
+@blp.route("")
+class Users(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(UserQuerySchema, location="query")
+    @blp.response(200, UserSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    def get(self, args):
+        """List users the caller may see"""
+        query = visible_users(current()).order_by(User.id)
+        if "role" in args:
+            query = query.where(User.role == args["role"])
+        return query
+
+    @roles("admin")
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data):
+        """Create a user in the organisation"""
+        principal = current()
+        data["email"] = data["email"].lower()
+        if _email_taken(principal.org_id, data["email"]):
+            raise conflict("email", "A user with this email already exists.")
+        user = User(org_id=principal.org_id, **data)
+        session = get_session()
+        session.add(user)
+        session.commit()
+        return user
+
+
+@blp.route("/<int:user_id>")
+class UserById(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, user_id):
+        """Show a user"""
+        return get_visible_user(user_id)
+
+    @roles("admin")
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(self, data, user_id):
+        """Change a user's name, email, phone or time zone"""
+        user = get_visible_user(user_id)
+        if "email" in data:
+            data["email"] = data["email"].lower()
+            if _email_taken(user.org_id, data["email"], except_id=user.id):
+                raise conflict("email", "A user with this email already exists.")
+        apply_changes(user, data)
+        get_session().commit()
+        return user
+
+    @roles("admin")
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def delete(self, user_id):
+        """Delete a user; a candidate's contacts, applications and touches go with them"""
+        user = get_visible_user(user_id)
+        if user.id == current().user_id:
+            raise Problem(409, "You cannot delete your own account.")
+        session = get_session()
+        session.delete(user)
+        session.commit()

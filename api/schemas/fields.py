@@ -1,0 +1,99 @@
+"""Validated field types shared by the resource schemas."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+
+import marshmallow as ma
+import phonenumbers
+from marshmallow import fields, validate
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_valid_timezone(name: str) -> bool:
+    return name in _zones()
+
+
+class TimeZone(fields.String):
+    """An IANA time zone name such as Europe/London."""
+
+    default_error_messages = {"zone": "Not a known IANA time zone (e.g. America/New_York)."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "America/New_York")
+        super().__init__(validate=validate.Length(max=64), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not is_valid_timezone(value):
+            raise self.make_error("zone")
+        return value
+
+
+class Phone(fields.String):
+    """A phone number in international form, stored normalised to E.164."""
+
+    default_error_messages = {
+        "invalid": "Not a valid phone number; use international form such as +14155550123.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "+14155550123")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > 40:
+            raise self.make_error("invalid")
+        try:
+            parsed = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as exc:
+            raise self.make_error("invalid") from exc
+        if not phonenumbers.is_valid_number(parsed):
+            raise self.make_error("invalid")
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Country(fields.String):
+    """ISO 3166-1 alpha-2 country code (for public holidays)."""
+
+    default_error_messages = {"country": "Not an ISO 3166-1 alpha-2 country code (e.g. US)."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "US")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise self.make_error("country")
+        return value
+
+
+def Text(max_length: int, **kwargs) -> fields.String:
+    """A bounded string; empty strings are refused unless allow_none makes the field optional."""
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def Email(**kwargs) -> fields.Email:
+    return fields.Email(validate=validate.Length(max=254), **kwargs)
+
+
+def Aware(**kwargs) -> fields.AwareDateTime:
+    """A datetime with an explicit UTC offset: naive times are ambiguous across zones."""
+    return fields.AwareDateTime(format="iso", **kwargs)
+
+
+def Id(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
