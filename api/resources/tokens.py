@@ -45,6 +45,7 @@ class Tokens(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TokenQuerySchema, location="query")
     @blp.response(200, TokenSchema(many=True))
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.paginate(SelectPage, **PAGINATION)
     def get(self, args):
         """List tokens (never their secrets)"""
@@ -57,6 +58,7 @@ class Tokens(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     def post(self, data):
         """Create a token; its secret is in this answer only"""
         user = _target_user(data.get("user_id"))
@@ -66,7 +68,8 @@ class Tokens(MethodView):
         session = get_session()
         token, secret = issue_token(session, user, data["name"], expires_at)
         session.commit()
-        out = TokenSchema().dump(token)
+        # The response schema dumps: hand it the attributes, not an already dumped dict.
+        out = {name: getattr(token, name) for name in TokenSchema().fields}
         out["token"] = secret
         return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from datetime import UTC
 
 import marshmallow as ma
 import phonenumbers
@@ -84,13 +85,27 @@ def Email(**kwargs) -> fields.Email:
     return fields.Email(validate=validate.Length(max=254), **kwargs)
 
 
+class _AwareUTC(fields.AwareDateTime):
+    """Aware on input, then held in UTC: answers show the same instant the way reads do."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+
 def Aware(**kwargs) -> fields.AwareDateTime:
     """A datetime with an explicit UTC offset: naive times are ambiguous across zones."""
-    return fields.AwareDateTime(format="iso", **kwargs)
+    return _AwareUTC(format="iso", **kwargs)
 
 
 def Id(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+    """An object id: a JSON integer in bodies (strict); query strings pass `strict=False`."""
+    kwargs.setdefault("strict", True)
+    return fields.Integer(validate=validate.Range(min=1), **kwargs)
+
+
+def QueryId(**kwargs) -> fields.Integer:
+    """An object id in a query string, where every value arrives as text."""
+    return Id(strict=False, **kwargs)
 
 
 class StrictSchema(ma.Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.models.people import ROLES
-from api.schemas.fields import Aware, Email, Id, Phone, StrictSchema, Text, TimeZone
+from api.schemas.fields import Aware, Email, Id, Phone, QueryId, StrictSchema, Text, TimeZone
 
 
 class UserSchema(StrictSchema):
@@ -72,7 +72,7 @@ class TokenCreateSchema(StrictSchema):
 
 
 class TokenQuerySchema(StrictSchema):
-    user_id = Id()
+    user_id = QueryId()
     include_revoked = fields.Boolean(load_default=False)
 
 
@@ -89,5 +89,5 @@ class AssignmentCreateSchema(StrictSchema):
 
 
 class AssignmentQuerySchema(StrictSchema):
-    advisor_id = Id()
-    candidate_id = Id()
+    advisor_id = QueryId()
+    candidate_id = QueryId()

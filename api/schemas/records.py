@@ -5,7 +5,17 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
-from api.schemas.fields import Aware, Country, Email, Id, Phone, StrictSchema, Text, TimeZone
+from api.schemas.fields import (
+    Aware,
+    Country,
+    Email,
+    Id,
+    Phone,
+    QueryId,
+    StrictSchema,
+    Text,
+    TimeZone,
+)
 
 CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="Not a channel name.")
 
@@ -51,7 +61,7 @@ class ContactUpdateSchema(_ContactFields):
 
 
 class ContactQuerySchema(StrictSchema):
-    candidate_id = Id()
+    candidate_id = QueryId()
     company = fields.String(validate=validate.Length(max=200))
     email = fields.String(validate=validate.Length(max=254))
 
@@ -85,7 +95,7 @@ class ApplicationUpdateSchema(_ApplicationFields):
 
 
 class ApplicationQuerySchema(StrictSchema):
-    candidate_id = Id()
+    candidate_id = QueryId()
     status = fields.String(validate=validate.OneOf(APPLICATION_STATUSES))
     company = fields.String(validate=validate.Length(max=200))
 
@@ -158,7 +168,7 @@ class InterviewUpdateSchema(_InterviewFields):
 
 
 class InterviewQuerySchema(StrictSchema):
-    candidate_id = Id()
-    application_id = Id()
+    candidate_id = QueryId()
+    application_id = QueryId()
     starts_after = Aware()
     starts_before = Aware()

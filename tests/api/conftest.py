@@ -1,0 +1,76 @@
+"""Fixtures for the API tests: database snapshots and fresh reads.
+
+Reads go through their own short-lived connection, never the `db` session: on SQLite every
+transaction takes the write lock (BEGIN IMMEDIATE), so a session left open would block the
+request under test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from api.models import Base
+
+# Written by authentication itself, even for requests that are then rejected.
+VOLATILE_COLUMNS = {("api_tokens", "last_used_at")}
+
+
+@pytest.fixture
+def engine_of(app):
+    return app.extensions["touchbase.engine"]
+
+
+@pytest.fixture
+def snapshot(engine_of):
+    """`snapshot()`: every row of every table, to prove a rejected request changed nothing."""
+
+    def _snapshot() -> dict[str, list[tuple]]:
+        out: dict[str, list[tuple]] = {}
+        with engine_of.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE_COLUMNS]
+                rows = conn.execute(select(*columns)).all()
+                out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+        return out
+
+    return _snapshot
+
+
+@pytest.fixture
+def count(engine_of):
+    """`count(Model, **equal)`: rows of a model matching column == value."""
+
+    def _count(model, **equal: Any) -> int:
+        query = select(func.count()).select_from(model)
+        for name, value in equal.items():
+            query = query.where(getattr(model, name) == value)
+        with engine_of.connect() as conn:
+            return conn.scalar(query)
+
+    return _count
+
+
+@pytest.fixture
+def row(engine_of):
+    """`row(Model, id)`: one row as a mapping, read fresh from the database (None if gone)."""
+
+    def _row(model, object_id: int):
+        with engine_of.connect() as conn:
+            found = conn.execute(select(model.__table__).where(model.id == object_id)).first()
+            return None if found is None else dict(found._mapping)
+
+    return _row
+
+
+@pytest.fixture
+def sql(engine_of):
+    """`sql(statement, **params)`: all rows of a raw SQL query."""
+
+    def _sql(statement: str, **params: Any) -> list[tuple]:
+        with engine_of.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(statement), params)]
+
+    return _sql

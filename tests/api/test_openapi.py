@@ -1,0 +1,185 @@
+"""The OpenAPI document: generated from the code, valid, complete, and committed up to date."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from api import cli, create_app
+from api.auth import PUBLIC, access_rule
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+# Served by the docs machinery itself, not part of the API contract.
+UNDOCUMENTED_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
+
+
+@pytest.fixture(scope="module")
+def spec_app():
+    return create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "openapi"})
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return json.loads(cli.openapi_document())
+
+
+def _operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def _routes(app) -> dict[tuple[str, str], object]:
+    """(OpenAPI path, method) -> access rule, for every route of the app's URL map."""
+    routes = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in UNDOCUMENTED_ENDPOINTS:
+            continue
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes[(path, method.lower())] = access_rule(view, method)
+    return routes
+
+
+def test_the_document_is_a_valid_openapi_spec(spec):
+    validate(spec)
+
+
+def test_every_route_is_documented_and_nothing_else(spec_app, spec):
+    documented = {(path, method) for path, method, _ in _operations(spec)}
+
+    assert documented == set(_routes(spec_app))
+
+
+def test_every_operation_has_a_summary_and_a_tag(spec):
+    for path, method, operation in _operations(spec):
+        assert operation.get("summary"), f"{method} {path} has no summary"
+        assert operation.get("tags"), f"{method} {path} has no tag"
+
+
+def test_every_tag_is_described(spec):
+    described = {tag["name"]: tag.get("description") for tag in spec.get("tags", [])}
+    for path, method, operation in _operations(spec):
+        for tag in operation["tags"]:
+            assert described.get(tag), f"{method} {path}: tag {tag!r} has no description"
+
+
+def test_every_protected_operation_documents_401(spec_app, spec):
+    routes = _routes(spec_app)
+    for path, method, operation in _operations(spec):
+        if routes[(path, method)] != PUBLIC:
+            assert "401" in operation["responses"], f"{method} {path} does not document 401"
+
+
+def test_every_operation_documents_an_error_response(spec):
+    for path, method, operation in _operations(spec):
+        codes = set(operation["responses"])
+        assert "default" in codes or any(c[0] in "45" for c in codes), f"{method} {path}"
+
+
+def test_every_error_response_is_a_problem(spec):
+    components = spec["components"]["responses"]
+    for path, method, operation in _operations(spec):
+        for code, response in operation["responses"].items():
+            if code[0] not in "45" and code != "default":
+                continue
+            if "$ref" in response:
+                response = components[response["$ref"].rsplit("/", 1)[1]]
+            assert set(response["content"]) == {"application/problem+json"}, (
+                f"{method} {path} {code}"
+            )
+
+
+def test_restricted_operations_document_403(spec_app, spec):
+    routes = _routes(spec_app)
+    for path, method, operation in _operations(spec):
+        rule = routes[(path, method)]
+        if rule != PUBLIC and set(rule) != {"admin", "advisor", "candidate"}:
+            assert "403" in operation["responses"], f"{method} {path} does not document 403"
+
+
+def test_object_operations_document_404(spec):
+    for path, method, operation in _operations(spec):
+        if "{" in path:
+            assert "404" in operation["responses"], f"{method} {path} does not document 404"
+
+
+def test_operations_taking_input_document_422(spec):
+    for path, method, operation in _operations(spec):
+        takes_query = any(p["in"] == "query" for p in operation.get("parameters", []))
+        if takes_query or "requestBody" in operation:
+            assert "422" in operation["responses"], f"{method} {path} does not document 422"
+
+
+def test_the_token_endpoints_document_the_403_for_another_users_tokens(spec):
+    assert "403" in spec["paths"]["/v1/tokens"]["get"]["responses"]
+    assert "403" in spec["paths"]["/v1/tokens"]["post"]["responses"]
+
+
+def test_protected_operations_require_the_bearer_scheme(spec_app, spec):
+    routes = _routes(spec_app)
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "tb_ token",
+    }
+    for path, method, operation in _operations(spec):
+        if routes[(path, method)] == PUBLIC:
+            assert operation.get("security") == [], f"{method} {path} is public"
+        else:
+            assert operation.get("security") == [{"bearerAuth": []}], f"{method} {path}"
+
+
+def test_the_public_operations_are_the_health_checks(spec_app, spec):
+    routes = _routes(spec_app)
+    public = {key for key, rule in routes.items() if rule == PUBLIC}
+
+    assert public == {("/healthz", "get"), ("/readyz", "get")}
+
+
+def test_lists_document_the_pagination_header_and_arguments(spec):
+    for path, method, operation in _operations(spec):
+        names = {p["name"] for p in operation.get("parameters", [])}
+        if "page_size" not in names:
+            continue
+        page_size = next(p for p in operation["parameters"] if p["name"] == "page_size")
+        assert page_size["schema"]["maximum"] == 100, f"{method} {path}"
+        assert "X-Pagination" in operation["responses"]["200"].get("headers", {}), (
+            f"{method} {path}"
+        )
+
+
+def test_the_committed_document_is_up_to_date(spec):
+    """What `touchbase openapi --check` verifies in CI: run `touchbase openapi --write`."""
+    assert cli.OPENAPI_FILE.exists(), "openapi/openapi.json is missing"
+    assert json.loads(cli.OPENAPI_FILE.read_text()) == spec
+    assert cli.OPENAPI_FILE.read_text() == cli.openapi_document()
+
+
+def test_openapi_check_fails_on_a_stale_file(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "openapi.json"
+    stale.write_text("{}\n")
+    monkeypatch.setattr(cli, "OPENAPI_FILE", stale)
+
+    assert cli.main(["openapi", "--check"]) == 1
+    assert "stale" in capsys.readouterr().err
+
+
+def test_openapi_check_fails_when_the_file_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "OPENAPI_FILE", tmp_path / "missing" / "openapi.json")
+
+    assert cli.main(["openapi", "--check"]) == 1
+
+
+def test_openapi_write_then_check_passes(tmp_path, monkeypatch):
+    target = tmp_path / "openapi" / "openapi.json"
+    monkeypatch.setattr(cli, "OPENAPI_FILE", target)
+
+    assert cli.main(["openapi", "--write"]) == 0
+    assert cli.main(["openapi", "--check"]) == 0
+    assert target.read_text() == cli.openapi_document()
