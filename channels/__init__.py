@@ -22,6 +22,7 @@ from channels.base import (
     TouchEvent,
     Unknown,
     make_message_id,
+    send_safely,
 )
 from channels.hookspecs import hookimpl
 
@@ -39,4 +40,5 @@ __all__ = [
     "Unknown",
     "hookimpl",
     "make_message_id",
+    "send_safely",
 ]

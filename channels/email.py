@@ -1,0 +1,325 @@
+"""The built-in email channel: SMTP through the standard library, or an outbox.
+
+With no ``host`` configured (the embedded default) nothing leaves the machine:
+each message is written as an ``.eml`` file into ``outbox_dir`` (default
+``instance/outbox``), named ``<touch id>_<message id>.eml``, so a newcomer can
+open exactly what would have been sent. A retry overwrites the same file.
+
+Headers: ``From`` is the candidate (``from_name <from_address>``), ``Reply-To``
+when given, ``Message-ID`` is the message's own (the same on every retry, so
+the contact can never get two different copies), and for a follow-up
+(``in_reply_to`` set) ``In-Reply-To``, ``References`` (the thread plus the
+parent) and a subject prefixed with ``Re: `` here, once (R16). The caller
+passes the subject as written.
+
+Deliverability: ``From`` is the candidate's own address, so the SMTP server
+must be allowed to send for it (the candidate's provider, or a relay covered
+by that domain's SPF/DKIM). ``envelope_from`` sets the bounce address.
+
+Outcomes: a 4xx reply or a connection problem before the message was
+transmitted is ``RetryLater``; a 5xx reply is ``Failed`` with ``smtp:<code>``
+and the server's text; a connection lost or timed out *after* the whole
+message was transmitted but before the server's reply to it is ``Unknown``
+(the server may have accepted it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from channels.base import Channel, Failed, Message, RetryLater, SendResult, Sent, Unknown
+from channels.hookspecs import hookimpl
+
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+# CRLF line ends; headers unfolded up to SMTP's 998: a Message-ID in In-Reply-To
+# stays on one line (folding it is legal but trips naive threading code).
+WIRE_POLICY = SMTP_POLICY.clone(max_line_length=998)
+WIRE_POLICY_UTF8 = SMTPUTF8_POLICY.clone(max_line_length=998)
+DEFAULT_OUTBOX = "instance/outbox"
+_RE_PREFIX = re.compile(r"^\s*re\s*:", re.IGNORECASE)
+
+
+class EmailSettingsSchema(Schema):
+    host = fields.String(
+        load_default="",
+        metadata={"description": "SMTP server; empty: write .eml files to outbox_dir instead"},
+    )
+    port = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(1, 65535),
+        metadata={"description": "Default: 25 (none), 587 (starttls), 465 (ssl)"},
+    )
+    security = fields.String(
+        load_default="starttls",
+        validate=validate.OneOf(["none", "starttls", "ssl"]),
+        metadata={"description": "Connection security"},
+    )
+    username = fields.String(load_default="", metadata={"description": "SMTP AUTH user"})
+    password = fields.String(
+        load_default="",
+        load_only=True,
+        metadata={"secret": True, "description": "SMTP AUTH password"},
+    )
+    timeout = fields.Float(
+        load_default=30.0,
+        validate=validate.Range(min=0.1, max=300),
+        metadata={"description": "Seconds to wait for the server at each step"},
+    )
+    data_timeout = fields.Float(
+        load_default=120.0,
+        validate=validate.Range(min=0.1, max=600),
+        metadata={
+            "description": "Seconds to wait for the server to accept the transmitted message "
+            "(RFC 5321 suggests up to 10 minutes); silence past it is an unknown outcome"
+        },
+    )
+    envelope_from = fields.String(
+        load_default="",
+        metadata={"description": "Bounce address (MAIL FROM); default: the From address"},
+    )
+    helo_name = fields.String(
+        load_default="", metadata={"description": "Name sent in EHLO; default: this host's"}
+    )
+    outbox_dir = fields.String(
+        load_default=DEFAULT_OUTBOX,
+        metadata={"description": "Where .eml files go when no host is set"},
+    )
+
+    @validates_schema
+    def _auth_needs_password(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("username") and not data.get("password"):
+            raise ValidationError("a password is required with a username", "password")
+
+
+def check_email_address(address: str) -> str | None:
+    """``None`` for a plain ``local@domain.tld`` address, else what is wrong."""
+    if not isinstance(address, str) or not address.strip():
+        return "an email address is required"
+    if address != address.strip() or any(c in address for c in "<>,\r\n"):
+        return "give the bare address, like name@example.com"
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        return f"not an email address: {exc}"
+    domain = parsed.domain
+    if not parsed.username or "." not in domain or domain.startswith(".") or ".." in domain:
+        return "not an email address: the domain must look like example.com"
+    if len(address) > 254:
+        return "not an email address: longer than 254 characters"
+    return None
+
+
+def reply_subject(subject: str | None) -> str:
+    """``subject`` as a reply: ``Re: `` added unless it is already there."""
+    subject = (subject or "").strip()
+    return subject if _RE_PREFIX.match(subject) else f"Re: {subject}".rstrip()
+
+
+def build_email(message: Message, now: datetime | None = None) -> EmailMessage:
+    """The email for ``message`` (headers as described in the module docstring)."""
+    msg = EmailMessage()
+    msg["From"] = Address(display_name=message.from_name or "", addr_spec=message.from_address)
+    msg["To"] = Address(display_name=message.to_name or "", addr_spec=message.to_address)
+    if message.reply_to:
+        msg["Reply-To"] = message.reply_to
+    subject = message.subject or ""
+    msg["Subject"] = reply_subject(subject) if message.in_reply_to else subject
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    msg["Message-ID"] = message.message_id
+    if message.in_reply_to:
+        msg["In-Reply-To"] = message.in_reply_to
+        refs = [r for r in message.references if r != message.in_reply_to]
+        msg["References"] = " ".join([*refs, message.in_reply_to])
+    elif message.references:
+        msg["References"] = " ".join(message.references)
+    msg.set_content(message.body)
+    if message.html:
+        msg.add_alternative(message.html, subtype="html")
+    return msg
+
+
+def outbox_filename(message: Message) -> str:
+    """``<touch id>_<message id>.eml`` with anything but ``[A-Za-z0-9.-]`` as ``_``."""
+    raw = f"{message.touch_id}_{(message.message_id or '').strip('<>')}"
+    return re.sub(r"[^A-Za-z0-9.-]", "_", raw) + ".eml"
+
+
+def _reply(stage: str, code: int, text: bytes | str) -> SendResult:
+    reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    reply = " ".join(reply.split())
+    if 400 <= code < 500:
+        return RetryLater(f"SMTP {code} at {stage}: {reply}")
+    return Failed(f"smtp:{code}", reply or f"SMTP {code} at {stage}")
+
+
+def _dot_stuff(data: bytes) -> bytes:
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
+
+
+class EmailChannel(Channel):
+    name = "email"
+    title = "Email (SMTP)"
+    address_kind = "email"
+    capabilities = frozenset({"threading"})
+    settings_schema = EmailSettingsSchema
+
+    def check_address(self, address: str) -> str | None:
+        return check_email_address(address)
+
+    def send(self, message: Message, settings: Mapping[str, Any]) -> SendResult:
+        problem = self._check_message(message)
+        if problem:
+            return problem
+        msg = build_email(message)
+        if not settings.get("host"):
+            return self._write_outbox(message, msg, settings)
+        return self._smtp_send(message, msg, settings)
+
+    def _check_message(self, message: Message) -> Failed | None:
+        error = check_email_address(message.to_address)
+        if error:
+            return Failed("invalid_address", error)
+        if not message.from_address or check_email_address(message.from_address):
+            return Failed("invalid_message", "a valid from_address (the candidate's) is required")
+        if not message.message_id:
+            return Failed(
+                "invalid_message", "message_id is required (make it once, reuse it on retries)"
+            )
+        return None
+
+    def _write_outbox(
+        self, message: Message, msg: EmailMessage, settings: Mapping[str, Any]
+    ) -> SendResult:
+        directory = Path(settings.get("outbox_dir") or DEFAULT_OUTBOX)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / outbox_filename(message)
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".eml")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(msg.as_bytes(policy=WIRE_POLICY))
+            os.replace(tmp, path)
+        except OSError as exc:
+            return RetryLater(f"cannot write to the outbox {directory}: {exc}")
+        return Sent(message.message_id or "", {"outbox_path": str(path)})
+
+    def _smtp_send(
+        self, message: Message, msg: EmailMessage, settings: Mapping[str, Any]
+    ) -> SendResult:
+        security = settings.get("security", "starttls")
+        host = settings["host"]
+        port = settings.get("port") or DEFAULT_PORTS[security]
+        timeout = settings.get("timeout", 30.0)
+        helo = settings.get("helo_name") or None
+        sender = settings.get("envelope_from") or message.from_address
+        context = ssl.create_default_context()
+        try:
+            if security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    host, port, local_hostname=helo, timeout=timeout, context=context
+                )
+            else:
+                smtp = smtplib.SMTP(host, port, local_hostname=helo, timeout=timeout)
+        except smtplib.SMTPConnectError as exc:
+            return _reply("connect", exc.smtp_code, exc.smtp_error)
+        except ssl.SSLCertVerificationError as exc:
+            return Failed("smtp:tls", f"the server's certificate was refused: {exc}")
+        except (OSError, smtplib.SMTPException) as exc:
+            return RetryLater(f"cannot connect to {host}:{port}: {exc}")
+        try:
+            return self._transaction(smtp, message, msg, sender, security, settings, context)
+        finally:
+            with contextlib.suppress(OSError):
+                smtp.close()
+
+    def _transaction(
+        self,
+        smtp: smtplib.SMTP,
+        message: Message,
+        msg: EmailMessage,
+        sender: str,
+        security: str,
+        settings: Mapping[str, Any],
+        context: ssl.SSLContext,
+    ) -> SendResult:
+        try:
+            smtp.ehlo_or_helo_if_needed()
+            if security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    return Failed(
+                        "smtp:starttls_unsupported",
+                        "the server does not offer STARTTLS (set security to 'ssl' or 'none')",
+                    )
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if settings.get("username"):
+                if not smtp.has_extn("auth"):
+                    return Failed("smtp:auth_unsupported", "the server does not offer AUTH")
+                smtp.login(settings["username"], settings.get("password", ""))
+            utf8 = not all(a.isascii() for a in (sender, message.to_address))
+            options: list[str] = []
+            if utf8:
+                if not smtp.has_extn("smtputf8"):
+                    return Failed("smtp:smtputf8_unsupported", "non-ASCII address, no SMTPUTF8")
+                options = ["SMTPUTF8", "BODY=8BITMIME"]
+            code, text = smtp.mail(sender, options)
+            if code != 250:
+                return _reply("MAIL FROM", code, text)
+            code, text = smtp.rcpt(message.to_address)
+            if code not in (250, 251):
+                return _reply("RCPT TO", code, text)
+            code, text = smtp.docmd("DATA")
+            if code != 354:
+                return _reply("DATA", code, text)
+            payload = msg.as_bytes(policy=WIRE_POLICY_UTF8 if utf8 else WIRE_POLICY)
+            smtp.send(_dot_stuff(payload))
+            if smtp.sock is not None:
+                smtp.sock.settimeout(settings.get("data_timeout", 120.0))
+        except smtplib.SMTPAuthenticationError as exc:
+            return _reply("AUTH", exc.smtp_code, exc.smtp_error)
+        except smtplib.SMTPNotSupportedError as exc:
+            return Failed("smtp:not_supported", str(exc))
+        except smtplib.SMTPResponseException as exc:
+            return _reply("session", exc.smtp_code, exc.smtp_error)
+        except ssl.SSLCertVerificationError as exc:
+            return Failed("smtp:tls", f"the server's certificate was refused: {exc}")
+        except (OSError, smtplib.SMTPException) as exc:
+            # Nothing complete was transmitted: the server discards a partial DATA.
+            return RetryLater(f"SMTP connection failed before the message was sent: {exc}")
+
+        # The whole message is on the wire: from here on, silence means "maybe".
+        try:
+            code, text = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            return Unknown(f"no reply after the message was transmitted: {exc}")
+        if code != 250:
+            return _reply("end of DATA", code, text)
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.quit()
+        reply = text.decode("utf-8", "replace")
+        return Sent(message.message_id or "", {"smtp_reply": f"{code} {reply}"})
+
+
+@hookimpl
+def register_channels(register):
+    register(EmailChannel())

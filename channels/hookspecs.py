@@ -1,0 +1,79 @@
+"""The Touchbase plugin API: the hooks a plugin may implement.
+
+A plugin is a module (or any object) with functions decorated by
+``channels.hookimpl`` whose names are the hook names below, registered under
+the entry-point group ``touchbase``::
+
+    # pyproject.toml of your plugin
+    [project.entry-points.touchbase]
+    myplugin = "touchbase_myplugin"
+
+A hook implementation may accept fewer arguments than the spec (pluggy passes
+only the ones it names). An implementation whose name matches no hook here is
+an error reported at start-up (``PluginManager.check_pending``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from channels.base import ChannelProtocol, TouchEvent
+
+PROJECT_NAME = "touchbase"
+"""The pluggy project name and the entry-point group plugins register under."""
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_channels(register: Callable[[ChannelProtocol], None]) -> None:
+    """Register the channels this plugin provides.
+
+    Call ``register(channel)`` once per channel object (an instance of a
+    ``channels.Channel`` subclass, or any object with the same attributes)::
+
+        @hookimpl
+        def register_channels(register):
+            register(ConsoleChannel())
+
+    The registry validates each channel when it is registered (name,
+    ``address_kind``, ``capabilities``, ``settings_schema``) and refuses two
+    channels with the same name. Channel objects are shared by all threads of
+    the worker: keep per-send state in local variables, not on ``self``.
+    """
+
+
+@hookspec
+def register_checks(register: Callable[..., None]) -> None:
+    """Register message checks run by the preflight before a touch is
+    scheduled and again before it is sent.
+
+    Call ``register(check, name=None)``; ``name`` defaults to the function's
+    ``__name__`` and must be unique. A check is a callable::
+
+        def check(message, context) -> Iterable[Finding]
+
+    ``message`` is the rendered message, ``context`` what the preflight knows
+    about it (contact, candidate, channel, step). It yields zero or more
+    ``api.preflight.Finding(check, rule, severity, detail)`` where ``severity``
+    is ``"block"`` (the touch cannot be scheduled) or ``"warn"``, and ``rule``
+    the domain rule it enforces (``"R13"``) or ``None``. A check must be a pure
+    function of its arguments: no network, no database writes.
+    """
+
+
+@hookspec
+def touch_event(event: TouchEvent) -> None:
+    """Observe every touch event (scheduled, sent, failed, delivered...).
+
+    ``event`` is a ``channels.TouchEvent`` with ``touch_id``, ``kind``, ``at``
+    (UTC datetime), ``actor``, ``reason``, ``channel``, ``provider_id`` and
+    ``detail``. Called after the event is committed; the return value is
+    ignored. An exception raised here is logged and does not affect the touch
+    or the other observers, so keep the work short (hand long work to a queue).
+    """
