@@ -33,6 +33,13 @@ RESOURCES = (
     "api.resources.contacts",
     "api.resources.applications",
     "api.resources.interviews",
+    "api.resources.plans",
+    "api.resources.touches",
+    "api.resources.responses",
+    "api.resources.policies",
+    "api.resources.channels",
+    "api.resources.templates",
+    "api.resources.webhooks",
 )
 
 

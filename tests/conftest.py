@@ -27,6 +27,7 @@ from api.models import (
     Interview,
     Interviewer,
     Organization,
+    Touch,
     User,
 )
 
@@ -197,6 +198,29 @@ class Factory:
         self.s.add(interview)
         self.s.commit()
         return interview
+
+    def touch(self, contact: Contact, application: Application, **kw) -> Touch:
+        values = {
+            "step": "thank_you",
+            "channel": "email",
+            "status": "scheduled",
+            "round": 1,
+            "scheduled_for": datetime(2026, 11, 18, 15, 0, tzinfo=UTC),
+            "subject": "Thank you",
+            "body": "Dear Dana, thank you for your time.",
+            "message_id": f"<t{self._next()}@example.org>",
+        }
+        values.update(kw)
+        touch = Touch(
+            org_id=contact.org_id,
+            candidate_id=contact.candidate_id,
+            contact_id=contact.id,
+            application_id=application.id,
+            **values,
+        )
+        self.s.add(touch)
+        self.s.commit()
+        return touch
 
 
 @pytest.fixture

@@ -3,16 +3,24 @@
 from api.models.base import Base, UTCDateTime, utcnow
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
+from api.models.settings import ChannelSetting, PolicySetting, Template
+from api.models.touches import Response, Touch, TouchEvent
 
 __all__ = [
     "ApiToken",
     "Application",
     "Assignment",
     "Base",
+    "ChannelSetting",
     "Contact",
     "Interview",
     "Interviewer",
     "Organization",
+    "PolicySetting",
+    "Response",
+    "Template",
+    "Touch",
+    "TouchEvent",
     "UTCDateTime",
     "User",
     "utcnow",

@@ -1,0 +1,38 @@
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv when missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+
+.PHONY: run test lint format openapi clean bench
+
+$(STAMP): pyproject.toml $(PLUGINS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	@touch $(STAMP)
+
+## Set everything up and serve the API + worker on http://127.0.0.1:8000 (SQLite under instance/)
+run: $(STAMP)
+	$(BIN)/touchbase serve
+
+## Lint, format check, and the whole test suite (PostgreSQL too when TOUCHBASE_TEST_DATABASE_URL is set)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: $(STAMP)
+	$(BIN)/touchbase openapi --write
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

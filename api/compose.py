@@ -1,0 +1,231 @@
+"""Composing a touch's message from the database: template lookup, context, render, check.
+
+Shared by template previews, touch scheduling and the worker's send-time re-check, so a
+message is judged the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import preflight, templating
+from api.models import Application, Contact, Interview, Interviewer, Template, Touch, User
+
+
+@dataclass
+class Composition:
+    subject: str | None
+    body: str
+    findings: list[preflight.Finding] = field(default_factory=list)
+    template_source: str | None = None
+
+    @property
+    def blocking(self) -> list[preflight.Finding]:
+        return preflight.blocking(self.findings)
+
+    @property
+    def warnings(self) -> list[preflight.Finding]:
+        return [f for f in self.findings if f.severity != preflight.BLOCK]
+
+
+def template_channel(channel: str) -> str:
+    """Plugin channels borrow the built-in template of the address they use."""
+    if channel in templating.CHANNELS:
+        return channel
+    try:
+        from channels.registry import get_channel
+
+        kind = get_channel(channel).address_kind
+    except Exception:  # unknown channel: the caller validates channel names separately
+        kind = "email"
+    return "email" if kind == "email" else "sms"
+
+
+def find_template(
+    session: Session, org_id: int, candidate_id: int, step: str, channel: str
+) -> tuple[str | None, str, str]:
+    """The most specific template: the candidate's, else the org's, else the built-in."""
+    tchannel = template_channel(channel)
+    rows = session.scalars(
+        select(Template).where(
+            Template.org_id == org_id,
+            Template.step == step,
+            Template.channel == tchannel,
+            (Template.candidate_id == candidate_id) | Template.candidate_id.is_(None),
+        )
+    ).all()
+    for row in sorted(rows, key=lambda t: t.candidate_id is None):
+        return row.subject, row.body, "candidate" if row.candidate_id else "org"
+    subject, body = templating.default_template(step, _default_channel(step, tchannel))
+    return subject, body, "default"
+
+
+def _default_channel(step: str, channel: str) -> str:
+    available = templating.DEFAULT_CHANNELS.get(step, ())
+    if channel in available or not available:
+        return channel
+    return available[0]
+
+
+@dataclass
+class Parties:
+    candidate: User
+    contact: Contact
+    application: Application
+    interview: Interview | None
+    notes: Interviewer | None
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        contact: Contact,
+        application: Application,
+        interview_id: int | None = None,
+    ) -> Parties:
+        candidate = session.get(User, contact.candidate_id)
+        interview = session.get(Interview, interview_id) if interview_id else None
+        if interview is None:
+            interview = session.scalars(
+                select(Interview)
+                .join(Interviewer, Interviewer.interview_id == Interview.id)
+                .where(
+                    Interview.application_id == application.id,
+                    Interviewer.contact_id == contact.id,
+                )
+                .order_by(Interview.starts_at.desc())
+            ).first()
+        notes = None
+        if interview is not None:
+            notes = session.get(Interviewer, (interview.id, contact.id))
+        return cls(candidate, contact, application, interview, notes)
+
+
+def template_context(
+    parties: Parties, step: str, channel: str, previous_subject: str | None = None
+) -> dict[str, Any]:
+    c, k, a, i, n = (
+        parties.candidate,
+        parties.contact,
+        parties.application,
+        parties.interview,
+        parties.notes,
+    )
+    return templating.build_context(
+        candidate={"name": c.name, "email": c.email, "phone": c.phone or ""},
+        contact={"name": k.name, "title": k.title or "", "company": k.company or a.company},
+        application={"company": a.company, "position": a.position},
+        interview=({"starts_at": i.starts_at, "round": i.round, "format": i.format} if i else None),
+        notes=(
+            {"specific_point": n.specific_point, "topics": n.topics, "skills": n.skills}
+            if n
+            else None
+        ),
+        touch={"step": step, "channel": channel},
+        previous={"subject": previous_subject or ""},
+        tz=c.timezone,
+    )
+
+
+def check_context(
+    session: Session, parties: Parties, step: str, channel: str, limits: Mapping[str, int]
+) -> preflight.CheckContext:
+    """What the message check needs, including everyone else the candidate knows (R1)."""
+    k = parties.contact
+    others = session.scalars(
+        select(Contact.name).where(Contact.candidate_id == k.candidate_id, Contact.id != k.id)
+    ).all()
+    own_companies = {(k.company or "").lower(), parties.application.company.lower()}
+    companies = [
+        name
+        for name in session.scalars(
+            select(Application.company).where(Application.candidate_id == k.candidate_id).distinct()
+        )
+        if name.lower() not in own_companies
+    ]
+    n = parties.notes
+    return preflight.CheckContext(
+        step=step,
+        channel=template_channel(channel),
+        contact={"name": k.name, "company": k.company or parties.application.company},
+        other_contacts=tuple(others),
+        other_companies=tuple(companies),
+        notes=(
+            {"specific_point": n.specific_point, "topics": n.topics, "skills": n.skills}
+            if n
+            else {}
+        ),
+        limits=dict(limits),
+        candidate_name=parties.candidate.name,
+        position=parties.application.position,
+    )
+
+
+def plugin_checks() -> list:
+    from channels.registry import checks
+
+    return list(checks())
+
+
+def check_message(
+    session: Session,
+    parties: Parties,
+    step: str,
+    channel: str,
+    subject: str | None,
+    body: str,
+    limits: Mapping[str, int],
+) -> list[preflight.Finding]:
+    ctx = check_context(session, parties, step, channel, limits)
+    return preflight.run_checks(subject or "", body, ctx, extra_checks=plugin_checks())
+
+
+def previous_subject(
+    session: Session, contact_id: int, round_: int
+) -> tuple[str | None, int | None]:
+    """Subject and id of the thank-you a follow-up threads onto (R16)."""
+    row = session.execute(
+        select(Touch.subject, Touch.id)
+        .where(
+            Touch.contact_id == contact_id,
+            Touch.round == round_,
+            Touch.step == "thank_you",
+            Touch.status.in_(("scheduled", "sending", "sent", "delivered", "unknown")),
+        )
+        .order_by(Touch.id)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def compose(
+    session: Session,
+    parties: Parties,
+    step: str,
+    channel: str,
+    limits: Mapping[str, int],
+    *,
+    subject: str | None = None,
+    body: str | None = None,
+    round_: int = 1,
+) -> Composition:
+    """Render the template unless the caller wrote the message, then run the message check."""
+    source = "touch"
+    if body is None:
+        prev, _ = previous_subject(session, parties.contact.id, round_)
+        t_subject, t_body, source = find_template(
+            session, parties.candidate.org_id, parties.candidate.id, step, channel
+        )
+        rendered = templating.render(
+            t_subject, t_body, template_context(parties, step, channel, prev)
+        )
+        subject = subject if subject is not None else rendered.subject
+        body = rendered.body
+    if template_channel(channel) != "email":
+        subject = subject or None
+    findings = check_message(session, parties, step, channel, subject, body, limits)
+    return Composition(subject=subject, body=body, findings=findings, template_source=source)

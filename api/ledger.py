@@ -1,0 +1,408 @@
+"""The bridge between the touch ledger in the database and the pure policy engine.
+
+Loads a contact's history, responses and effective policy into the engine's plain
+records, and records every change of a touch as an event. Plugins observe events only
+after the transaction that made them commits, so they never hear of a change that
+was rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from api import policy, timewindow
+from api.models import (
+    Application,
+    Contact,
+    Interview,
+    Interviewer,
+    PolicySetting,
+    Response,
+    Touch,
+    TouchEvent,
+    User,
+)
+from api.models.touches import PENDING
+
+log = logging.getLogger("touchbase.ledger")
+
+COUNTING = tuple(sorted(policy.COUNTING_STATUSES))
+
+
+# -- policy layers ----------------------------------------------------------------------------
+
+
+def policy_layers(
+    session: Session, org_id: int, candidate_id: int | None, contact_id: int | None
+) -> tuple[dict, dict, dict]:
+    rows = session.scalars(select(PolicySetting).where(PolicySetting.org_id == org_id)).all()
+    org, cand, cont = {}, {}, {}
+    for row in rows:
+        if row.candidate_id is None and row.contact_id is None:
+            org = row.values or {}
+        elif row.contact_id is None and row.candidate_id == candidate_id:
+            cand = row.values or {}
+        elif contact_id is not None and row.contact_id == contact_id:
+            cont = row.values or {}
+    return org, cand, cont
+
+
+def effective_policy(
+    session: Session, org_id: int, candidate_id: int | None = None, contact_id: int | None = None
+) -> tuple[policy.PolicySettings, dict[str, str]]:
+    return policy.merge(*policy_layers(session, org_id, candidate_id, contact_id))
+
+
+def message_limits(settings: policy.PolicySettings) -> dict[str, int]:
+    return {
+        "thank_you_max_words": settings.thank_you_max_words,
+        "follow_up_max_words": settings.follow_up_max_words,
+        "sms_max_segments": settings.sms_max_segments,
+    }
+
+
+# -- records for the engine -------------------------------------------------------------------
+
+
+def contact_info(contact: Contact) -> policy.ContactInfo:
+    return policy.ContactInfo(
+        id=contact.id,
+        tz=contact.timezone,
+        country=contact.country,
+        phone=contact.phone,
+        email=contact.email,
+        preferred_channel=contact.preferred_channel,
+        do_not_contact=contact.do_not_contact,
+        sms_opted_out=contact.sms_opted_out,
+    )
+
+
+def touch_record(touch: Touch) -> policy.TouchRecord:
+    at = touch.sent_at if touch.status in ("sent", "delivered") and touch.sent_at else None
+    return policy.TouchRecord(
+        id=touch.id,
+        contact_id=touch.contact_id,
+        application_id=touch.application_id,
+        round=touch.round,
+        step=touch.step,
+        channel=touch.channel,
+        status=touch.status,
+        at=at or touch.scheduled_for or touch.sent_at or touch.created_at,
+        automated=touch.automated,
+    )
+
+
+def response_record(response: Response) -> policy.ResponseRecord:
+    return policy.ResponseRecord(
+        id=response.id,
+        contact_id=response.contact_id,
+        application_id=response.application_id,
+        round=response.round,
+        kind=response.kind,
+        occurred_at=response.occurred_at,
+        decision_date=response.decision_date,
+        until=response.until,
+    )
+
+
+def history(session: Session, contact_ids: list[int]) -> list[policy.TouchRecord]:
+    rows = session.scalars(
+        select(Touch).where(Touch.contact_id.in_(contact_ids)).order_by(Touch.id)
+    ).all()
+    return [touch_record(t) for t in rows]
+
+
+def responses(
+    session: Session, *, contact_ids: list[int] | None = None, application_id: int | None = None
+) -> list[policy.ResponseRecord]:
+    query = select(Response).order_by(Response.occurred_at, Response.id)
+    if contact_ids is not None:
+        query = query.where(Response.contact_id.in_(contact_ids))
+    if application_id is not None:
+        query = query.where(Response.application_id == application_id)
+    return [response_record(r) for r in session.scalars(query)]
+
+
+def current_round(session: Session, application_id: int) -> int:
+    """The latest interview round, moved on by next-round invitations (R10)."""
+    interview_round = session.scalar(
+        select(func.max(Interview.round)).where(Interview.application_id == application_id)
+    )
+    invited = session.scalar(
+        select(func.max(Response.round)).where(
+            Response.application_id == application_id, Response.kind == "next_round"
+        )
+    )
+    return max(interview_round or 1, (invited + 1) if invited else 1)
+
+
+def interview_end(
+    session: Session, contact_id: int, application_id: int, round_: int
+) -> datetime | None:
+    return session.scalar(
+        select(func.max(Interview.ends_at))
+        .join(Interviewer, Interviewer.interview_id == Interview.id)
+        .where(
+            Interviewer.contact_id == contact_id,
+            Interview.application_id == application_id,
+            Interview.round == round_,
+        )
+    )
+
+
+def sends_on_local_day(
+    session: Session, candidate_id: int, at: datetime, tz: str, exclude_touch_id: int | None
+) -> int:
+    """The candidate's other automated touches on the touch's local day (the daily cap)."""
+    start, end = timewindow.local_day_bounds(at, tz)
+    query = select(func.count()).where(
+        Touch.candidate_id == candidate_id,
+        Touch.automated.is_(True),
+        Touch.status.in_(COUNTING),
+        func.coalesce(Touch.sent_at, Touch.scheduled_for) >= start,
+        func.coalesce(Touch.sent_at, Touch.scheduled_for) < end,
+    )
+    if exclude_touch_id is not None:
+        query = query.where(Touch.id != exclude_touch_id)
+    return session.scalar(query) or 0
+
+
+@dataclass
+class Situation:
+    """Everything the engine needs about one contact in one application."""
+
+    settings: policy.PolicySettings
+    contact: policy.ContactInfo
+    history: list[policy.TouchRecord]
+    responses: list[policy.ResponseRecord]
+    interview_end: datetime | None
+    decision_date: date | None
+
+
+def situation(
+    session: Session, contact: Contact, application: Application, round_: int
+) -> Situation:
+    settings, _ = effective_policy(session, contact.org_id, contact.candidate_id, contact.id)
+    return Situation(
+        settings=settings,
+        contact=contact_info(contact),
+        history=history(session, [contact.id]),
+        responses=responses(session, contact_ids=[contact.id]),
+        interview_end=interview_end(session, contact.id, application.id, round_),
+        decision_date=application.decision_expected_on,
+    )
+
+
+def decide(
+    session: Session,
+    contact: Contact,
+    application: Application,
+    *,
+    round_: int,
+    step: str,
+    channel: str,
+    at: datetime,
+    automated: bool,
+    now: datetime,
+    touch_id: int | None = None,
+    where: Situation | None = None,
+) -> policy.Decision:
+    """The policy verdict on one touch, at creation or at the moment of sending."""
+    where = where or situation(session, contact, application, round_)
+    proposed = policy.ProposedTouch(
+        contact_id=contact.id,
+        application_id=application.id,
+        round=round_,
+        step=step,
+        channel=channel,
+        at=at,
+        automated=automated,
+        touch_id=touch_id,
+    )
+    sends = 0
+    if automated and channel != "manual":
+        sends = sends_on_local_day(
+            session, contact.candidate_id, max(at, now), contact.timezone, touch_id
+        )
+    return policy.evaluate(
+        where.settings,
+        where.contact,
+        where.history,
+        where.responses,
+        proposed,
+        now,
+        candidate_sends_today=sends,
+        interview_end=where.interview_end,
+        decision_date=where.decision_date,
+    )
+
+
+def recheck(session: Session, touch: Touch, now: datetime) -> policy.Decision:
+    """Send-time re-check of a stored touch (a reply or a manual touch may have arrived)."""
+    contact = session.get(Contact, touch.contact_id)
+    application = session.get(Application, touch.application_id)
+    return decide(
+        session,
+        contact,
+        application,
+        round_=touch.round,
+        step=touch.step,
+        channel=touch.channel,
+        at=touch.scheduled_for or now,
+        automated=touch.automated,
+        now=now,
+        touch_id=touch.id,
+    )
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def actor_for_user(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def record_event(
+    session: Session,
+    touch: Touch,
+    kind: str,
+    actor: str,
+    *,
+    reason: str | None = None,
+    rule: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TouchEvent:
+    """Append an event; plugins hear of it once the transaction commits."""
+    from api.models import utcnow
+
+    evt = TouchEvent(
+        touch=touch,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        rule=rule,
+        data=_jsonable(data or {}),
+        at=at or utcnow(),
+    )
+    session.add(evt)
+    session.info.setdefault("touchbase.events", []).append(evt)
+    return evt
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime | date) else v) for k, v in data.items()}
+
+
+@event.listens_for(Session, "after_commit")
+def _notify_observers(session: Session) -> None:
+    events = session.info.pop("touchbase.events", None)
+    if not events:
+        return
+    try:
+        from channels.registry import notify_event
+    except ImportError:
+        return
+    for evt in events:
+        payload = {
+            "touch_id": evt.touch_id,
+            "kind": evt.kind,
+            "at": evt.at,
+            "actor": evt.actor,
+            "reason": evt.reason,
+            "rule": evt.rule,
+            "data": evt.data,
+        }
+        try:
+            notify_event(payload)
+        except Exception:  # an observer must never break the ledger
+            log.exception("touch_event observer failed for touch %s", evt.touch_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_events(session: Session) -> None:
+    session.info.pop("touchbase.events", None)
+
+
+# -- re-examination after a response (R8-R10) --------------------------------------------------
+
+
+def reexamine_application(
+    session: Session, application: Application, now: datetime, actor: str
+) -> list[Touch]:
+    """Re-check every pending automated touch of the application; cancel or move the ones
+    that no longer pass, each with an event naming the rule."""
+    pending = session.scalars(
+        select(Touch).where(
+            Touch.application_id == application.id,
+            Touch.status == "scheduled",
+            Touch.automated.is_(True),
+        )
+    ).all()
+    if not pending:
+        return []
+    contact_ids = sorted({t.contact_id for t in pending})
+    contacts = {
+        c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+    }
+    settings = {
+        cid: effective_policy(session, c.org_id, c.candidate_id, cid)[0]
+        for cid, c in contacts.items()
+    }
+    records = history(session, contact_ids)
+    refused = policy.reexamine_pending(
+        settings,
+        {cid: contact_info(c) for cid, c in contacts.items()},
+        records,
+        responses(session, contact_ids=contact_ids),
+        now,
+        decision_date=application.decision_expected_on,
+    )
+    by_id = {t.id: t for t in pending}
+    changed = []
+    for record, decision in refused:
+        touch = by_id[record.id]
+        if decision.next_allowed_at is None:
+            touch.status = "cancelled"
+            touch.reason = decision.detail
+            touch.rule = decision.rule
+            record_event(
+                session, touch, "cancelled", actor, reason=decision.detail, rule=decision.rule
+            )
+        else:
+            old = touch.scheduled_for
+            touch.scheduled_for = decision.next_allowed_at
+            record_event(
+                session,
+                touch,
+                "rescheduled",
+                actor,
+                reason=decision.detail,
+                rule=decision.rule,
+                data={"from": old, "to": decision.next_allowed_at},
+            )
+        changed.append(touch)
+    return changed
+
+
+def pending_statuses() -> tuple[str, ...]:
+    return PENDING
+
+
+def lock_contact(session: Session, contact_id: int) -> Contact:
+    """Serialise touch creation per contact, so concurrent requests cannot both take the
+    last touch of a budget (PostgreSQL row lock; SQLite already serialises writers)."""
+    return session.scalars(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
+
+
+def candidate_of(session: Session, touch: Touch) -> User:
+    return session.get(User, touch.candidate_id)
+
+
+GRACE = timedelta(minutes=5)

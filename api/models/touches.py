@@ -1,0 +1,164 @@
+"""The touch ledger: every outbound contact attempt, its events, and the contact's responses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.models.base import Base, utcnow
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+STEPS = ("thank_you", "follow_up", "call", "post_rejection", "next_round_reply", "custom")
+STATUSES = (
+    "scheduled",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "skipped",
+    "cancelled",
+    "unknown",
+)
+# Pending touches reserve budget; a touch that reached (or may have reached) the contact counts.
+PENDING = ("scheduled", "sending")
+FINAL = ("sent", "delivered", "failed", "skipped", "cancelled")
+RESPONSE_KINDS = (
+    "replied",
+    "decision_date",
+    "next_round",
+    "rejected",
+    "offer",
+    "out_of_office",
+)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class Touch(Base):
+    __tablename__ = "touches"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
+        CheckConstraint(f"step IN ({_in(STEPS)})", name="step"),
+        # The worker's claim query: only scheduled rows are indexed, so it stays small
+        # however large the ledger grows.
+        Index(
+            "ix_touches_due",
+            "scheduled_for",
+            postgresql_where=text("status = 'scheduled'"),
+            sqlite_where=text("status = 'scheduled'"),
+        ),
+        Index(
+            "ix_touches_leased",
+            "lease_expires_at",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
+        Index(None, "contact_id", "round"),
+        Index(None, "application_id", "round"),
+        Index(None, "org_id", "candidate_id", "id"),
+        Index(None, "candidate_id", "status"),
+        Index(None, "interview_id"),
+        Index(None, "provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    interview_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interviews.id", ondelete="SET NULL")
+    )
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    step: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    # Automated touches are sent by the worker; manual ones record what the candidate did.
+    automated: Mapped[bool] = mapped_column(Boolean, default=True)
+    planned: Mapped[bool] = mapped_column(Boolean, default=False)
+    scheduled_for: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    rule: Mapped[str | None] = mapped_column(String(20))
+    flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    plan_reason: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    thread_of_id: Mapped[int | None] = mapped_column(ForeignKey("touches.id", ondelete="SET NULL"))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    events: Mapped[list[TouchEvent]] = relationship(
+        back_populates="touch",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TouchEvent.id",
+    )
+
+
+class TouchEvent(Base):
+    """Every change of a touch, so a candidate can always see why something was not sent."""
+
+    __tablename__ = "touch_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    touch_id: Mapped[int] = mapped_column(ForeignKey("touches.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    rule: Mapped[str | None] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    touch: Mapped[Touch] = relationship(back_populates="events")
+
+
+class Response(Base):
+    """Something the contact did: replied, gave a decision date, invited, rejected, offered."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(RESPONSE_KINDS)})", name="kind"),
+        Index(None, "contact_id", "round"),
+        Index(None, "application_id", "round"),
+        Index(None, "org_id", "candidate_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

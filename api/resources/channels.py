@@ -1,0 +1,7 @@
+"""Placeholder: filled in by the work on this resource."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("channels", __name__, url_prefix="/v1/channels")

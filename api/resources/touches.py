@@ -1,0 +1,511 @@
+"""The touch ledger: schedule, log, move, re-channel, cancel, resolve; every change an event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import ledger, policy, templating
+from api.auth import ALL_ROLES, Principal, current, get_visible, roles, scope
+from api.compose import Parties, compose, previous_subject
+from api.db import get_session
+from api.models import Application, Contact, Interview, Touch, TouchEvent, User, utcnow
+from api.problems import Problem
+from api.resources.common import PAGINATION, SelectPage, field_error, filter_equal
+from api.schemas.touches import (
+    TouchCancelSchema,
+    TouchCreateSchema,
+    TouchEventSchema,
+    TouchQuerySchema,
+    TouchResolveSchema,
+    TouchSchema,
+    TouchUpdateSchema,
+)
+
+blp = Blueprint(
+    "touches",
+    __name__,
+    url_prefix="/v1/touches",
+    description="Every contact attempt from a candidate to a contact, scheduled or logged.",
+)
+
+
+def refusal(decision: policy.Decision) -> Problem:
+    """409 naming the rule, with the earliest time it would be allowed."""
+    return Problem(
+        409,
+        decision.detail,
+        type_="urn:touchbase:problem:policy-refusal",
+        title="Refused by the follow-up policy",
+        rule=decision.rule,
+        next_allowed_at=decision.next_allowed_at,
+    )
+
+
+def blocked_message(findings) -> Problem:
+    reasons = [f"{f.check}: {f.detail}" for f in findings]
+    return Problem(
+        422,
+        "The message check refused this message: " + " ".join(f.detail for f in findings),
+        type_="urn:touchbase:problem:message-check",
+        title="Message check failed",
+        errors={"body": reasons},
+        checks=[f.as_dict() for f in findings],
+    )
+
+
+def known_channel(name: str, field: str = "channel") -> None:
+    if name == "manual":
+        return
+    from channels.registry import channels
+
+    if name not in channels():
+        raise field_error(field, "Unknown channel; see GET /v1/channels.")
+
+
+def _owned(session: Session, principal: Principal, model, object_id: int, field: str):
+    found = session.scalars(
+        scope(select(model), model, principal).where(model.id == object_id)
+    ).first()
+    if found is None:
+        raise field_error(field, f"Unknown {model.__tablename__.rstrip('s')}.")
+    return found
+
+
+def _parties(session: Session, data: dict) -> tuple[Contact, Application, Interview | None]:
+    principal = current()
+    contact = _owned(session, principal, Contact, data["contact_id"], "contact_id")
+    application = _owned(session, principal, Application, data["application_id"], "application_id")
+    if application.candidate_id != contact.candidate_id:
+        raise field_error("application_id", "Belongs to another candidate than the contact.")
+    interview = None
+    if data.get("interview_id"):
+        interview = session.get(Interview, data["interview_id"])
+        if interview is None or interview.application_id != application.id:
+            raise field_error("interview_id", "Unknown interview for this application.")
+    return contact, application, interview
+
+
+def message_domain(candidate: User) -> str:
+    return candidate.email.rsplit("@", 1)[-1] if "@" in candidate.email else "touchbase.local"
+
+
+def new_message_id(candidate: User) -> str:
+    from channels.base import make_message_id
+
+    return make_message_id(message_domain(candidate))
+
+
+def render_or_refuse(session, parties, step, channel, settings, round_, subject=None, body=None):
+    try:
+        composition = compose(
+            session,
+            parties,
+            step,
+            channel,
+            ledger.message_limits(settings),
+            subject=subject,
+            body=body,
+            round_=round_,
+        )
+    except templating.TemplateRenderError as exc:
+        raise field_error("body", f"The template could not be rendered: {exc}") from exc
+    if composition.blocking:
+        raise blocked_message(composition.blocking)
+    return composition
+
+
+def schedule_touch(
+    session: Session,
+    *,
+    contact: Contact,
+    application: Application,
+    interview: Interview | None,
+    round_: int,
+    step: str,
+    channel: str,
+    wanted: datetime,
+    actor: str,
+    now: datetime,
+    subject: str | None = None,
+    body: str | None = None,
+    planned: bool = False,
+    plan_reason: str | None = None,
+) -> Touch:
+    """Create an automated touch that passed the policy and the message check (or raise)."""
+    where = ledger.situation(session, contact, application, round_)
+    at = policy.adjust_to_window(
+        where.settings, where.contact, max(wanted, now), step=step, channel=channel
+    )
+    decision = ledger.decide(
+        session,
+        contact,
+        application,
+        round_=round_,
+        step=step,
+        channel=channel,
+        at=at,
+        automated=True,
+        now=now,
+        where=where,
+    )
+    if not decision.allowed:
+        raise refusal(decision)
+    parties = Parties.load(session, contact, application, interview.id if interview else None)
+    composition = render_or_refuse(
+        session, parties, step, channel, where.settings, round_, subject, body
+    )
+    _, thread_of = previous_subject(session, contact.id, round_)
+    touch = Touch(
+        org_id=contact.org_id,
+        candidate_id=contact.candidate_id,
+        contact_id=contact.id,
+        application_id=application.id,
+        interview_id=(interview or parties.interview).id
+        if (interview or parties.interview)
+        else None,
+        round=round_,
+        step=step,
+        channel=channel,
+        status="scheduled",
+        automated=True,
+        planned=planned,
+        plan_reason=plan_reason,
+        scheduled_for=at,
+        subject=composition.subject,
+        body=composition.body,
+        flags=list(decision.flags),
+        warnings=[f.as_dict() for f in composition.warnings],
+        thread_of_id=thread_of if step != "thank_you" else None,
+        message_id=new_message_id(parties.candidate),
+    )
+    session.add(touch)
+    session.flush()
+    ledger.record_event(
+        session, touch, "created", actor, data={"template": composition.template_source}
+    )
+    moved = at != max(wanted, now)
+    ledger.record_event(
+        session,
+        touch,
+        "scheduled",
+        actor,
+        reason=(
+            "Moved to the next opening of the send window in the contact's time zone."
+            if moved
+            else plan_reason
+        ),
+        rule="R15" if moved else None,
+        data={"scheduled_for": at, "requested": wanted},
+    )
+    return touch
+
+
+def log_manual_touch(
+    session: Session,
+    *,
+    contact: Contact,
+    application: Application,
+    interview: Interview | None,
+    round_: int,
+    step: str,
+    occurred_at: datetime,
+    actor: str,
+    now: datetime,
+    subject: str | None,
+    body: str | None,
+) -> Touch:
+    """A touch that happened is always recorded; one that breaks a rule is flagged with it."""
+    decision = ledger.decide(
+        session,
+        contact,
+        application,
+        round_=round_,
+        step=step,
+        channel="manual",
+        at=occurred_at,
+        automated=False,
+        now=now,
+    )
+    touch = Touch(
+        org_id=contact.org_id,
+        candidate_id=contact.candidate_id,
+        contact_id=contact.id,
+        application_id=application.id,
+        interview_id=interview.id if interview else None,
+        round=round_,
+        step=step,
+        channel="manual",
+        status="sent",
+        automated=False,
+        sent_at=occurred_at,
+        subject=subject,
+        body=body,
+        flags=list(policy.for_manual(decision)),
+        rule=None if decision.allowed else decision.rule,
+        reason=None
+        if decision.allowed
+        else f"Logged, but it breaks {decision.rule}: {decision.detail}",
+    )
+    session.add(touch)
+    session.flush()
+    ledger.record_event(
+        session,
+        touch,
+        "created",
+        actor,
+        reason=touch.reason,
+        rule=touch.rule,
+        data={"manual": True},
+    )
+    ledger.record_event(session, touch, "sent", actor, at=occurred_at, data={"manual": True})
+    return touch
+
+
+@blp.route("")
+class Touches(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(TouchQuerySchema, location="query")
+    @blp.response(200, TouchSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    def get(self, args):
+        """List touches"""
+        query = scope(select(Touch), Touch, current())
+        query = filter_equal(
+            query,
+            Touch,
+            args,
+            "candidate_id",
+            "contact_id",
+            "application_id",
+            "interview_id",
+            "status",
+            "step",
+            "channel",
+        )
+        if "due_before" in args:
+            query = query.where(Touch.scheduled_for < args["due_before"])
+        return query.order_by(Touch.id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(TouchCreateSchema)
+    @blp.response(201, TouchSchema)
+    @blp.alt_response(409, response="CONFLICT", description="Refused by the policy (rule)")
+    def post(self, data):
+        """Schedule a touch, or log a manual one (channel `manual`)"""
+        session = get_session()
+        contact, application, interview = _parties(session, data)
+        known_channel(data["channel"])
+        contact = ledger.lock_contact(session, contact.id)
+        now = utcnow()
+        round_ = data.get("round") or ledger.current_round(session, application.id)
+        actor = ledger.actor_for_user(current().user_id)
+        if data["channel"] == "manual":
+            occurred_at = data.get("occurred_at", now)
+            if occurred_at > now + ledger.GRACE:
+                raise field_error("occurred_at", "A logged touch cannot be in the future.")
+            touch = log_manual_touch(
+                session,
+                contact=contact,
+                application=application,
+                interview=interview,
+                round_=round_,
+                step=data["step"],
+                occurred_at=occurred_at,
+                actor=actor,
+                now=now,
+                subject=data.get("subject"),
+                body=data.get("body"),
+            )
+        else:
+            wanted = data.get("scheduled_for", now)
+            if wanted < now - ledger.GRACE:
+                raise field_error(
+                    "scheduled_for", "Cannot schedule in the past; log a manual touch instead."
+                )
+            touch = schedule_touch(
+                session,
+                contact=contact,
+                application=application,
+                interview=interview,
+                round_=round_,
+                step=data["step"],
+                channel=data["channel"],
+                wanted=wanted,
+                actor=actor,
+                now=now,
+                subject=data.get("subject"),
+                body=data.get("body"),
+            )
+        session.commit()
+        return touch
+
+
+@blp.route("/<int:touch_id>")
+class TouchById(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, TouchSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, touch_id):
+        """Show a touch"""
+        return get_visible(Touch, touch_id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(TouchUpdateSchema)
+    @blp.response(200, TouchSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="Refused by the policy, or not pending")
+    def patch(self, data, touch_id):
+        """Move, re-channel or edit a scheduled touch (checked again by the policy)"""
+        session = get_session()
+        touch = get_visible(Touch, touch_id)
+        if touch.status != "scheduled" or not touch.automated:
+            raise Problem(
+                409, f"Only a scheduled touch can be changed; this one is {touch.status}."
+            )
+        if "channel" in data:
+            known_channel(data["channel"])
+            if data["channel"] == "manual":
+                raise field_error("channel", "A scheduled touch cannot become manual.")
+        contact = ledger.lock_contact(session, touch.contact_id)
+        application = session.get(Application, touch.application_id)
+        now = utcnow()
+        actor = ledger.actor_for_user(current().user_id)
+        channel = data.get("channel", touch.channel)
+        where = ledger.situation(session, contact, application, touch.round)
+        at = touch.scheduled_for
+        if "scheduled_for" in data or "channel" in data:
+            wanted = data.get("scheduled_for", touch.scheduled_for)
+            if wanted < now - ledger.GRACE:
+                raise field_error("scheduled_for", "Cannot schedule in the past.")
+            at = policy.adjust_to_window(
+                where.settings, where.contact, max(wanted, now), step=touch.step, channel=channel
+            )
+            decision = ledger.decide(
+                session,
+                contact,
+                application,
+                round_=touch.round,
+                step=touch.step,
+                channel=channel,
+                at=at,
+                automated=True,
+                now=now,
+                touch_id=touch.id,
+                where=where,
+            )
+            if not decision.allowed:
+                ledger.record_event(
+                    session,
+                    touch,
+                    "refused",
+                    actor,
+                    reason=decision.detail,
+                    rule=decision.rule,
+                    data={"scheduled_for": at, "channel": channel},
+                )
+                session.commit()
+                raise refusal(decision)
+        body = data.get("body")
+        subject = data.get("subject", touch.subject if body is not None else None)
+        if body is None and "channel" not in data:
+            body, subject = touch.body, data.get("subject", touch.subject)
+        parties = Parties.load(session, contact, application, touch.interview_id)
+        composition = render_or_refuse(
+            session, parties, touch.step, channel, where.settings, touch.round, subject, body
+        )
+        if at != touch.scheduled_for:
+            ledger.record_event(
+                session,
+                touch,
+                "rescheduled",
+                actor,
+                data={"from": touch.scheduled_for, "to": at},
+            )
+            touch.scheduled_for = at
+        if channel != touch.channel:
+            ledger.record_event(
+                session, touch, "rechanneled", actor, data={"from": touch.channel, "to": channel}
+            )
+            touch.channel = channel
+        if (composition.subject, composition.body) != (touch.subject, touch.body):
+            ledger.record_event(session, touch, "edited", actor)
+        touch.subject, touch.body = composition.subject, composition.body
+        touch.warnings = [f.as_dict() for f in composition.warnings]
+        session.commit()
+        return touch
+
+
+@blp.route("/<int:touch_id>/cancel")
+class TouchCancel(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(TouchCancelSchema)
+    @blp.response(200, TouchSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="Already sent or ended")
+    def post(self, data, touch_id):
+        """Cancel a scheduled touch (always allowed while it is pending)"""
+        session = get_session()
+        touch = get_visible(Touch, touch_id)
+        if touch.status != "scheduled":
+            raise Problem(
+                409, f"Only a scheduled touch can be cancelled; this one is {touch.status}."
+            )
+        touch.status = "cancelled"
+        touch.reason = data.get("reason") or "Cancelled by the candidate."
+        touch.lease_owner = touch.lease_expires_at = None
+        ledger.record_event(
+            session,
+            touch,
+            "cancelled",
+            ledger.actor_for_user(current().user_id),
+            reason=touch.reason,
+        )
+        session.commit()
+        return touch
+
+
+@blp.route("/<int:touch_id>/resolve")
+class TouchResolve(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(TouchResolveSchema)
+    @blp.response(200, TouchSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="Not in the unknown state")
+    def post(self, data, touch_id):
+        """Settle a touch whose outcome is unknown (the worker died mid-send)"""
+        session = get_session()
+        touch = get_visible(Touch, touch_id)
+        if touch.status != "unknown":
+            raise Problem(
+                409, f"Only a touch in state unknown can be resolved; this one is {touch.status}."
+            )
+        touch.status = data["outcome"]
+        touch.reason = data.get("reason") or f"Resolved as {data['outcome']} by the candidate."
+        if data["outcome"] == "sent" and touch.sent_at is None:
+            touch.sent_at = touch.scheduled_for or utcnow()
+        ledger.record_event(
+            session,
+            touch,
+            data["outcome"],
+            ledger.actor_for_user(current().user_id),
+            reason=touch.reason,
+        )
+        session.commit()
+        return touch
+
+
+@blp.route("/<int:touch_id>/events")
+class TouchEvents(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, TouchEventSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, touch_id):
+        """The touch's history: every change, when, by whom and why"""
+        touch = get_visible(Touch, touch_id)
+        return select(TouchEvent).where(TouchEvent.touch_id == touch.id).order_by(TouchEvent.id)

@@ -1,0 +1,253 @@
+"""Touches, their events, responses, budgets, policy and plans."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from api import policy
+from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
+from api.schemas.fields import Aware, Id, StrictSchema
+from api.schemas.records import CHANNEL_NAME
+
+
+class FindingSchema(StrictSchema):
+    check = fields.String()
+    rule = fields.String(allow_none=True)
+    severity = fields.String(metadata={"enum": ["block", "warn"]})
+    detail = fields.String()
+
+
+class TouchSchema(StrictSchema):
+    id = fields.Integer()
+    candidate_id = fields.Integer()
+    contact_id = fields.Integer()
+    application_id = fields.Integer()
+    interview_id = fields.Integer(allow_none=True)
+    round = fields.Integer()
+    step = fields.String(metadata={"enum": list(STEPS)})
+    channel = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    automated = fields.Boolean()
+    planned = fields.Boolean()
+    scheduled_for = fields.DateTime(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    subject = fields.String(allow_none=True)
+    body = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    reason = fields.String(allow_none=True, metadata={"description": "Why skipped/failed/etc."})
+    rule = fields.String(allow_none=True, metadata={"description": "Rule behind the reason"})
+    flags = fields.List(
+        fields.String(), metadata={"description": "Rules a logged manual touch broke, R2_LATE"}
+    )
+    warnings = fields.List(fields.Nested(FindingSchema))
+    plan_reason = fields.String(allow_none=True)
+    message_id = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    provider_status = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class TouchCreateSchema(StrictSchema):
+    contact_id = Id(required=True)
+    application_id = Id(required=True)
+    interview_id = Id(allow_none=True)
+    round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
+    step = fields.String(required=True, validate=validate.OneOf(STEPS))
+    channel = fields.String(
+        required=True,
+        validate=CHANNEL_NAME,
+        metadata={"description": "A channel name (GET /v1/channels), or `manual`"},
+    )
+    scheduled_for = Aware(
+        metadata={"description": "When to send; default now, moved into the send window"}
+    )
+    occurred_at = Aware(
+        metadata={"description": "For a manual touch: when it happened (not in the future)"}
+    )
+    subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(
+        validate=validate.Length(min=1, max=10_000),
+        metadata={"description": "Default: rendered from the step's template"},
+    )
+
+    @validates_schema
+    def _manual_or_scheduled(self, data, **_kwargs):
+        manual = data.get("channel") == "manual"
+        if manual and "scheduled_for" in data:
+            raise ValidationError(
+                "A manual touch is logged with occurred_at.", field_name="scheduled_for"
+            )
+        if not manual and "occurred_at" in data:
+            raise ValidationError(
+                "Only manual touches have occurred_at; use scheduled_for.",
+                field_name="occurred_at",
+            )
+
+
+class TouchUpdateSchema(StrictSchema):
+    scheduled_for = Aware()
+    channel = fields.String(validate=CHANNEL_NAME)
+    subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(validate=validate.Length(min=1, max=10_000))
+
+
+class TouchCancelSchema(StrictSchema):
+    reason = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class TouchResolveSchema(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["sent", "failed"]))
+    reason = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class TouchQuerySchema(StrictSchema):
+    candidate_id = Id()
+    contact_id = Id()
+    application_id = Id()
+    interview_id = Id()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    step = fields.String(validate=validate.OneOf(STEPS))
+    channel = fields.String(validate=validate.Length(max=40))
+    due_before = Aware()
+
+
+class TouchEventSchema(StrictSchema):
+    id = fields.Integer()
+    touch_id = fields.Integer()
+    kind = fields.String()
+    at = fields.DateTime()
+    actor = fields.String()
+    reason = fields.String(allow_none=True)
+    rule = fields.String(allow_none=True)
+    data = fields.Dict()
+
+
+class ResponseSchema(StrictSchema):
+    id = fields.Integer()
+    candidate_id = fields.Integer()
+    contact_id = fields.Integer()
+    application_id = fields.Integer()
+    round = fields.Integer()
+    kind = fields.String(metadata={"enum": list(RESPONSE_KINDS)})
+    channel = fields.String(allow_none=True)
+    occurred_at = fields.DateTime()
+    decision_date = fields.Date(allow_none=True)
+    until = fields.Date(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    affected_touches = fields.List(fields.Nested(TouchSchema), dump_only=True)
+
+
+class ResponseCreateSchema(StrictSchema):
+    contact_id = Id(required=True)
+    application_id = Id(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(RESPONSE_KINDS))
+    round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
+    channel = fields.String(allow_none=True, validate=CHANNEL_NAME)
+    occurred_at = Aware()
+    decision_date = fields.Date(metadata={"description": "Required for kind decision_date"})
+    until = fields.Date(metadata={"description": "Last day away, for kind out_of_office"})
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _kind_fields(self, data, **_kwargs):
+        kind = data.get("kind")
+        if kind == "decision_date" and not data.get("decision_date"):
+            raise ValidationError("Required for a decision_date response.", "decision_date")
+        if kind == "out_of_office" and not data.get("until"):
+            raise ValidationError("Required for an out_of_office response.", "until")
+        if kind != "decision_date" and data.get("decision_date"):
+            raise ValidationError("Only for a decision_date response.", "decision_date")
+        if kind != "out_of_office" and data.get("until"):
+            raise ValidationError("Only for an out_of_office response.", "until")
+
+
+class ResponseQuerySchema(StrictSchema):
+    candidate_id = Id()
+    contact_id = Id()
+    application_id = Id()
+    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS))
+
+
+class BudgetQuerySchema(StrictSchema):
+    application_id = Id(metadata={"description": "Default: the contact's most recent application"})
+    round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
+
+
+class BudgetSchema(StrictSchema):
+    contact_id = fields.Integer()
+    application_id = fields.Integer()
+    round = fields.Integer()
+    budget = fields.Integer()
+    used = fields.Integer()
+    left = fields.Integer()
+    stopped = fields.Boolean()
+    stopped_rule = fields.String(allow_none=True)
+    stopped_reason = fields.String(allow_none=True)
+    next_allowed_at = fields.Dict(keys=fields.String(), values=fields.DateTime(allow_none=True))
+    blocked_by = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+
+
+def _setting_field(name: str) -> fields.Field:
+    rule = policy.SETTING_RULES.get(name)
+    meta = {"description": f"{rule}" if rule else name}
+    if name in policy.SETTING_RANGES:
+        low, high = policy.SETTING_RANGES[name]
+        return fields.Integer(
+            allow_none=True, strict=True, validate=validate.Range(low, high), metadata=meta
+        )
+    if name in ("stop_on_response", "observe_holidays"):
+        return fields.Boolean(allow_none=True, metadata=meta)
+    if name == "business_days":
+        return fields.List(
+            fields.Integer(strict=True, validate=validate.Range(0, 6)),
+            allow_none=True,
+            validate=validate.Length(min=1, max=7),
+            metadata={"description": "0 = Monday ... 6 = Sunday (R15)"},
+        )
+    return fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use HH:MM, 00:00-23:59."),
+        metadata=meta,
+    )
+
+
+PolicyValuesSchema = StrictSchema.from_dict(
+    {name: _setting_field(name) for name in policy.SETTING_NAMES}, name="PolicyValues"
+)
+
+
+class PolicySchema(StrictSchema):
+    scope = fields.String(metadata={"enum": ["org", "candidate", "contact"]})
+    overrides = fields.Dict(metadata={"description": "What this level sets itself"})
+    effective = fields.Dict(metadata={"description": "The values in force at this level"})
+    sources = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Where each effective value comes from"},
+    )
+
+
+class PlanQuerySchema(StrictSchema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class PlannedStepSchema(StrictSchema):
+    contact_id = fields.Integer()
+    contact_name = fields.String()
+    step = fields.String()
+    channel = fields.String(allow_none=True)
+    scheduled_for = fields.DateTime(allow_none=True)
+    local_time = fields.String(allow_none=True, metadata={"description": "In the contact zone"})
+    reason = fields.String()
+    rule = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": ["planned", "created", "exists", "skipped"]})
+    touch_id = fields.Integer(allow_none=True)
+    warnings = fields.List(fields.Nested(FindingSchema))
+
+
+class PlanSchema(StrictSchema):
+    interview_id = fields.Integer()
+    dry_run = fields.Boolean()
+    steps = fields.List(fields.Nested(PlannedStepSchema))
