@@ -1,7 +1,117 @@
-"""Placeholder: filled in by the work on this resource."""
+"""The cadence planner over HTTP: an interview becomes one follow-up plan per interviewer."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("plans", __name__, url_prefix="/v1/plans")
+from api import cadence, ledger, policy, timewindow
+from api.auth import ALL_ROLES, current, get_visible, roles
+from api.db import get_session
+from api.models import Application, Contact, Interview, utcnow
+from api.problems import Problem
+from api.resources.touches import schedule_touch
+from api.schemas.touches import PlanQuerySchema, PlanSchema
+
+blp = Blueprint(
+    "plans",
+    __name__,
+    url_prefix="/v1/interviews",
+    description="Thank-you, follow-up and call for each interviewer, timed by the rules.",
+)
+
+
+def _local(at, tz: str) -> str | None:
+    if at is None:
+        return None
+    local = at.astimezone(timewindow.zone(tz))
+    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+
+
+@blp.route("/<int:interview_id>/plan")
+class InterviewPlan(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(PlanQuerySchema, location="query")
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, args, interview_id):
+        """Plan follow-ups for each interviewer (`dry_run=true`: show the calendar only)"""
+        session = get_session()
+        interview = get_visible(Interview, interview_id)
+        application = session.get(Application, interview.application_id)
+        contacts: list[Contact] = [
+            ledger.lock_contact(session, i.contact_id) for i in interview.interviewers
+        ]
+        now = utcnow()
+        settings = {
+            c.id: ledger.effective_policy(session, c.org_id, c.candidate_id, c.id)[0]
+            for c in contacts
+        }
+        ids = [c.id for c in contacts]
+        steps = cadence.plan_interview(
+            settings,
+            policy.InterviewInfo(
+                id=interview.id,
+                application_id=application.id,
+                round=interview.round,
+                ends_at=interview.ends_at,
+                decision_expected_on=application.decision_expected_on,
+            ),
+            [ledger.contact_info(c) for c in contacts],
+            ledger.history(session, ids),
+            ledger.responses(session, contact_ids=ids),
+            now,
+            application.decision_expected_on,
+        )
+        by_id = {c.id: c for c in contacts}
+        out = []
+        actor = ledger.actor_for_user(current().user_id)
+        for step in steps:
+            contact = by_id[step.contact_id]
+            row: dict[str, Any] = {
+                "contact_id": contact.id,
+                "contact_name": contact.name,
+                "step": step.step,
+                "channel": step.channel,
+                "scheduled_for": step.scheduled_for,
+                "local_time": _local(step.scheduled_for, contact.timezone),
+                "reason": step.reason,
+                "rule": step.rule,
+                "status": step.status,
+                "touch_id": None,
+                "warnings": [],
+            }
+            if step.planned and not args["dry_run"]:
+                try:
+                    with session.begin_nested():
+                        touch = schedule_touch(
+                            session,
+                            contact=contact,
+                            application=application,
+                            interview=interview,
+                            round_=interview.round,
+                            step=step.step,
+                            channel=step.channel,
+                            wanted=step.scheduled_for,
+                            actor=actor,
+                            now=now,
+                            planned=True,
+                            plan_reason=step.reason,
+                        )
+                except Problem as refused:
+                    row.update(status="skipped", reason=refused.detail)
+                    row["rule"] = refused.extensions.get("rule") or row["rule"]
+                else:
+                    row.update(
+                        status="created",
+                        touch_id=touch.id,
+                        scheduled_for=touch.scheduled_for,
+                        local_time=_local(touch.scheduled_for, contact.timezone),
+                        warnings=touch.warnings,
+                    )
+            out.append(row)
+        if not args["dry_run"]:
+            session.commit()
+        return {"interview_id": interview.id, "dry_run": args["dry_run"], "steps": out}

@@ -1,7 +1,213 @@
-"""Placeholder: filled in by the work on this resource."""
+"""Policy settings (org -> candidate -> contact) and where a contact's budget stands."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from typing import Any
 
-blp = Blueprint("policies", __name__, url_prefix="/v1/policies")
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from api import ledger, policy
+from api.auth import ALL_ROLES, current, get_visible, not_found, roles, visible_candidates
+from api.db import get_session
+from api.models import (
+    Application,
+    Contact,
+    Interview,
+    Interviewer,
+    PolicySetting,
+    Touch,
+    User,
+    utcnow,
+)
+from api.resources.common import field_error
+from api.schemas.touches import BudgetQuerySchema, BudgetSchema, PolicySchema, PolicyValuesSchema
+
+blp = Blueprint(
+    "policy",
+    __name__,
+    url_prefix="/v1",
+    description="The numbers behind the follow-up rules, layered org -> candidate -> contact, "
+    "and each contact's touch budget.",
+)
+
+
+def _row(session, org_id: int, candidate_id: int | None, contact_id: int | None) -> PolicySetting:
+    row = session.scalars(
+        select(PolicySetting).where(
+            PolicySetting.org_id == org_id,
+            PolicySetting.candidate_id.is_(None)
+            if candidate_id is None
+            else PolicySetting.candidate_id == candidate_id,
+            PolicySetting.contact_id.is_(None)
+            if contact_id is None
+            else PolicySetting.contact_id == contact_id,
+        )
+    ).first()
+    if row is None:
+        row = PolicySetting(
+            org_id=org_id, candidate_id=candidate_id, contact_id=contact_id, values={}
+        )
+        session.add(row)
+    return row
+
+
+def _answer(scope: str, overrides: dict, layers: tuple[dict, dict, dict]) -> dict[str, Any]:
+    try:
+        settings, sources = policy.merge(*layers)
+    except policy.PolicyError as exc:
+        raise field_error(exc.field, str(exc).split(": ", 1)[-1]) from exc
+    return {
+        "scope": scope,
+        "overrides": overrides,
+        "effective": settings.to_mapping(),
+        "sources": sources,
+    }
+
+
+def _store(scope: str, org_id, candidate_id, contact_id, values: dict) -> dict[str, Any]:
+    """Replace one layer's overrides (null or absent: not set here) after validating the
+    merged result, so an impossible combination is refused with the field named."""
+    session = get_session()
+    try:
+        overrides = policy.validate_overrides(values)
+    except policy.PolicyError as exc:
+        raise field_error(exc.field, str(exc).split(": ", 1)[-1]) from exc
+    if "business_days" in overrides:
+        overrides["business_days"] = list(overrides["business_days"])
+    org, cand, cont = ledger.policy_layers(session, org_id, candidate_id, contact_id)
+    layers = {
+        "org": (overrides, cand if candidate_id else {}, cont if contact_id else {}),
+        "candidate": (org, overrides, cont if contact_id else {}),
+        "contact": (org, cand, overrides),
+    }[scope]
+    answer = _answer(scope, overrides, layers)
+    row = _row(session, org_id, candidate_id, contact_id)
+    row.values = overrides
+    session.commit()
+    return answer
+
+
+def _candidate(user_id: int) -> User:
+    principal = current()
+    user = (
+        get_session()
+        .scalars(select(User).where(User.id == user_id, User.id.in_(visible_candidates(principal))))
+        .first()
+    )
+    if user is None:
+        raise not_found(User)
+    return user
+
+
+@blp.route("/policy")
+class OrgPolicy(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, PolicySchema)
+    def get(self):
+        """The organisation's policy"""
+        principal = current()
+        org, _, _ = ledger.policy_layers(get_session(), principal.org_id, None, None)
+        return _answer("org", org, (org, {}, {}))
+
+    @roles("admin")
+    @blp.arguments(PolicyValuesSchema)
+    @blp.response(200, PolicySchema)
+    def put(self, data):
+        """Set the organisation's defaults (absent or null: the built-in default)"""
+        return _store("org", current().org_id, None, None, data)
+
+
+@blp.route("/users/<int:user_id>/policy")
+class CandidatePolicy(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, PolicySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, user_id):
+        """A candidate's policy: their overrides over the organisation's"""
+        user = _candidate(user_id)
+        layers = ledger.policy_layers(get_session(), user.org_id, user.id, None)
+        return _answer("candidate", layers[1], (layers[0], layers[1], {}))
+
+    @roles("admin", "advisor")
+    @blp.arguments(PolicyValuesSchema)
+    @blp.response(200, PolicySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def put(self, data, user_id):
+        """Set a candidate's overrides"""
+        user = _candidate(user_id)
+        return _store("candidate", user.org_id, user.id, None, data)
+
+
+@blp.route("/contacts/<int:contact_id>/policy")
+class ContactPolicy(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, PolicySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, contact_id):
+        """A contact's policy: the values in force for touches to this person"""
+        contact = get_visible(Contact, contact_id)
+        layers = ledger.policy_layers(
+            get_session(), contact.org_id, contact.candidate_id, contact.id
+        )
+        return _answer("contact", layers[2], layers)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(PolicyValuesSchema)
+    @blp.response(200, PolicySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def put(self, data, contact_id):
+        """Set overrides for one contact"""
+        contact = get_visible(Contact, contact_id)
+        return _store("contact", contact.org_id, contact.candidate_id, contact.id, data)
+
+
+def _default_application(session, contact: Contact) -> Application:
+    """The application the contact was last seen in: an interview, else a touch."""
+    app_id = session.scalar(
+        select(Interview.application_id)
+        .join(Interviewer, Interviewer.interview_id == Interview.id)
+        .where(Interviewer.contact_id == contact.id)
+        .order_by(Interview.starts_at.desc())
+    ) or session.scalar(
+        select(Touch.application_id).where(Touch.contact_id == contact.id).order_by(Touch.id.desc())
+    )
+    if app_id is None:
+        raise field_error("application_id", "Required: this contact has no interview or touch yet.")
+    return session.get(Application, app_id)
+
+
+@blp.route("/contacts/<int:contact_id>/budget")
+class ContactBudget(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(BudgetQuerySchema, location="query")
+    @blp.response(200, BudgetSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, contact_id):
+        """Touches used and left this round, the next allowed time per channel, any stop"""
+        session = get_session()
+        contact = get_visible(Contact, contact_id)
+        if "application_id" in args:
+            application = session.get(Application, args["application_id"])
+            if application is None or application.candidate_id != contact.candidate_id:
+                raise field_error("application_id", "Unknown application for this contact.")
+        else:
+            application = _default_application(session, contact)
+        round_ = args.get("round") or ledger.current_round(session, application.id)
+        where = ledger.situation(session, contact, application, round_)
+        summary = policy.budget_summary(
+            where.settings,
+            where.contact,
+            where.history,
+            where.responses,
+            round_,
+            utcnow(),
+            application_id=application.id,
+            interview_end=where.interview_end,
+            decision_date=where.decision_date,
+        )
+        summary.update(contact_id=contact.id, application_id=application.id)
+        return summary
+
+
