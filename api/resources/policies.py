@@ -209,5 +209,3 @@ class ContactBudget(MethodView):
         )
         summary.update(contact_id=contact.id, application_id=application.id)
         return summary
-
-
