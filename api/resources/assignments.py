@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.auth import ALL_ROLES, current, roles
 from api.db import get_session
 from api.models import Assignment, User
 from api.problems import Problem
-from api.resources.common import PAGINATION, SelectPage, conflict, field_error, filter_equal
+from api.resources.common import (
+    PAGINATION,
+    Blueprint,
+    SelectPage,
+    conflict,
+    field_error,
+    filter_equal,
+)
 from api.schemas.people import AssignmentCreateSchema, AssignmentQuerySchema, AssignmentSchema
 
 blp = Blueprint(

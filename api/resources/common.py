@@ -4,13 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
+from flask_smorest import Blueprint as _SmorestBlueprint
 from flask_smorest import Page
 from sqlalchemy import Select, func, select
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from api.db import get_session
 from api.problems import Problem
 
 PAGINATION = {"page_size": 20, "max_page_size": 100}
+PAGINATION_KEYS = frozenset({"page", "page_size"})
+
+
+class StrictQueryParser(FlaskParser):
+    """Unknown query parameters are a 422: a mistyped filter must never quietly return
+    everything. The pagination parameters are left to the pagination parser."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+    def load_querystring(self, req, schema):
+        reserved = PAGINATION_KEYS - set(schema.fields)
+        args = MultiDict([(k, v) for k, v in req.args.items(multi=True) if k not in reserved])
+        return self._makeproxy(args, schema)
+
+
+class Blueprint(_SmorestBlueprint):
+    """flask-smorest Blueprint with strict query parsing; every resource uses this one."""
+
+    ARGUMENTS_PARSER = StrictQueryParser()
 
 
 class SelectPage(Page):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, scope
 from api.db import get_session
 from api.models import Contact
-from api.resources.common import PAGINATION, SelectPage, apply_changes, filter_equal
+from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, filter_equal
 from api.schemas.records import (
     ContactCreateSchema,
     ContactQuerySchema,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from api.auth import public
 from api.db import get_session
 from api.problems import Problem
+from api.resources.common import Blueprint
 
 blp = Blueprint("health", __name__, description="Process and database health, no token needed.")
 

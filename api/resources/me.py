@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import ALL_ROLES, current, roles
 from api.db import get_session
 from api.models import Organization, User
+from api.resources.common import Blueprint
 from api.schemas.people import MeSchema
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")

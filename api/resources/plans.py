@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api import cadence, ledger, policy, timewindow
 from api.auth import ALL_ROLES, current, get_visible, roles
 from api.db import get_session
 from api.models import Application, Contact, Interview, utcnow
 from api.problems import Problem
+from api.resources.common import Blueprint
 from api.resources.touches import schedule_touch
 from api.schemas.touches import PlanQuerySchema, PlanSchema
 
@@ -60,8 +60,8 @@ class InterviewPlan(MethodView):
                 decision_expected_on=application.decision_expected_on,
             ),
             [ledger.contact_info(c) for c in contacts],
-            ledger.history(session, ids),
-            ledger.responses(session, contact_ids=ids),
+            ledger.history(session, ids, [application.id]),
+            ledger.responses(session, contact_ids=ids, application_ids=[application.id]),
             now,
             application.decision_expected_on,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api import ledger, policy
@@ -21,7 +20,7 @@ from api.models import (
     User,
     utcnow,
 )
-from api.resources.common import field_error
+from api.resources.common import Blueprint, field_error
 from api.schemas.touches import BudgetQuerySchema, BudgetSchema, PolicySchema, PolicyValuesSchema
 
 blp = Blueprint(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api import ledger
 from api.auth import ALL_ROLES, current, get_visible, roles, scope
 from api.db import get_session
 from api.models import Response, utcnow
-from api.resources.common import PAGINATION, SelectPage, field_error, filter_equal
+from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
 from api.resources.touches import _parties
 from api.schemas.touches import ResponseCreateSchema, ResponseQuerySchema, ResponseSchema
 
@@ -72,7 +71,7 @@ class Responses(MethodView):
             application.decision_expected_on = response.decision_date
         session.flush()
         affected = ledger.reexamine_application(
-            session, application, now, actor=f"response:{response.id}"
+            session, application, now, actor=f"response:{response.id}", contact_id=contact.id
         )
         session.commit()
         response.affected_touches = affected

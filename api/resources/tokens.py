@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.auth import ALL_ROLES, current, issue_token, roles
 from api.db import get_session
 from api.models import ApiToken, User, utcnow
 from api.problems import Problem
-from api.resources.common import PAGINATION, SelectPage, field_error
+from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error
 from api.schemas.people import (
     TokenCreatedSchema,
     TokenCreateSchema,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import Select, or_, select
 
 from api.auth import ALL_ROLES, Principal, current, not_found, roles, visible_candidates
 from api.db import get_session
 from api.models import User
 from api.problems import Problem
-from api.resources.common import PAGINATION, SelectPage, apply_changes, conflict
+from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, conflict
 from api.schemas.people import UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema
 
 blp = Blueprint(

@@ -85,6 +85,18 @@ def test_a_query_argument_error_is_named_without_its_location(call, world):
     assert "query" not in body["errors"]
 
 
+def test_an_unknown_query_parameter_is_a_422_naming_it(call, world):
+    response = call("GET", "/v1/contacts?compnay=Acme", world.tokens["candidate"])
+    assert_problem(response, 422, "compnay")
+
+
+def test_pagination_parameters_are_not_unknown(call, world):
+    response = call(
+        "GET", "/v1/contacts?company=Acme&page=1&page_size=5", world.tokens["candidate"]
+    )
+    assert response.status_code == 200
+
+
 def test_a_body_that_is_not_an_object_is_a_422_problem(call, world):
     response = call("POST", "/v1/contacts", world.tokens["candidate"], json=["Dana"])
 
