@@ -13,7 +13,6 @@ from flask import current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -24,7 +23,6 @@ def make_engine(url: str, **kwargs) -> Engine:
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
-        kwargs.setdefault("poolclass", NullPool)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Start write transactions eagerly so concurrent writers queue on the lock

@@ -73,20 +73,32 @@ def _wipe(engine: Engine) -> None:
                 conn.execute(table.delete())
 
 
-@pytest.fixture
-def app(engine, tmp_path):
-    app = create_app(
+@pytest.fixture(scope="session")
+def _shared_app(engine, tmp_path_factory):
+    """Built once: the app holds no per-test state beyond its config, restored below."""
+    base = tmp_path_factory.mktemp("app")
+    return create_app(
         {
             "ENGINE": engine,
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
             "SECRET_KEY": "test-secret",
-            "INSTANCE_DIR": str(tmp_path / "instance"),
-            "OUTBOX_DIR": str(tmp_path / "outbox"),
+            "INSTANCE_DIR": str(base / "instance"),
+            "OUTBOX_DIR": str(base / "outbox"),
             "PUBLIC_URL": "http://127.0.0.1:8000",
             "TESTING": True,
         }
     )
-    yield app
+
+
+@pytest.fixture
+def app(_shared_app, engine, tmp_path):
+    saved = dict(_shared_app.config)
+    _shared_app.config.update(
+        INSTANCE_DIR=str(tmp_path / "instance"), OUTBOX_DIR=str(tmp_path / "outbox")
+    )
+    yield _shared_app
+    _shared_app.config.clear()
+    _shared_app.config.update(saved)
     _wipe(engine)
 
 

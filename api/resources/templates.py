@@ -1,7 +1,439 @@
-"""Placeholder: filled in by the work on this resource."""
+"""Message templates per step and channel: the organisation's, a candidate's, the built-ins.
+
+The most specific template is used for a touch: the candidate's, else the
+organisation's, else the built-in default (GET /v1/templates/defaults). A template is
+saved only when it passes the sandbox's validation (known variables, no unsafe
+attributes, bounded size), so a bad template is refused here rather than at send time.
+"""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from typing import Any
 
-blp = Blueprint("templates", __name__, url_prefix="/v1/templates")
+from flask.views import MethodView
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from api import ledger, templating
+from api.auth import (
+    ALL_ROLES,
+    Principal,
+    current,
+    not_found,
+    resolve_candidate,
+    roles,
+    scope,
+    visible_candidates,
+)
+from api.compose import (
+    Parties,
+    check_message,
+    find_template,
+    previous_subject,
+    template_channel,
+    template_context,
+)
+from api.db import get_session
+from api.models import (
+    Application,
+    Contact,
+    Interview,
+    Interviewer,
+    Template,
+    Touch,
+    User,
+)
+from api.problems import Problem, describe_errors
+from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
+from api.schemas.channels import (
+    DefaultTemplateSchema,
+    PreviewSchema,
+    StepPreviewSchema,
+    TemplateCreateSchema,
+    TemplatePreviewSchema,
+    TemplateQuerySchema,
+    TemplateSchema,
+    TemplateUpdateSchema,
+)
+
+blp = Blueprint(
+    "templates",
+    __name__,
+    url_prefix="/v1/templates",
+    description="Message templates per step and channel, for the organisation or one "
+    "candidate, checked when saved; previews rendered for a real contact.",
+)
+
+
+# -- access -----------------------------------------------------------------------------------
+
+
+def visible_templates(principal: Principal) -> Select:
+    """The organisation's templates, and those of the candidates the caller may see."""
+    return select(Template).where(
+        Template.org_id == principal.org_id,
+        or_(
+            Template.candidate_id.is_(None),
+            Template.candidate_id.in_(visible_candidates(principal)),
+        ),
+    )
+
+
+def get_visible_template(template_id: int) -> Template:
+    found = (
+        get_session()
+        .scalars(visible_templates(current()).where(Template.id == template_id))
+        .first()
+    )
+    if found is None:
+        raise not_found(Template)
+    return found
+
+
+def _may_write(template: Template) -> None:
+    if template.candidate_id is None and current().role != "admin":
+        raise Problem(403, "Organisation-wide templates are managed by admins.")
+
+
+def _owner_of_new(data: dict[str, Any]) -> User | None:
+    """The candidate a new template belongs to; None: the whole organisation."""
+    principal = current()
+    if data.get("candidate_id") is not None:
+        return resolve_candidate(data["candidate_id"])
+    if principal.role == "candidate" and "candidate_id" not in data:
+        return resolve_candidate(None)
+    if principal.role != "admin":
+        raise Problem(
+            403,
+            "Only an admin may write organisation-wide templates; give candidate_id.",
+        )
+    return None
+
+
+# -- checks -----------------------------------------------------------------------------------
+
+
+def _refuse_invalid(subject: str | None, body: str | None, channel: str) -> None:
+    issues = templating.validate_template(subject, body, channel=channel)
+    if issues:
+        errors: dict[str, list[str]] = {}
+        for issue in issues:
+            errors.setdefault(issue.field, []).append(issue.reason)
+        raise Problem(
+            422,
+            describe_errors(errors),
+            type_="urn:touchbase:problem:template",
+            title="Template refused",
+            errors=errors,
+        )
+
+
+def _refuse_duplicate(
+    session: Session,
+    org_id: int,
+    candidate_id: int | None,
+    step: str,
+    channel: str,
+    except_id: int | None = None,
+) -> None:
+    query = select(Template.id).where(
+        Template.org_id == org_id,
+        Template.step == step,
+        Template.channel == channel,
+        Template.candidate_id.is_(None)
+        if candidate_id is None
+        else Template.candidate_id == candidate_id,
+    )
+    if except_id is not None:
+        query = query.where(Template.id != except_id)
+    existing = session.scalar(query)
+    if existing is not None:
+        whose = "the organisation" if candidate_id is None else "this candidate"
+        reason = (
+            f"{whose.capitalize()} already has a {step} template for {channel} "
+            f"(template {existing}); change that one instead."
+        )
+        raise Problem(
+            409,
+            reason,
+            errors={"step": [reason], "channel": [reason]},
+            existing_id=existing,
+        )
+
+
+def _normal_subject(subject: str | None, channel: str) -> str | None:
+    if channel != "email":
+        return subject or None
+    return subject
+
+
+# -- previews ---------------------------------------------------------------------------------
+
+
+def _owned(session: Session, model, object_id: int, field: str):
+    found = session.scalars(
+        scope(select(model), model, current()).where(model.id == object_id)
+    ).first()
+    if found is None:
+        raise field_error(field, f"Unknown {model.__tablename__.rstrip('s')}.")
+    return found
+
+
+def _default_application(session: Session, contact: Contact) -> Application:
+    """The application the contact was last seen in: an interview, else a touch."""
+    app_id = session.scalar(
+        select(Interview.application_id)
+        .join(Interviewer, Interviewer.interview_id == Interview.id)
+        .where(Interviewer.contact_id == contact.id)
+        .order_by(Interview.starts_at.desc())
+    ) or session.scalar(
+        select(Touch.application_id).where(Touch.contact_id == contact.id).order_by(Touch.id.desc())
+    )
+    if app_id is None:
+        raise field_error("application_id", "Required: this contact has no interview or touch yet.")
+    return session.get(Application, app_id)
+
+
+def _target(
+    session: Session, data: dict[str, Any], template: Template | None = None
+) -> tuple[Parties, int, Touch | None]:
+    """The parties a preview renders for, the round, and the touch if one was given
+    (of the template's candidate, for a candidate's template)."""
+
+    def check_owner(candidate_id: int, field: str) -> None:
+        if template is not None and template.candidate_id not in (None, candidate_id):
+            raise field_error(field, "Belongs to another candidate than the template.")
+
+    if "touch_id" in data:
+        touch = _owned(session, Touch, data["touch_id"], "touch_id")
+        check_owner(touch.candidate_id, "touch_id")
+        contact = session.get(Contact, touch.contact_id)
+        application = session.get(Application, touch.application_id)
+        return Parties.load(session, contact, application, touch.interview_id), touch.round, touch
+    contact = _owned(session, Contact, data["contact_id"], "contact_id")
+    check_owner(contact.candidate_id, "contact_id")
+    if "application_id" in data:
+        application = _owned(session, Application, data["application_id"], "application_id")
+        if application.candidate_id != contact.candidate_id:
+            raise field_error("application_id", "Belongs to another candidate than the contact.")
+    else:
+        application = _default_application(session, contact)
+    interview_id = data.get("interview_id")
+    if interview_id is not None:
+        interview = session.get(Interview, interview_id)
+        if interview is None or interview.application_id != application.id:
+            raise field_error("interview_id", "Unknown interview for this application.")
+    parties = Parties.load(session, contact, application, interview_id)
+    return parties, ledger.current_round(session, application.id), None
+
+
+def render_preview(
+    session: Session,
+    parties: Parties,
+    round_: int,
+    step: str,
+    channel: str,
+    subject: str | None,
+    body: str,
+) -> dict[str, Any]:
+    """Render for real parties and run the message check with the contact's own limits."""
+    contact = parties.contact
+    previous, _ = previous_subject(session, contact.id, round_)
+    context = template_context(parties, step, channel, previous)
+    try:
+        rendered = templating.render(subject, body, context)
+    except templating.TemplateRenderError as exc:
+        raise field_error(exc.field, f"The template could not be rendered: {exc.reason}") from exc
+    out_subject = rendered.subject if template_channel(channel) == "email" else None
+    settings, _ = ledger.effective_policy(session, contact.org_id, contact.candidate_id, contact.id)
+    findings = check_message(
+        session,
+        parties,
+        step,
+        channel,
+        out_subject,
+        rendered.body,
+        ledger.message_limits(settings),
+    )
+    return {
+        "step": step,
+        "channel": channel,
+        "contact_id": contact.id,
+        "application_id": parties.application.id,
+        "interview_id": parties.interview.id if parties.interview else None,
+        "subject": out_subject,
+        "body": rendered.body,
+        "findings": [f.as_dict() for f in findings],
+        "blocking": any(f.severity == "block" for f in findings),
+    }
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+
+@blp.route("")
+class Templates(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(TemplateQuerySchema, location="query")
+    @blp.response(200, TemplateSchema(many=True))
+    @blp.paginate(SelectPage, **PAGINATION)
+    def get(self, args):
+        """List templates: the organisation's and those of the candidates you see"""
+        query = filter_equal(
+            visible_templates(current()), Template, args, "candidate_id", "step", "channel"
+        )
+        if args.get("scope") == "org":
+            query = query.where(Template.candidate_id.is_(None))
+        elif args.get("scope") == "candidate":
+            query = query.where(Template.candidate_id.is_not(None))
+        return query.order_by(Template.id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(TemplateCreateSchema)
+    @blp.response(201, TemplateSchema)
+    @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
+    def post(self, data):
+        """Save a template (refused with 422 if it could not render safely)"""
+        owner = _owner_of_new(data)
+        session = get_session()
+        subject = _normal_subject(data.get("subject"), data["channel"])
+        _refuse_invalid(subject, data["body"], data["channel"])
+        org_id = current().org_id
+        _refuse_duplicate(
+            session, org_id, owner.id if owner else None, data["step"], data["channel"]
+        )
+        template = Template(
+            org_id=org_id,
+            candidate_id=owner.id if owner else None,
+            step=data["step"],
+            channel=data["channel"],
+            subject=subject,
+            body=data["body"],
+        )
+        session.add(template)
+        session.commit()
+        return template
+
+
+@blp.route("/defaults")
+class DefaultTemplates(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, DefaultTemplateSchema(many=True))
+    def get(self):
+        """The built-in templates for every step and channel (read-only)"""
+        out = []
+        for step, channels in templating.DEFAULT_CHANNELS.items():
+            for channel in channels:
+                subject, body = templating.default_template(step, channel)
+                out.append(
+                    {"step": step, "channel": channel, "subject": subject or None, "body": body}
+                )
+        return out
+
+
+@blp.route("/preview")
+class StepPreview(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(StepPreviewSchema)
+    @blp.response(200, PreviewSchema)
+    def post(self, data):
+        """Preview what a step would send: the template in force, rendered and checked"""
+        session = get_session()
+        parties, round_, touch = _target(session, data)
+        step = touch.step if touch else data["step"]
+        channel = touch.channel if touch else data["channel"]
+        if touch is None:
+            from channels.registry import channels
+
+            if channel not in channels():
+                raise field_error("channel", "Unknown channel; see GET /v1/channels.")
+        candidate = parties.candidate
+        subject, body, source = find_template(
+            session, candidate.org_id, candidate.id, step, channel
+        )
+        template_id = None
+        if source != "default":
+            template_id = session.scalar(
+                select(Template.id).where(
+                    Template.org_id == candidate.org_id,
+                    Template.step == step,
+                    Template.channel == template_channel(channel),
+                    Template.candidate_id == candidate.id
+                    if source == "candidate"
+                    else Template.candidate_id.is_(None),
+                )
+            )
+        answer = render_preview(session, parties, round_, step, channel, subject, body)
+        answer.update(template_id=template_id, source=source)
+        return answer
+
+
+@blp.route("/<int:template_id>")
+class TemplateById(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, TemplateSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, template_id):
+        """Show a template"""
+        return get_visible_template(template_id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(TemplateUpdateSchema)
+    @blp.response(200, TemplateSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
+    def patch(self, data, template_id):
+        """Change a template (checked again before it is saved)"""
+        session = get_session()
+        template = get_visible_template(template_id)
+        _may_write(template)
+        step = data.get("step", template.step)
+        channel = data.get("channel", template.channel)
+        subject = _normal_subject(data.get("subject", template.subject), channel)
+        body = data.get("body", template.body)
+        _refuse_invalid(subject, body, channel)
+        if (step, channel) != (template.step, template.channel):
+            _refuse_duplicate(
+                session, template.org_id, template.candidate_id, step, channel, template.id
+            )
+        template.step, template.channel = step, channel
+        template.subject, template.body = subject, body
+        session.commit()
+        return template
+
+    @roles(*ALL_ROLES)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, template_id):
+        """Delete a template: the next less specific one applies again"""
+        session = get_session()
+        template = get_visible_template(template_id)
+        _may_write(template)
+        session.delete(template)
+        session.commit()
+
+
+@blp.route("/<int:template_id>/preview")
+class TemplatePreview(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(TemplatePreviewSchema)
+    @blp.response(200, PreviewSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, template_id):
+        """Render this template for a contact or a touch, with the message check's findings"""
+        session = get_session()
+        template = get_visible_template(template_id)
+        parties, round_, _touch = _target(session, data, template)
+        answer = render_preview(
+            session,
+            parties,
+            round_,
+            template.step,
+            template.channel,
+            template.subject,
+            template.body,
+        )
+        answer.update(
+            template_id=template.id, source="org" if template.candidate_id is None else "candidate"
+        )
+        return answer

@@ -1,7 +1,496 @@
-"""Placeholder: filled in by the work on this resource."""
+"""Twilio webhooks: SMS and call status callbacks, the call bridge's TwiML, inbound SMS.
+
+No bearer token: Twilio signs every request (X-Twilio-Signature) with the auth token of
+the account that sent the message, and each request here is checked with twilio's own
+RequestValidator against the public URL Twilio called (`TOUCHBASE_PUBLIC_URL` + path +
+query), using the auth token of the effective sms/call settings of the touch's candidate
+(their own, else their organisation's). A missing or wrong signature answers 403 and
+changes nothing.
+
+Decision on unknown touches: the token that checks a signature belongs to the touch's
+organisation or candidate, so a touch id that does not exist has no token to check
+against and answers 403, exactly like a forged request (an unsigned caller learns
+nothing about which ids exist). 404 is answered only after the signature was verified,
+for a touch that is not of the endpoint's channel. With no auth token configured the
+answer is also 403.
+
+Callbacks are idempotent and order-insensitive: a touch only ever moves forward
+(scheduled/sending -> unknown -> sent -> delivered or failed), a delivered or failed
+touch stays so, the provider status never goes back (delivered is not undone by a late
+"sent"), and an event is recorded only when something changed.
+"""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+import logging
+import re
+from typing import Any
 
-blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
+from flask import Response, current_app, request
+from flask.views import MethodView
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import ledger
+from api.auth import public
+from api.channel_settings import effective_raw
+from api.db import get_session
+from api.models import (
+    Application,
+    ChannelSetting,
+    Contact,
+    Interview,
+    Interviewer,
+    Touch,
+    User,
+    utcnow,
+)
+from api.models import (
+    Response as ContactResponse,
+)
+from api.problems import Problem
+from api.resources.common import Blueprint
+from api.schemas.channels import CallFormSchema, InboundSmsFormSchema, MessageStatusFormSchema
+
+log = logging.getLogger("touchbase.webhooks")
+
+blp = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/v1/webhooks",
+    description="Callbacks from Twilio (delivery and call status, the call bridge, inbound "
+    "SMS). No token: each request must carry Twilio's signature (X-Twilio-Signature).",
+)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+BRIDGE_EXAMPLE = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Touchbase here. '
+    "Connecting you now to Dana Jones at Acme Corp about the Data Engineer position.</Say>"
+    '<Dial action="https://touchbase.example/v1/webhooks/twilio/calls/42/status" '
+    'answerOnBridge="true" callerId="+14155550123" method="POST" timeout="30">'
+    "<Number>+14155550100</Number></Dial></Response>"
+)
+ACTOR = "twilio"
+
+# Twilio's opt-out / opt-in keywords (a message consisting of the keyword alone).
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
+
+# A touch only moves up this ladder; delivered and failed are final, like cancelled/skipped.
+TOUCH_RANK = {"scheduled": 0, "sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "failed": 4}
+SETTLED = frozenset({"delivered", "failed", "cancelled", "skipped"})
+
+SMS_PROGRESS = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+    "partially_delivered": 3,
+    "read": 4,
+}
+CALL_PROGRESS = {
+    "queued": 0,
+    "initiated": 1,
+    "ringing": 2,
+    "in-progress": 3,
+    "completed": 4,
+    "busy": 4,
+    "no-answer": 4,
+    "failed": 4,
+    "canceled": 4,
+}
+# Call statuses meaning Twilio placed the call (the candidate's phone is ringing or on).
+CALL_PLACED = frozenset({"initiated", "ringing", "in-progress"})
+ACTIVE_APPLICATION = ("active", "next_round")
+NOT_SIGNED = "The request is not signed by Twilio for this account (X-Twilio-Signature)."
+
+
+# -- signatures ---------------------------------------------------------------------------
+
+
+def public_url() -> str:
+    """The URL Twilio called, as it saw it: the public base, the path, the query."""
+    url = current_app.config["PUBLIC_URL"].rstrip("/") + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    return url
+
+
+def signed_with(token: str | None) -> bool:
+    from channels.twilio_client import validate_twilio_request
+
+    if not token:
+        return False
+    return validate_twilio_request(
+        str(token), public_url(), request.form, request.headers.get("X-Twilio-Signature")
+    )
+
+
+def not_signed() -> Problem:
+    log.warning("refused an unsigned or forged Twilio request to %s", request.path)
+    return Problem(403, NOT_SIGNED)
+
+
+def _settings(session: Session, org_id: int, candidate_id: int | None, channel: str) -> dict:
+    return effective_raw(session, org_id, candidate_id, channel, current_app.config)
+
+
+def signed_touch(touch_id: int, channel: str) -> tuple[Touch, dict[str, Any]]:
+    """The touch (locked) and its channel settings, once the signature is verified."""
+    session = get_session()
+    touch = session.scalars(select(Touch).where(Touch.id == touch_id).with_for_update()).first()
+    if touch is None:
+        raise not_signed()  # no touch, no organisation, no token: see the module docstring
+    settings = _settings(session, touch.org_id, touch.candidate_id, channel)
+    if not signed_with(settings.get("auth_token")):
+        raise not_signed()
+    if touch.channel != channel:
+        raise Problem(404, f"No such {channel} touch.")
+    return touch, settings
+
+
+def twiml(xml: str = EMPTY_TWIML) -> Response:
+    return Response(xml, status=200, mimetype="text/xml")
+
+
+# -- moving a touch forward -----------------------------------------------------------------
+
+
+def advance(
+    session: Session,
+    touch: Touch,
+    status: str | None,
+    *,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Move the touch to `status` unless that would be a step back; record the event."""
+    if status is None or touch.status in SETTLED:
+        return False
+    if TOUCH_RANK[status] <= TOUCH_RANK.get(touch.status, 0):
+        return False
+    previous = touch.status
+    touch.status = status
+    if status in ("sent", "delivered") and touch.sent_at is None:
+        touch.sent_at = utcnow()
+    if status == "failed":
+        touch.reason = reason
+    ledger.record_event(
+        session, touch, status, ACTOR, reason=reason, data={"from": previous, **(data or {})}
+    )
+    return True
+
+
+def note_provider_status(touch: Touch, value: str | None, ladder: dict[str, int]) -> bool:
+    """Keep the furthest provider status seen (a late 'sent' never replaces 'delivered')."""
+    value = (value or "").strip().lower()[:32]
+    if not value or value == touch.provider_status:
+        return False
+    if touch.provider_status is not None and ladder.get(value, -1) <= ladder.get(
+        touch.provider_status, -1
+    ):
+        return False
+    touch.provider_status = value
+    return True
+
+
+# -- inbound SMS helpers --------------------------------------------------------------------
+
+
+def _keyword(body: str) -> str:
+    return re.sub(r"[\s.!]+$", "", body.strip()).upper()
+
+
+def _serves(settings: dict[str, Any], to: str, service_sid: str | None) -> bool:
+    if to and settings.get("from_number") == to:
+        return True
+    return bool(service_sid) and settings.get("messaging_service_sid") == service_sid
+
+
+def inbound_contacts(session: Session, sender: str, to: str, service_sid: str | None):
+    """Contacts with the sender's phone whose candidate's SMS number is `to`, and whether
+    the signature checked out with one of the accounts that number belongs to."""
+    cache: dict[tuple[int, int | None], tuple[bool, bool]] = {}
+
+    def verdict(org_id: int, candidate_id: int | None) -> tuple[bool, bool]:
+        key = (org_id, candidate_id)
+        if key not in cache:
+            settings = _settings(session, org_id, candidate_id, "sms")
+            serves = _serves(settings, to, service_sid)
+            cache[key] = (serves, serves and signed_with(settings.get("auth_token")))
+        return cache[key]
+
+    contacts = session.scalars(
+        select(Contact).where(Contact.phone == sender).order_by(Contact.id)
+    ).all()
+    found = [c for c in contacts if sender and verdict(c.org_id, c.candidate_id) == (True, True)]
+    if found:
+        return found, True
+    # No known contact wrote: still answer Twilio (200) when the number is one of ours and
+    # the signature is that account's. Only settings rows that name the number are tried.
+    rows = session.execute(
+        select(ChannelSetting.org_id, ChannelSetting.candidate_id, ChannelSetting.values).where(
+            ChannelSetting.channel == "sms"
+        )
+    ).all()
+    return [], any(
+        verdict(org_id, candidate_id)[1]
+        for org_id, candidate_id, values in rows
+        if _serves(values or {}, to, service_sid)
+    )
+
+
+def replying_contact(session: Session, contacts: list[Contact]) -> Contact | None:
+    """The contact a reply is from: the one texted most recently, or the only one."""
+    ids = [c.id for c in contacts]
+    latest = session.scalar(
+        select(Touch.contact_id)
+        .where(
+            Touch.contact_id.in_(ids),
+            Touch.channel == "sms",
+            Touch.status.in_(("sending", "sent", "delivered", "unknown")),
+        )
+        .order_by(Touch.id.desc())
+    )
+    if latest is not None:
+        return next(c for c in contacts if c.id == latest)
+    return contacts[0] if len(contacts) == 1 else None
+
+
+def reply_application(session: Session, contact: Contact) -> Application | None:
+    """The contact's latest active application (by touches, then interviews), else the latest."""
+    ids = list(
+        session.scalars(
+            select(Touch.application_id)
+            .where(Touch.contact_id == contact.id)
+            .order_by(Touch.id.desc())
+        )
+    )
+    ids += list(
+        session.scalars(
+            select(Interview.application_id)
+            .join(Interviewer, Interviewer.interview_id == Interview.id)
+            .where(Interviewer.contact_id == contact.id)
+            .order_by(Interview.starts_at.desc())
+        )
+    )
+    ordered = list(dict.fromkeys(ids))
+    if not ordered:
+        return None
+    apps = {
+        a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ordered)))
+    }
+    for app_id in ordered:
+        if apps[app_id].status in ACTIVE_APPLICATION:
+            return apps[app_id]
+    return apps[ordered[0]]
+
+
+def record_reply(session: Session, contact: Contact, body: str, sid: str | None) -> None:
+    application = reply_application(session, contact)
+    if application is None:
+        log.info("SMS reply from contact %s with no application; not recorded", contact.id)
+        return
+    marker = f"[Twilio {sid}]" if sid else ""
+    if marker and session.scalar(
+        select(ContactResponse.id).where(
+            ContactResponse.contact_id == contact.id,
+            ContactResponse.kind == "replied",
+            ContactResponse.note.like(f"%{marker}"),
+        )
+    ):
+        return  # the same message again
+    ledger.lock_contact(session, contact.id)
+    now = utcnow()
+    note = body.strip()[:1900]
+    response = ContactResponse(
+        org_id=contact.org_id,
+        candidate_id=contact.candidate_id,
+        contact_id=contact.id,
+        application_id=application.id,
+        round=ledger.current_round(session, application.id),
+        kind="replied",
+        channel="sms",
+        occurred_at=now,
+        note=f"{note}\n{marker}" if marker else note,
+    )
+    session.add(response)
+    session.flush()
+    ledger.reexamine_application(session, application, now, actor=f"response:{response.id}")
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+@blp.route("/twilio/messages/<int:touch_id>/status")
+class MessageStatus(MethodView):
+    @public
+    @blp.arguments(MessageStatusFormSchema, location="form")
+    @blp.response(200, description="Empty TwiML", content_type="text/xml", example=EMPTY_TWIML)
+    @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, form, touch_id):
+        """Twilio SMS status callback: delivered or failed"""
+        from channels.sms import touch_status_for_sms
+
+        session = get_session()
+        touch, _ = signed_touch(touch_id, "sms")
+        provider_status = (form.get("MessageStatus") or "").strip().lower()
+        error_code = (form.get("ErrorCode") or "").strip() or None
+        mapped, opt_out = touch_status_for_sms(provider_status, error_code)
+        status = {
+            "delivered": "delivered",
+            "undelivered": "failed",
+            "failed": "failed",
+            "cancelled": "failed",
+        }.get(mapped or "")
+        if status is None and provider_status == "sent":
+            status = "sent"
+        reason = None
+        if status == "failed":
+            code = f"twilio:{error_code}: " if error_code else ""
+            reason = f"{code}Twilio reported the SMS {provider_status}."
+            if opt_out:
+                reason += " The contact has opted out of SMS (replied STOP)."
+        if touch.provider_id is None and form.get("MessageSid"):
+            touch.provider_id = form["MessageSid"][:64]
+        data = {"provider_status": provider_status, "error_code": error_code}
+        moved = advance(session, touch, status, reason=reason, data=data)
+        noted = note_provider_status(touch, provider_status, SMS_PROGRESS)
+        if noted and not moved:
+            ledger.record_event(session, touch, "provider_status", ACTOR, data=data)
+        if opt_out:
+            contact = session.get(Contact, touch.contact_id)
+            if not contact.sms_opted_out:
+                contact.sms_opted_out = True
+                ledger.record_event(
+                    session,
+                    touch,
+                    "opted_out",
+                    ACTOR,
+                    reason="Twilio error 21610: the contact replied STOP; no more SMS to them.",
+                )
+        session.commit()
+        return twiml()
+
+
+@blp.route("/twilio/calls/<int:touch_id>/twiml")
+class CallTwiml(MethodView):
+    @public
+    @blp.arguments(CallFormSchema, location="form")
+    @blp.response(
+        200, description="TwiML for the bridge", content_type="text/xml", example=BRIDGE_EXAMPLE
+    )
+    @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, form, touch_id):
+        """Call bridge TwiML: brief the candidate, then dial the contact"""
+        from channels.call import hangup_twiml, render_call_brief, twiml_for_answer
+
+        session = get_session()
+        touch, settings = signed_touch(touch_id, "call")
+        contact = session.get(Contact, touch.contact_id)
+        candidate = session.get(User, touch.candidate_id)
+        application = session.get(Application, touch.application_id)
+        if touch.status in ("cancelled", "skipped") or contact.do_not_contact:
+            return twiml(hangup_twiml("This call was cancelled in Touchbase. Goodbye."))
+        if not contact.phone:
+            return twiml(hangup_twiml("There is no phone number for this contact. Goodbye."))
+        brief = render_call_brief(
+            contact.name, contact.company or application.company, application.position
+        )
+        base = current_app.config["PUBLIC_URL"].rstrip("/")
+        xml = twiml_for_answer(
+            request.form,
+            brief,
+            contact.phone,
+            candidate.phone or settings.get("from_number") or "",
+            dial_timeout=int(settings.get("ring_timeout") or 30),
+            action_url=f"{base}/v1/webhooks/twilio/calls/{touch.id}/status",
+            voice=settings.get("voice") or None,
+            language=settings.get("language") or "en-US",
+        )
+        session.rollback()  # nothing to change: release the row lock
+        return twiml(xml)
+
+
+@blp.route("/twilio/calls/<int:touch_id>/status")
+class CallStatus(MethodView):
+    @public
+    @blp.arguments(CallFormSchema, location="form")
+    @blp.response(200, description="Empty TwiML", content_type="text/xml", example=EMPTY_TWIML)
+    @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, form, touch_id):
+        """Twilio call status callback (and the bridge's dial outcome)"""
+        from channels.call import is_machine, touch_status_for_call
+
+        session = get_session()
+        touch, _ = signed_touch(touch_id, "call")
+        call_status = (form.get("CallStatus") or "").strip().lower()
+        dial_status = (form.get("DialCallStatus") or "").strip().lower()
+        answered_by = form.get("AnsweredBy")
+        if dial_status:  # the contact's leg, reported by <Dial action=...>
+            mapped = touch_status_for_call(dial_status)
+            why = f"The contact's phone: {dial_status}."
+        else:
+            mapped = touch_status_for_call(call_status, answered_by)
+            why = (
+                "The candidate's voicemail answered, so the call was not bridged."
+                if is_machine(answered_by)
+                else f"Calling the candidate: {call_status}."
+            )
+        status = {"answered": "delivered"}.get(mapped or "", "failed" if mapped else None)
+        if status is None and call_status in CALL_PLACED:
+            status = "sent"
+        if touch.provider_id is None and form.get("CallSid"):
+            touch.provider_id = form["CallSid"][:64]
+        data = {"provider_status": call_status, "dial_status": dial_status or None}
+        if answered_by:
+            data["answered_by"] = answered_by
+        reason = why if status == "failed" else None
+        moved = advance(session, touch, status, reason=reason, data=data)
+        noted = note_provider_status(touch, call_status, CALL_PROGRESS)
+        if noted and not moved:
+            ledger.record_event(session, touch, "provider_status", ACTOR, data=data)
+        session.commit()
+        return twiml()
+
+
+@blp.route("/twilio/sms/inbound")
+class InboundSms(MethodView):
+    @public
+    @blp.arguments(InboundSmsFormSchema, location="form")
+    @blp.response(
+        200,
+        description="Empty TwiML (no automatic answer)",
+        content_type="text/xml",
+        example=EMPTY_TWIML,
+    )
+    @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    def post(self, form):
+        """Inbound SMS: STOP/START opt-out, or a reply that stops the sequence"""
+        session = get_session()
+        sender = (form.get("From") or "").strip()
+        to = (form.get("To") or "").strip()
+        body = form.get("Body") or ""
+        contacts, signed = inbound_contacts(session, sender, to, form.get("MessagingServiceSid"))
+        if not signed:
+            raise not_signed()
+        word = _keyword(body)
+        if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
+            for contact in contacts:
+                contact.sms_opted_out = word in OPT_OUT_WORDS
+        elif contacts and body.strip():
+            contact = replying_contact(session, contacts)
+            if contact is not None:
+                record_reply(session, contact, body, form.get("MessageSid"))
+        session.commit()
+        return twiml()

@@ -6,11 +6,17 @@ no sample fails that test until one is added.
 
 from __future__ import annotations
 
+# A channel is not owned by anyone: channel settings always address the caller's own
+# organisation (or a candidate named by user_id), so "another org's channel" does not
+# exist. The sample is a channel name nobody registered, which must answer 404 for
+# every role as if absent; the candidate-level route's own 404 comes from its user_id.
+UNKNOWN_CHANNEL = "no-such-channel"
 
-def build(factory, candidate, contact, application, interview) -> dict[str, int]:
+
+def build(factory, candidate, contact, application, interview) -> dict[str, int | str]:
     from datetime import UTC, datetime
 
-    from api.models import Response
+    from api.models import Response, Template
 
     touch = factory.touch(contact, application)
     response = Response(
@@ -22,5 +28,19 @@ def build(factory, candidate, contact, application, interview) -> dict[str, int]
         occurred_at=datetime(2026, 11, 18, 15, 0, tzinfo=UTC),
     )
     factory.s.add(response)
+    template = Template(
+        org_id=candidate.org_id,
+        candidate_id=candidate.id,
+        step="thank_you",
+        channel="email",
+        subject="Thank you, {{ contact.first_name }}",
+        body="Dear {{ contact.salutation }},\n\nThank you for your time.",
+    )
+    factory.s.add(template)
     factory.s.commit()
-    return {"touch_id": touch.id, "response_id": response.id}
+    return {
+        "touch_id": touch.id,
+        "response_id": response.id,
+        "template_id": template.id,
+        "channel": UNKNOWN_CHANNEL,
+    }

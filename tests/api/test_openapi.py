@@ -135,11 +135,18 @@ def test_protected_operations_require_the_bearer_scheme(spec_app, spec):
             assert operation.get("security") == [{"bearerAuth": []}], f"{method} {path}"
 
 
-def test_the_public_operations_are_the_health_checks(spec_app, spec):
+def test_the_public_operations_are_the_health_checks_and_signed_webhooks(spec_app, spec):
     routes = _routes(spec_app)
     public = {key for key, rule in routes.items() if rule == PUBLIC}
 
-    assert public == {("/healthz", "get"), ("/readyz", "get")}
+    assert public == {
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/v1/webhooks/twilio/messages/{touch_id}/status", "post"),
+        ("/v1/webhooks/twilio/calls/{touch_id}/twiml", "post"),
+        ("/v1/webhooks/twilio/calls/{touch_id}/status", "post"),
+        ("/v1/webhooks/twilio/sms/inbound", "post"),
+    }
 
 
 def test_lists_document_the_pagination_header_and_arguments(spec):

@@ -1,0 +1,232 @@
+"""Channels and their settings, message templates and previews, Twilio webhook forms."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from api import templating
+from api.schemas.fields import Id, QueryId, StrictSchema
+from api.schemas.touches import FindingSchema
+
+# -- channels ---------------------------------------------------------------------------------
+
+
+class ChannelSchema(StrictSchema):
+    name = fields.String(metadata={"example": "sms"})
+    title = fields.String()
+    address_kind = fields.String(metadata={"enum": ["email", "phone"]})
+    capabilities = fields.List(
+        fields.String(metadata={"enum": ["threading", "delivery_receipts", "inbound_replies"]})
+    )
+    settings_schema = fields.Dict(
+        metadata={
+            "description": "JSON Schema of the channel's settings; secrets are writeOnly and "
+            'carry "x-secret": true'
+        }
+    )
+    plugin = fields.String(metadata={"description": "The plugin that provides the channel"})
+
+
+class ChannelSettingsInputSchema(ma.Schema):
+    """Any JSON object: checked against the channel's own settings schema."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+SETTINGS_INPUT_DESCRIPTION = (
+    "The settings of this level, replacing what it had: each field as in the channel's "
+    "`settings_schema` (GET /v1/channels). Absent or null: not set at this level. Secrets "
+    "are write-only: absent keeps the stored secret, null removes it."
+)
+SETTINGS_INPUT_EXAMPLE = {
+    "account_sid": "AC0123456789abcdef0123456789abcdef",
+    "auth_token": "(write-only)",
+    "from_number": "+14155550100",
+}
+
+
+class ChannelSettingsSchema(StrictSchema):
+    channel = fields.String()
+    scope = fields.String(metadata={"enum": ["org", "candidate"]})
+    candidate_id = fields.Integer(allow_none=True)
+    values = fields.Dict(
+        metadata={"description": "What this level sets itself; for each secret only `<name>_set`"}
+    )
+    effective = fields.Dict(
+        metadata={
+            "description": "The values in force at this level (defaults included); secrets "
+            "never appear, only `<name>_set: true|false`"
+        }
+    )
+    sources = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(metadata={"enum": ["default", "deployment", "org", "candidate"]}),
+        metadata={"description": "Where each effective value comes from"},
+    )
+    complete = fields.Boolean(
+        metadata={"description": "The effective settings are enough for the channel to send"}
+    )
+    problems = fields.Dict(
+        metadata={"description": "What is missing or invalid in the effective settings"}
+    )
+
+
+# -- templates --------------------------------------------------------------------------------
+
+_STEP = fields.String(required=True, validate=validate.OneOf(templating.STEPS))
+_CHANNEL = fields.String(
+    required=True,
+    validate=validate.OneOf(templating.CHANNELS),
+    metadata={"description": "Plugin channels use the template of their address kind"},
+)
+_SUBJECT_DOC = {"description": "Email only (Jinja2, sandboxed); SMS and call have none"}
+_BODY_DOC = {"description": "Jinja2 text with the variables of the fixed namespace (sandboxed)"}
+
+
+class TemplateSchema(StrictSchema):
+    id = fields.Integer()
+    scope = fields.Function(
+        lambda t: "org" if t.candidate_id is None else "candidate",
+        metadata={"type": "string", "enum": ["org", "candidate"]},
+    )
+    candidate_id = fields.Integer(allow_none=True)
+    step = fields.String(metadata={"enum": list(templating.STEPS)})
+    channel = fields.String(metadata={"enum": list(templating.CHANNELS)})
+    subject = fields.String(allow_none=True)
+    body = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class TemplateCreateSchema(StrictSchema):
+    candidate_id = Id(
+        allow_none=True,
+        metadata={
+            "description": "The candidate this template is for. Absent or null: for the "
+            "whole organisation (admins); a candidate's own when a candidate omits it"
+        },
+    )
+    step = _STEP
+    channel = _CHANNEL
+    subject = fields.String(allow_none=True, metadata=_SUBJECT_DOC)
+    body = fields.String(required=True, metadata=_BODY_DOC)
+
+
+class TemplateUpdateSchema(StrictSchema):
+    step = fields.String(validate=validate.OneOf(templating.STEPS))
+    channel = fields.String(validate=validate.OneOf(templating.CHANNELS))
+    subject = fields.String(allow_none=True, metadata=_SUBJECT_DOC)
+    body = fields.String(metadata=_BODY_DOC)
+
+
+class TemplateQuerySchema(StrictSchema):
+    candidate_id = QueryId(metadata={"description": "Templates of this candidate"})
+    scope = fields.String(validate=validate.OneOf(["org", "candidate"]))
+    step = fields.String(validate=validate.OneOf(templating.STEPS))
+    channel = fields.String(validate=validate.OneOf(templating.CHANNELS))
+
+
+class DefaultTemplateSchema(StrictSchema):
+    step = fields.String(metadata={"enum": list(templating.STEPS)})
+    channel = fields.String(metadata={"enum": list(templating.CHANNELS)})
+    subject = fields.String(allow_none=True)
+    body = fields.String()
+
+
+class _PreviewTarget(StrictSchema):
+    contact_id = Id(metadata={"description": "Render for this contact (or give touch_id)"})
+    application_id = Id(
+        metadata={"description": "Default: the contact's latest interview's application"}
+    )
+    interview_id = Id(metadata={"description": "Default: the contact's latest interview"})
+    touch_id = Id(metadata={"description": "Render for the parties of this touch"})
+
+    @validates_schema
+    def _one_target(self, data, **_kwargs):
+        if ("contact_id" in data) == ("touch_id" in data):
+            raise ValidationError("Give contact_id or touch_id (one of them).", "contact_id")
+        if "touch_id" in data:
+            for name in ("application_id", "interview_id"):
+                if name in data:
+                    raise ValidationError("Only with contact_id.", name)
+
+
+class TemplatePreviewSchema(_PreviewTarget):
+    pass
+
+
+class StepPreviewSchema(_PreviewTarget):
+    step = fields.String(
+        validate=validate.OneOf(templating.STEPS),
+        metadata={"description": "Required with contact_id; a touch has its own"},
+    )
+    channel = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "Required with contact_id; a touch has its own"},
+    )
+
+    @validates_schema
+    def _step_and_channel(self, data, **_kwargs):
+        if "contact_id" in data:
+            for name in ("step", "channel"):
+                if name not in data:
+                    raise ValidationError("Required with contact_id.", name)
+
+
+class PreviewSchema(StrictSchema):
+    template_id = fields.Integer(allow_none=True)
+    source = fields.String(
+        metadata={"enum": ["candidate", "org", "default"], "description": "Which template"}
+    )
+    step = fields.String()
+    channel = fields.String()
+    contact_id = fields.Integer()
+    application_id = fields.Integer()
+    interview_id = fields.Integer(allow_none=True)
+    subject = fields.String(allow_none=True)
+    body = fields.String()
+    findings = fields.List(fields.Nested(FindingSchema))
+    blocking = fields.Boolean(
+        metadata={"description": "A finding would refuse the message (422 on scheduling)"}
+    )
+
+
+# -- Twilio webhooks --------------------------------------------------------------------------
+
+
+class _TwilioForm(ma.Schema):
+    """Twilio's form fields; it sends many more, all kept for the signature check."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    AccountSid = fields.String()
+
+
+class MessageStatusFormSchema(_TwilioForm):
+    MessageSid = fields.String()
+    MessageStatus = fields.String(
+        metadata={"description": "queued, sending, sent, delivered, undelivered, failed..."}
+    )
+    ErrorCode = fields.String(metadata={"description": "Twilio error code, e.g. 21610"})
+
+
+class CallFormSchema(_TwilioForm):
+    CallSid = fields.String()
+    CallStatus = fields.String(
+        metadata={"description": "queued, ringing, in-progress, completed, busy, no-answer..."}
+    )
+    AnsweredBy = fields.String(metadata={"description": "human, machine_start... (detection)"})
+    DialCallStatus = fields.String(
+        metadata={"description": "The contact's leg, when Twilio reports the <Dial> outcome"}
+    )
+
+
+class InboundSmsFormSchema(_TwilioForm):
+    MessageSid = fields.String()
+    From = fields.String(metadata={"description": "The sender (a contact's phone)"})
+    To = fields.String(metadata={"description": "The Twilio number that received it"})
+    Body = fields.String()
+    MessagingServiceSid = fields.String()
