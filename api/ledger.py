@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from api import policy, timewindow
@@ -111,21 +111,34 @@ def response_record(response: Response) -> policy.ResponseRecord:
     )
 
 
-def history(session: Session, contact_ids: list[int]) -> list[policy.TouchRecord]:
-    rows = session.scalars(
-        select(Touch).where(Touch.contact_id.in_(contact_ids)).order_by(Touch.id)
-    ).all()
+def history(
+    session: Session, contact_ids: list[int], application_ids: list[int] | None = None
+) -> list[policy.TouchRecord]:
+    """Every touch to these contacts (R7 spaces touches to a person, across applications)
+    and every touch of these applications (R9/R10 allow one note per application)."""
+    condition = Touch.contact_id.in_(contact_ids)
+    if application_ids:
+        condition = or_(condition, Touch.application_id.in_(application_ids))
+    rows = session.scalars(select(Touch).where(condition).order_by(Touch.id)).all()
     return [touch_record(t) for t in rows]
 
 
 def responses(
-    session: Session, *, contact_ids: list[int] | None = None, application_id: int | None = None
+    session: Session,
+    *,
+    contact_ids: list[int] | None = None,
+    application_ids: list[int] | None = None,
 ) -> list[policy.ResponseRecord]:
+    """Responses from these contacts (an out-of-office follows the person) and every response
+    about these applications (a rejection or an offer from anyone stops the whole panel)."""
     query = select(Response).order_by(Response.occurred_at, Response.id)
+    conditions = []
     if contact_ids is not None:
-        query = query.where(Response.contact_id.in_(contact_ids))
-    if application_id is not None:
-        query = query.where(Response.application_id == application_id)
+        conditions.append(Response.contact_id.in_(contact_ids))
+    if application_ids is not None:
+        conditions.append(Response.application_id.in_(application_ids))
+    if conditions:
+        query = query.where(or_(*conditions))
     return [response_record(r) for r in session.scalars(query)]
 
 
@@ -192,8 +205,8 @@ def situation(
     return Situation(
         settings=settings,
         contact=contact_info(contact),
-        history=history(session, [contact.id]),
-        responses=responses(session, contact_ids=[contact.id]),
+        history=history(session, [contact.id], [application.id]),
+        responses=responses(session, contact_ids=[contact.id], application_ids=[application.id]),
         interview_end=interview_end(session, contact.id, application.id, round_),
         decision_date=application.decision_expected_on,
     )
@@ -333,21 +346,46 @@ def _forget_events(session: Session) -> None:
 # -- re-examination after a response (R8-R10) --------------------------------------------------
 
 
+#: Passes of re-examination: a moved follow-up can push the call behind it, and so on.
+REEXAMINE_PASSES = 5
+
+
 def reexamine_application(
-    session: Session, application: Application, now: datetime, actor: str
+    session: Session,
+    application: Application,
+    now: datetime,
+    actor: str,
+    contact_id: int | None = None,
 ) -> list[Touch]:
-    """Re-check every pending automated touch of the application; cancel or move the ones
-    that no longer pass, each with an event naming the rule."""
-    pending = session.scalars(
-        select(Touch).where(
-            Touch.application_id == application.id,
-            Touch.status == "scheduled",
-            Touch.automated.is_(True),
-        )
-    ).all()
+    """Re-check every pending automated touch of the application (and, with ``contact_id``,
+    every pending one to that contact: an out-of-office follows the person); cancel or move
+    the ones that no longer pass, each with an event naming the rule.
+
+    Repeated until nothing changes, because one move can break the next step (a follow-up
+    moved past its call must take the call along, R11/R7)."""
+    scope = Touch.application_id == application.id
+    if contact_id is not None:
+        scope = or_(scope, Touch.contact_id == contact_id)
+    changed: dict[int, Touch] = {}
+    for _ in range(REEXAMINE_PASSES):
+        pending = session.scalars(
+            select(Touch)
+            .where(scope, Touch.status == "scheduled", Touch.automated.is_(True))
+            .order_by(Touch.id)
+        ).all()
+        moved = _reexamine(session, pending, now, actor)
+        if not moved:
+            break
+        changed.update((t.id, t) for t in moved)
+        session.flush()
+    return sorted(changed.values(), key=lambda t: t.id)
+
+
+def _reexamine(session: Session, pending: list[Touch], now: datetime, actor: str) -> list[Touch]:
     if not pending:
         return []
     contact_ids = sorted({t.contact_id for t in pending})
+    app_ids = sorted({t.application_id for t in pending})
     contacts = {
         c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
     }
@@ -355,40 +393,58 @@ def reexamine_application(
         cid: effective_policy(session, c.org_id, c.candidate_id, cid)[0]
         for cid, c in contacts.items()
     }
-    records = history(session, contact_ids)
-    refused = policy.reexamine_pending(
-        settings,
-        {cid: contact_info(c) for cid, c in contacts.items()},
-        records,
-        responses(session, contact_ids=contact_ids),
-        now,
-        decision_date=application.decision_expected_on,
-    )
-    by_id = {t.id: t for t in pending}
+    infos = {cid: contact_info(c) for cid, c in contacts.items()}
+    records = history(session, contact_ids, app_ids)
+    answers = responses(session, contact_ids=contact_ids, application_ids=app_ids)
+    decision_dates = {
+        a.id: a.decision_expected_on
+        for a in session.scalars(select(Application).where(Application.id.in_(app_ids)))
+    }
     changed = []
-    for record, decision in refused:
-        touch = by_id[record.id]
-        if decision.next_allowed_at is None:
-            touch.status = "cancelled"
-            touch.reason = decision.detail
-            touch.rule = decision.rule
-            record_event(
-                session, touch, "cancelled", actor, reason=decision.detail, rule=decision.rule
-            )
-        else:
-            old = touch.scheduled_for
-            touch.scheduled_for = decision.next_allowed_at
-            record_event(
-                session,
-                touch,
-                "rescheduled",
-                actor,
-                reason=decision.detail,
-                rule=decision.rule,
-                data={"from": old, "to": decision.next_allowed_at},
-            )
-        changed.append(touch)
+    for touch in pending:  # policy.reexamine_pending, with each touch's own decision date
+        record = touch_record(touch)
+        decision = policy.evaluate(
+            settings[touch.contact_id],
+            infos[touch.contact_id],
+            records,
+            answers,
+            policy.ProposedTouch(
+                contact_id=record.contact_id,
+                application_id=record.application_id,
+                round=record.round,
+                step=record.step,
+                channel=record.channel,
+                at=record.at,
+                automated=True,
+                touch_id=touch.id,
+            ),
+            now,
+            decision_date=decision_dates[touch.application_id],
+        )
+        if not decision.allowed:
+            _apply(session, touch, decision, actor)
+            changed.append(touch)
     return changed
+
+
+def _apply(session: Session, touch: Touch, decision: policy.Decision, actor: str) -> None:
+    if decision.next_allowed_at is None:
+        touch.status = "cancelled"
+        touch.reason = decision.detail
+        touch.rule = decision.rule
+        record_event(session, touch, "cancelled", actor, reason=decision.detail, rule=decision.rule)
+        return
+    old = touch.scheduled_for
+    touch.scheduled_for = decision.next_allowed_at
+    record_event(
+        session,
+        touch,
+        "rescheduled",
+        actor,
+        reason=decision.detail,
+        rule=decision.rule,
+        data={"from": old, "to": decision.next_allowed_at},
+    )
 
 
 def pending_statuses() -> tuple[str, ...]:
@@ -399,6 +455,17 @@ def lock_contact(session: Session, contact_id: int) -> Contact:
     """Serialise touch creation per contact, so concurrent requests cannot both take the
     last touch of a budget (PostgreSQL row lock; SQLite already serialises writers)."""
     return session.scalars(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
+
+
+def lock_touch(session: Session, touch_id: int) -> Touch:
+    """Re-read a touch under a row lock, so a change by the candidate and the worker's claim
+    of the same touch cannot both win (the later one sees the other's status)."""
+    return session.scalars(
+        select(Touch)
+        .where(Touch.id == touch_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def candidate_of(session: Session, touch: Touch) -> User:

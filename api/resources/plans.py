@@ -41,15 +41,19 @@ class InterviewPlan(MethodView):
         session = get_session()
         interview = get_visible(Interview, interview_id)
         application = session.get(Application, interview.application_id)
-        contacts: list[Contact] = [
-            ledger.lock_contact(session, i.contact_id) for i in interview.interviewers
-        ]
+        # Locked in id order, so two plans over overlapping panels cannot deadlock.
+        locked = {
+            cid: ledger.lock_contact(session, cid)
+            for cid in sorted({i.contact_id for i in interview.interviewers})
+        }
+        contacts: list[Contact] = [locked[i.contact_id] for i in interview.interviewers]
         now = utcnow()
         settings = {
             c.id: ledger.effective_policy(session, c.org_id, c.candidate_id, c.id)[0]
             for c in contacts
         }
         ids = [c.id for c in contacts]
+        records = ledger.history(session, ids, [application.id])
         steps = cadence.plan_interview(
             settings,
             policy.InterviewInfo(
@@ -60,11 +64,19 @@ class InterviewPlan(MethodView):
                 decision_expected_on=application.decision_expected_on,
             ),
             [ledger.contact_info(c) for c in contacts],
-            ledger.history(session, ids, [application.id]),
+            records,
             ledger.responses(session, contact_ids=ids, application_ids=[application.id]),
             now,
             application.decision_expected_on,
         )
+        # The touch an "exists" step stands for: the earliest live one, as the planner sees it.
+        existing = {
+            (r.contact_id, r.step): r.id
+            for r in sorted(records, key=lambda r: r.at, reverse=True)
+            if r.application_id == application.id
+            and r.round == interview.round
+            and r.status != "cancelled"
+        }
         by_id = {c.id: c for c in contacts}
         out = []
         actor = ledger.actor_for_user(current().user_id)
@@ -80,7 +92,9 @@ class InterviewPlan(MethodView):
                 "reason": step.reason,
                 "rule": step.rule,
                 "status": step.status,
-                "touch_id": None,
+                "touch_id": existing.get((contact.id, step.step))
+                if step.status == "exists"
+                else None,
                 "warnings": [],
             }
             if step.planned and not args["dry_run"]:

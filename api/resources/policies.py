@@ -15,6 +15,7 @@ from api.models import (
     Contact,
     Interview,
     Interviewer,
+    Organization,
     PolicySetting,
     Touch,
     User,
@@ -82,10 +83,44 @@ def _store(scope: str, org_id, candidate_id, contact_id, values: dict) -> dict[s
         "contact": (org, cand, overrides),
     }[scope]
     answer = _answer(scope, overrides, layers)
+    # Serialise changes to one organisation's policy: the check below reads every layer.
+    session.scalars(select(Organization).where(Organization.id == org_id).with_for_update()).one()
+    _check_dependents(session, scope, org_id, candidate_id, overrides)
     row = _row(session, org_id, candidate_id, contact_id)
     row.values = overrides
     session.commit()
     return answer
+
+
+def _check_dependents(
+    session, scope: str, org_id: int, candidate_id: int | None, overrides: dict
+) -> None:
+    """The layers below the one being set must still merge into a valid policy: an org
+    send window that ends before a candidate's own start would break every send of theirs."""
+    if scope == "contact":
+        return
+    rows = session.scalars(select(PolicySetting).where(PolicySetting.org_id == org_id)).all()
+    org = overrides if scope == "org" else {}
+    cands: dict[int, dict] = {}
+    for row in rows:
+        if row.candidate_id is None and row.contact_id is None and scope != "org":
+            org = row.values or {}
+        elif row.contact_id is None and row.candidate_id is not None:
+            cands[row.candidate_id] = row.values or {}
+    if scope == "candidate":
+        cands[candidate_id] = overrides
+    for row in rows:
+        if row.candidate_id is None or (scope == "candidate" and row.candidate_id != candidate_id):
+            continue
+        below = (row.values or {}) if row.contact_id is not None else {}
+        try:
+            policy.merge(org, cands.get(row.candidate_id, {}), below)
+        except policy.PolicyError as exc:
+            who = f"contact {row.contact_id}" if row.contact_id else f"candidate {row.candidate_id}"
+            reason = str(exc).split(": ", 1)[-1]
+            raise field_error(
+                exc.field, f"{reason} (together with the overrides of {who})"
+            ) from exc
 
 
 def _candidate(user_id: int) -> User:

@@ -10,7 +10,7 @@ from api.auth import ALL_ROLES, current, get_visible, roles, scope
 from api.db import get_session
 from api.models import Response, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
-from api.resources.touches import _parties
+from api.resources.touches import _parties, requested_round
 from api.schemas.touches import ResponseCreateSchema, ResponseQuerySchema, ResponseSchema
 
 blp = Blueprint(
@@ -50,7 +50,7 @@ class Responses(MethodView):
         occurred_at = data.get("occurred_at", now)
         if occurred_at > now + ledger.GRACE:
             raise field_error("occurred_at", "A response cannot be in the future.")
-        round_ = data.get("round") or ledger.current_round(session, application.id)
+        round_ = requested_round(session, application.id, data.get("round"))
         response = Response(
             org_id=contact.org_id,
             candidate_id=contact.candidate_id,

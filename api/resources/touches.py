@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,7 @@ from api.compose import Parties, compose, previous_subject
 from api.db import get_session
 from api.models import Application, Contact, Interview, Touch, TouchEvent, User, utcnow
 from api.problems import Problem
-from api.resources.common import PAGINATION, SelectPage, field_error, filter_equal
+from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
 from api.schemas.touches import (
     TouchCancelSchema,
     TouchCreateSchema,
@@ -88,6 +87,22 @@ def _parties(session: Session, data: dict) -> tuple[Contact, Application, Interv
         if interview is None or interview.application_id != application.id:
             raise field_error("interview_id", "Unknown interview for this application.")
     return contact, application, interview
+
+
+def requested_round(session: Session, application_id: int, requested: int | None) -> int:
+    """The round a new touch or response belongs to: the current one unless an earlier one
+    is named. A later round cannot be named: it would be a fresh budget (R6) for the asking;
+    only a next-round invitation opens one (R10)."""
+    current_round = ledger.current_round(session, application_id)
+    if requested is None:
+        return current_round
+    if requested > current_round:
+        raise field_error(
+            "round",
+            f"Round {requested} has not started; the application is in round {current_round} "
+            "(a next-round invitation opens the next one, R10).",
+        )
+    return requested
 
 
 def message_domain(candidate: User) -> str:
@@ -194,15 +209,21 @@ def schedule_touch(
         touch,
         "scheduled",
         actor,
-        reason=(
-            "Moved to the next opening of the send window in the contact's time zone."
-            if moved
-            else plan_reason
-        ),
-        rule="R15" if moved else None,
+        reason=window_move_reason(step, channel) if moved else plan_reason,
+        rule=window_rule(step, channel) if moved else None,
         data={"scheduled_for": at, "requested": wanted},
     )
     return touch
+
+
+def window_rule(step: str, channel: str) -> str:
+    """R11 owns the call window, R15 the send window of everything else."""
+    return "R11" if policy.is_call(step, channel) else "R15"
+
+
+def window_move_reason(step: str, channel: str) -> str:
+    window = "call" if policy.is_call(step, channel) else "send"
+    return f"Moved to the next opening of the {window} window in the contact's time zone."
 
 
 def log_manual_touch(
@@ -302,7 +323,7 @@ class Touches(MethodView):
         known_channel(data["channel"])
         contact = ledger.lock_contact(session, contact.id)
         now = utcnow()
-        round_ = data.get("round") or ledger.current_round(session, application.id)
+        round_ = requested_round(session, application.id, data.get("round"))
         actor = ledger.actor_for_user(current().user_id)
         if data["channel"] == "manual":
             occurred_at = data.get("occurred_at", now)
@@ -363,6 +384,8 @@ class TouchById(MethodView):
         """Move, re-channel or edit a scheduled touch (checked again by the policy)"""
         session = get_session()
         touch = get_visible(Touch, touch_id)
+        contact = ledger.lock_contact(session, touch.contact_id)
+        touch = ledger.lock_touch(session, touch.id)
         if touch.status != "scheduled" or not touch.automated:
             raise Problem(
                 409, f"Only a scheduled touch can be changed; this one is {touch.status}."
@@ -371,13 +394,13 @@ class TouchById(MethodView):
             known_channel(data["channel"])
             if data["channel"] == "manual":
                 raise field_error("channel", "A scheduled touch cannot become manual.")
-        contact = ledger.lock_contact(session, touch.contact_id)
         application = session.get(Application, touch.application_id)
         now = utcnow()
         actor = ledger.actor_for_user(current().user_id)
         channel = data.get("channel", touch.channel)
         where = ledger.situation(session, contact, application, touch.round)
         at = touch.scheduled_for
+        window_moved = False
         if "scheduled_for" in data or "channel" in data:
             wanted = data.get("scheduled_for", touch.scheduled_for)
             if wanted < now - ledger.GRACE:
@@ -385,6 +408,7 @@ class TouchById(MethodView):
             at = policy.adjust_to_window(
                 where.settings, where.contact, max(wanted, now), step=touch.step, channel=channel
             )
+            window_moved = at != max(wanted, now)
             decision = ledger.decide(
                 session,
                 contact,
@@ -424,6 +448,8 @@ class TouchById(MethodView):
                 touch,
                 "rescheduled",
                 actor,
+                reason=window_move_reason(touch.step, channel) if window_moved else None,
+                rule=window_rule(touch.step, channel) if window_moved else None,
                 data={"from": touch.scheduled_for, "to": at},
             )
             touch.scheduled_for = at
@@ -436,6 +462,8 @@ class TouchById(MethodView):
             ledger.record_event(session, touch, "edited", actor)
         touch.subject, touch.body = composition.subject, composition.body
         touch.warnings = [f.as_dict() for f in composition.warnings]
+        # A worker that claimed the old version must not send it: its claim is void.
+        touch.lease_owner = touch.lease_expires_at = None
         session.commit()
         return touch
 
@@ -450,7 +478,7 @@ class TouchCancel(MethodView):
     def post(self, data, touch_id):
         """Cancel a scheduled touch (always allowed while it is pending)"""
         session = get_session()
-        touch = get_visible(Touch, touch_id)
+        touch = ledger.lock_touch(session, get_visible(Touch, touch_id).id)
         if touch.status != "scheduled":
             raise Problem(
                 409, f"Only a scheduled touch can be cancelled; this one is {touch.status}."
@@ -479,7 +507,7 @@ class TouchResolve(MethodView):
     def post(self, data, touch_id):
         """Settle a touch whose outcome is unknown (the worker died mid-send)"""
         session = get_session()
-        touch = get_visible(Touch, touch_id)
+        touch = ledger.lock_touch(session, get_visible(Touch, touch_id).id)
         if touch.status != "unknown":
             raise Problem(
                 409, f"Only a touch in state unknown can be resolved; this one is {touch.status}."

@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
 from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
-from api.schemas.fields import Aware, Id, StrictSchema
+from api.schemas.fields import Aware, Id, QueryId, StrictSchema
 from api.schemas.records import CHANNEL_NAME
 
 
@@ -102,10 +102,10 @@ class TouchResolveSchema(StrictSchema):
 
 
 class TouchQuerySchema(StrictSchema):
-    candidate_id = Id()
-    contact_id = Id()
-    application_id = Id()
-    interview_id = Id()
+    candidate_id = QueryId()
+    contact_id = QueryId()
+    application_id = QueryId()
+    interview_id = QueryId()
     status = fields.String(validate=validate.OneOf(STATUSES))
     step = fields.String(validate=validate.OneOf(STEPS))
     channel = fields.String(validate=validate.Length(max=40))
@@ -164,15 +164,17 @@ class ResponseCreateSchema(StrictSchema):
 
 
 class ResponseQuerySchema(StrictSchema):
-    candidate_id = Id()
-    contact_id = Id()
-    application_id = Id()
+    candidate_id = QueryId()
+    contact_id = QueryId()
+    application_id = QueryId()
     kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS))
 
 
 class BudgetQuerySchema(StrictSchema):
-    application_id = Id(metadata={"description": "Default: the contact's most recent application"})
-    round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
+    application_id = QueryId(
+        metadata={"description": "Default: the contact's most recent application"}
+    )
+    round = fields.Integer(validate=validate.Range(min=1, max=50))
 
 
 class BudgetSchema(StrictSchema):

@@ -1,0 +1,148 @@
+"""Fixtures for the ledger tests: one candidate, a two-person panel, and HTTP shorthands.
+
+Everything happens around a far-future interview, so the server's real clock ("now") is
+always long before it: Tuesday 2030-06-04 09:00-10:00 in New York (13:00-14:00 UTC).
+June keeps every zone on summer time for the weeks the tests span (no DST change
+between the thank-you and the call), so each expected local time is a plain number.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.api.conftest import count, engine_of, row, snapshot  # noqa: F401 (fixtures)
+
+INTERVIEW_START = datetime(2030, 6, 4, 13, 0, tzinfo=UTC)  # Tue 09:00 EDT
+INTERVIEW_END = INTERVIEW_START + timedelta(hours=1)  # Tue 10:00 EDT
+THANK_YOU_AT = datetime(2030, 6, 4, 16, 0, tzinfo=UTC)  # Tue 12:00 EDT
+FOLLOW_UP_AT = THANK_YOU_AT + timedelta(days=7)  # Tue 2030-06-11 12:00 EDT (R5)
+CALL_AT = FOLLOW_UP_AT + timedelta(days=2)  # Thu 2030-06-13 12:00 EDT (R7 after it)
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def local(value: str | datetime, tz: str | ZoneInfo) -> datetime:
+    """A stored UTC instant as a naive wall-clock time in `tz` (for readable assertions)."""
+    at = parse(value) if isinstance(value, str) else value
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    return at.astimezone(zone).replace(tzinfo=None)
+
+
+class Scene:
+    """A candidate, Dana (New York) and Raj (London) on one interview panel, and the calls
+    a candidate makes about them."""
+
+    def __init__(self, world, factory, call):
+        self.world = world
+        self.factory = factory
+        self._call = call
+        self.candidate = world.candidate
+        self.token = world.tokens["candidate"]
+        self.dana = factory.contact(
+            self.candidate, name="Dana Jones", timezone="America/New_York", country="US"
+        )
+        self.raj = factory.contact(
+            self.candidate, name="Raj Patel", timezone="Europe/London", country="GB"
+        )
+        self.application = factory.application(self.candidate)
+        self.interview = factory.interview(
+            self.application, [self.dana, self.raj], starts_at=INTERVIEW_START
+        )
+
+    def call(self, method: str, url: str, token: str | None = None, **kwargs):
+        return self._call(method, url, token or self.token, **kwargs)
+
+    def schedule(
+        self, step: str, at: datetime | None, contact=None, channel: str = "email", **extra: Any
+    ):
+        """POST /v1/touches for an automated touch."""
+        payload: dict[str, Any] = {
+            "contact_id": (contact or self.dana).id,
+            "application_id": self.application.id,
+            "step": step,
+            "channel": channel,
+        }
+        if at is not None:
+            payload["scheduled_for"] = iso(at)
+        payload.update(extra)
+        return self.call("post", "/v1/touches", json=payload)
+
+    def log(self, step: str, occurred_at: datetime, contact=None, **extra: Any):
+        """POST /v1/touches for a manual touch the candidate made themselves."""
+        payload: dict[str, Any] = {
+            "contact_id": (contact or self.dana).id,
+            "application_id": self.application.id,
+            "step": step,
+            "channel": "manual",
+            "occurred_at": iso(occurred_at),
+        }
+        payload.update(extra)
+        return self.call("post", "/v1/touches", json=payload)
+
+    def respond(self, kind: str, contact=None, **extra: Any):
+        payload: dict[str, Any] = {
+            "contact_id": (contact or self.dana).id,
+            "application_id": self.application.id,
+            "kind": kind,
+        }
+        payload.update(extra)
+        return self.call("post", "/v1/responses", json=payload)
+
+    def touch(self, touch_id: int) -> dict[str, Any]:
+        response = self.call("get", f"/v1/touches/{touch_id}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def events(self, touch_id: int) -> list[dict[str, Any]]:
+        response = self.call("get", f"/v1/touches/{touch_id}/events")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def budget(self, contact=None) -> dict[str, Any]:
+        response = self.call("get", f"/v1/contacts/{(contact or self.dana).id}/budget")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def existing(self, step: str, at: datetime, contact=None, **kw):
+        """A touch put straight into the ledger (arrangement, not the behaviour under test)."""
+        return self.factory.touch(
+            contact or self.dana,
+            self.application,
+            step=step,
+            scheduled_for=at,
+            interview_id=self.interview.id,
+            **kw,
+        )
+
+
+@pytest.fixture
+def scene(world, factory, call) -> Scene:
+    return Scene(world, factory, call)
+
+
+def created(response) -> dict[str, Any]:
+    """The touch a 201 answered (scheduled, or logged as manual)."""
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def refused(response, rule: str) -> dict[str, Any]:
+    """A 409 policy refusal naming `rule`."""
+    assert response.status_code == 409, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["rule"] == rule, body
+    assert body["detail"]
+    return body
