@@ -518,7 +518,14 @@ def follow_up_earliest(
                 f"{policy.decision_grace_days} day(s) past it"
             )
             return earliest, "R4", why
-    earliest = thank_you_at + timedelta(days=policy.follow_up_wait_days)
+    # Days on the contact's calendar: a week after a 12:00 thank-you is 12:00 local, even
+    # across a daylight-saving change.
+    local = thank_you_at.astimezone(zone(tz)).replace(tzinfo=None)
+    later = local + timedelta(days=policy.follow_up_wait_days)
+    earliest = max(
+        to_utc(later.replace(tzinfo=zone(tz), fold=0), "follow-up"),
+        to_utc(later.replace(tzinfo=zone(tz), fold=1), "follow-up"),
+    )
     why = f"R5: no usable decision date, wait {policy.follow_up_wait_days} days after thank-you"
     return earliest, "R5", why
 

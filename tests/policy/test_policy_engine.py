@@ -598,3 +598,15 @@ def test_scheduled_touch_reserves_its_day_for_r7_both_ways(decide, propose, make
     pending = make_touch("custom", june(17, 12), status="scheduled", round=2)
     decision = decide(propose("custom", june(16, 12), round=2), [pending], now=june(10))
     assert decision.next_allowed_at == june(17, 12) + timedelta(hours=48)
+
+
+def test_r5_waits_a_week_on_the_contacts_calendar_across_a_dst_change():
+    from datetime import UTC, datetime
+
+    from api.policy import PolicySettings, follow_up_earliest
+
+    # 12:00 EST on Tue 3 March 2026; New York moves to EDT on Sun 8 March.
+    thank_you = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
+    earliest, rule, _ = follow_up_earliest(PolicySettings(), "America/New_York", thank_you, None)
+    assert rule == "R5"
+    assert earliest == datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 EDT
