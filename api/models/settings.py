@@ -9,16 +9,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, utcnow
 from api.models.touches import JSONType
 
 
+def _partial_unique(name: str, columns: tuple[str, ...], where: str) -> Index:
+    return Index(
+        name, *columns, unique=True, postgresql_where=text(where), sqlite_where=text(where)
+    )
+
+
 class PolicySetting(Base):
     __tablename__ = "policy_settings"
-    __table_args__ = (UniqueConstraint("org_id", "candidate_id", "contact_id"),)
+    # NULLs never collide in a unique constraint, so each layer gets its own partial index.
+    __table_args__ = (
+        UniqueConstraint("org_id", "candidate_id", "contact_id"),
+        _partial_unique(
+            "uq_policy_settings_org", ("org_id",), "candidate_id IS NULL AND contact_id IS NULL"
+        ),
+        _partial_unique(
+            "uq_policy_settings_candidate", ("org_id", "candidate_id"), "contact_id IS NULL"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -36,7 +51,10 @@ class ChannelSetting(Base):
     """A channel's settings (SMTP server, Twilio account); secrets are write-only in the API."""
 
     __tablename__ = "channel_settings"
-    __table_args__ = (UniqueConstraint("org_id", "candidate_id", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "candidate_id", "channel"),
+        _partial_unique("uq_channel_settings_org", ("org_id", "channel"), "candidate_id IS NULL"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -52,6 +70,7 @@ class Template(Base):
     __tablename__ = "templates"
     __table_args__ = (
         UniqueConstraint("org_id", "candidate_id", "step", "channel"),
+        _partial_unique("uq_templates_org", ("org_id", "step", "channel"), "candidate_id IS NULL"),
         Index(None, "org_id", "step", "channel"),
     )
 
