@@ -298,7 +298,9 @@ class CandidateChannelSettings(MethodView):
         layers = _layers(user.org_id, user.id, found.name)
         return settings_answer(found, "candidate", user.id, layers)
 
-    @roles(*ALL_ROLES)
+    # Staff only: settings name servers the process connects to and paths it writes, so a
+    # candidate could otherwise aim the server at any host or file.
+    @roles("admin", "advisor")
     @blp.arguments(
         ChannelSettingsInputSchema,
         description=SETTINGS_INPUT_DESCRIPTION,
@@ -312,7 +314,7 @@ class CandidateChannelSettings(MethodView):
         found = get_channel_or_404(channel)
         return store_layer(user.org_id, user.id, found, data)
 
-    @roles(*ALL_ROLES)
+    @roles("admin", "advisor")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, user_id, channel):

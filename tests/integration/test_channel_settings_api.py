@@ -217,7 +217,7 @@ def test_a_candidates_own_values_win_over_the_orgs_field_by_field(call, world):
     response = call(
         "PUT",
         _user_sms(world.candidate.id),
-        world.tokens["candidate"],
+        world.tokens["advisor"],
         json={"from_number": "+14155550177"},
     )
 
@@ -259,9 +259,9 @@ def test_another_candidates_settings_are_404(call, world):
 def test_deleting_a_candidates_settings_brings_back_the_orgs(call, world):
     _put_org_account(call, world, from_number="+14155550100")
     url = _user_sms(world.candidate.id)
-    call("PUT", url, world.tokens["candidate"], json={"from_number": "+14155550177"})
+    call("PUT", url, world.tokens["advisor"], json={"from_number": "+14155550177"})
 
-    assert call("DELETE", url, world.tokens["candidate"]).status_code == 204
+    assert call("DELETE", url, world.tokens["advisor"]).status_code == 204
 
     assert call("GET", url, world.tokens["candidate"]).get_json()["effective"]["from_number"] == (
         "+14155550100"
@@ -276,3 +276,15 @@ def test_the_answer_of_a_get_can_be_put_back_unchanged(call, world, db):
 
     assert response.status_code == 200, response.get_json()
     assert _stored(db, world.org.id, None)["auth_token"] == TOKEN
+
+
+def test_a_candidate_cannot_point_their_settings_at_another_server(call, world, db):
+    response = call(
+        "PUT",
+        f"/v1/users/{world.candidate.id}/channels/email/settings",
+        world.tokens["candidate"],
+        json={"host": "10.0.0.5", "port": 25},
+    )
+
+    assert response.status_code == 403
+    assert _stored(db, world.org.id, world.candidate.id, channel="email") == {}
