@@ -26,9 +26,7 @@ from api.models import (
     Response,
     Touch,
     TouchEvent,
-    User,
 )
-from api.models.touches import PENDING
 
 log = logging.getLogger("touchbase.ledger")
 
@@ -447,10 +445,6 @@ def _apply(session: Session, touch: Touch, decision: policy.Decision, actor: str
     )
 
 
-def pending_statuses() -> tuple[str, ...]:
-    return PENDING
-
-
 def lock_contact(session: Session, contact_id: int) -> Contact:
     """Serialise touch creation per contact, so concurrent requests cannot both take the
     last touch of a budget (PostgreSQL row lock; SQLite already serialises writers)."""
@@ -466,10 +460,6 @@ def lock_touch(session: Session, touch_id: int) -> Touch:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-
-
-def candidate_of(session: Session, touch: Touch) -> User:
-    return session.get(User, touch.candidate_id)
 
 
 GRACE = timedelta(minutes=5)

@@ -20,32 +20,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from api import policy
 from api.models.base import Base, utcnow
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
-STEPS = ("thank_you", "follow_up", "call", "post_rejection", "next_round_reply", "custom")
-STATUSES = (
-    "scheduled",
-    "sending",
-    "sent",
-    "delivered",
-    "failed",
-    "skipped",
-    "cancelled",
-    "unknown",
-)
-# Pending touches reserve budget; a touch that reached (or may have reached) the contact counts.
-PENDING = ("scheduled", "sending")
-FINAL = ("sent", "delivered", "failed", "skipped", "cancelled")
-RESPONSE_KINDS = (
-    "replied",
-    "decision_date",
-    "next_round",
-    "rejected",
-    "offer",
-    "out_of_office",
-)
+# The ledger speaks the engine's vocabulary (api.policy): one definition of each.
+STEPS = policy.STEPS
+STATUSES = policy.STATUSES
+RESPONSE_KINDS = policy.RESPONSE_KINDS
 
 
 def _in(values: tuple[str, ...]) -> str:
