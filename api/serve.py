@@ -19,6 +19,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> int
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app()
+    if app.config.get("LOG_JSON"):  # TOUCHBASE_LOG_JSON: one JSON object per line
+        from api.dispatch.cli import configure_logging
+
+        configure_logging(True)
     url = app.config["DATABASE_URL"]
     migrate.upgrade(url)
     with session_scope(app.extensions["touchbase.sessionmaker"]) as session:

@@ -1,0 +1,869 @@
+"""The dispatch worker: due touches go out on time, through their channel, exactly once.
+
+One touch, start to end::
+
+    claim (lease, still 'scheduled')              api.dispatch.claim
+      -> re-check: policy (a reply, a manual touch, the window, the daily cap...)
+                   and the message check, as at creation
+         refused for now  -> 'scheduled' at the next allowed time   (event rescheduled)
+         refused for good -> 'skipped' with the rule                 (event skipped)
+      -> COMMIT 'sending', attempts + 1                 <- the fence: the only way to a provider
+      -> channel.send(message)
+      -> Sent 'sent' | RetryLater 'scheduled' later (backoff) or 'failed' when attempts run out
+         | Failed 'failed' | Unknown 'unknown'
+
+Exactly once: a provider is called only for a touch this worker moved from 'scheduled'
+to 'sending' under its lease, in a committed transaction. A 'sending' touch never goes
+back to 'scheduled' except on a definite "not delivered" answer (RetryLater). If the
+worker dies after the fence, its heartbeat stops, the lease runs out, and any worker's
+reaper marks the touch 'unknown': never re-sent automatically, settled by a provider
+status callback or ``POST /v1/touches/{id}/resolve``. A touch claimed but not started
+when its worker dies is simply claimable again once the lease has run out.
+
+Leases: a heartbeat thread pushes the lease of every touch the worker still holds
+(claimed or sending) every ``lease / 3`` seconds, so a slow send never looks like a
+dead worker; ``lease`` is how long a dead worker's touches stay stuck. Lease times come
+from the workers' clocks: keep hosts NTP-synchronised, with a lease well above the skew.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import resource
+import secrets
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import ledger, preflight
+from api.dispatch import claim as claims
+from api.dispatch.context import SendContext, current_stamp, load_contexts
+from api.dispatch.outgoing import build_message
+from api.models import Contact, Touch, utcnow
+from channels import registry
+from channels.base import Failed, Message, RetryLater, SendResult, Sent, Unknown, send_safely
+
+log = logging.getLogger("touchbase.dispatch")
+
+ACTOR = "worker"
+LOST_REASON = "worker lost during send; not re-sent automatically"
+UNKNOWN_ADVICE = (
+    "Settle it with POST /v1/touches/{id}/resolve once you know whether it arrived "
+    "(a provider status callback may also settle it)."
+)
+PROVIDER_ID_MAX = 64  # Touch.provider_id column size
+#: Pauses between attempts to record a provider's answer while the database is away.
+RECORD_RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0)
+#: Outcomes logged at warning level: someone may want to look at them.
+WARN_OUTCOMES = frozenset({"failed", "unknown", "lost", "error"})
+
+
+def make_worker_id() -> str:
+    """``hostname:pid:random``: unique across machines, restarts and threads."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident memory in KiB.
+
+    Linux: ``VmHWM`` of /proc/self/status. ``getrusage().ru_maxrss`` would do elsewhere,
+    but on Linux it survives ``exec`` and starts at the parent's size when forked, so a
+    worker started by a big process would report the parent's memory."""
+    found = _proc_status_kb("VmHWM")
+    if found is not None:
+        return found
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if os.uname().sysname == "Darwin" else peak
+
+
+def _proc_status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def current_rss_kb() -> int | None:
+    return _proc_status_kb("VmRSS")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a worker works. ``lease`` in seconds; backoff in seconds (full jitter)."""
+
+    batch: int = 50
+    poll: float = 1.0
+    lease: float = 120.0
+    max_attempts: int = 5
+    backoff_base: float = 60.0
+    backoff_cap: float = 3600.0
+    progress_every: int = 100
+
+    def __post_init__(self) -> None:
+        if self.batch < 1:
+            raise ValueError("batch must be at least 1")
+        if self.lease <= 0 or self.poll <= 0:
+            raise ValueError("lease and poll must be positive")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    @property
+    def lease_delta(self) -> timedelta:
+        return timedelta(seconds=self.lease)
+
+    @property
+    def heartbeat(self) -> float:
+        return max(0.05, self.lease / 3)
+
+    @property
+    def reap_every(self) -> float:
+        return min(30.0, max(0.25, self.lease / 4))
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    base: float = 60.0,
+    cap: float = 3600.0,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds before attempt ``attempt + 1``: exponential backoff with full jitter,
+    ``uniform(0, min(cap, base * 2 ** (attempt - 1)))``, at least 1 s, and never sooner
+    than the provider asked (``retry_after``)."""
+    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = max(1.0, (rng or random).uniform(0, ceiling))
+    if retry_after is not None:
+        delay = max(delay, float(retry_after))
+    return delay
+
+
+@dataclass
+class Outcome:
+    """What happened to one touch in one pass of the worker (one log line)."""
+
+    touch_id: int
+    kind: str  # sent retry failed unknown skipped rescheduled lost error
+    channel: str | None = None
+    attempt: int | None = None
+    reason: str | None = None
+    rule: str | None = None
+    provider_id: str | None = None
+    next_at: datetime | None = None
+    ms: float | None = None
+
+
+@dataclass
+class RunStats:
+    """What one ``run`` did; ``as_dict`` is the worker's final log line."""
+
+    worker_id: str
+    started: float = field(default_factory=time.monotonic)
+    outcomes: Counter = field(default_factory=Counter)
+    claimed: int = 0
+    released: int = 0
+    reaped: int = 0
+
+    @property
+    def processed(self) -> int:
+        return sum(self.outcomes.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        elapsed = time.monotonic() - self.started
+        return {
+            "worker": self.worker_id,
+            "processed": self.processed,
+            "claimed": self.claimed,
+            "released": self.released,
+            "reaped": self.reaped,
+            "outcomes": dict(self.outcomes),
+            "elapsed_s": round(elapsed, 3),
+            "rate_per_s": round(self.processed / elapsed, 1) if elapsed > 0 else None,
+            "cpu_s": round(_cpu_seconds(), 3),
+            "peak_rss_kb": peak_rss_kb(),
+            "rss_kb": current_rss_kb(),
+        }
+
+
+@dataclass
+class _Prepared:
+    """A touch committed as 'sending', with everything needed to send it."""
+
+    touch_id: int
+    channel_name: str
+    channel: Any
+    settings: Mapping[str, Any]
+    message: Message
+    attempt: int
+
+
+class Worker:
+    """Delivers due touches. Thread-compatible: one ``run`` per Worker object at a time.
+
+    ``clock`` returns an aware UTC datetime (tests pass a fixed one); ``config`` is the
+    app config (``PUBLIC_URL``, ``OUTBOX_DIR``...).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        config: Mapping[str, Any],
+        *,
+        options: Options | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        worker_id: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.config = config
+        self.options = options or Options()
+        self.clock = clock
+        self.id = worker_id or make_worker_id()
+        self.rng = rng or random.Random()
+        self._held: set[int] = set()
+        self._held_lock = threading.Lock()
+        self._last_reap = float("-inf")
+        self._batch: dict[int, SendContext] = {}
+        self._conn: Connection | None = None
+        self.stats = RunStats(self.id)
+
+    @classmethod
+    def from_app(cls, app, *, options: Options | None = None, **kwargs: Any) -> Worker:
+        """A worker on the app's database and config. Keyword arguments that are
+        :class:`Options` fields (``batch``, ``lease``...) build the options."""
+        fields_ = set(Options.__dataclass_fields__)
+        given = {k: kwargs.pop(k) for k in list(kwargs) if k in fields_}
+        if options is None:
+            options = Options(**given)
+        return cls(
+            app.extensions["touchbase.engine"],
+            app.extensions["touchbase.sessionmaker"],
+            app.config,
+            options=options,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, stop: threading.Event | None = None, *, once: bool = False) -> RunStats:
+        """Work until ``stop`` is set (or, with ``once``, until nothing is due).
+
+        On stop: the touch in flight is finished, touches claimed but not started are
+        released for other workers. Database trouble is logged and waited out.
+        """
+        stop = stop or threading.Event()
+        self.stats = RunStats(self.id)
+        beat = _Heartbeat(self)
+        beat.start()
+        log.info(
+            "worker %s started (batch %d, lease %.1fs%s)",
+            self.id,
+            self.options.batch,
+            self.options.lease,
+            ", once" if once else "",
+            extra={"touchbase": {"event": "worker_started", "worker": self.id, "once": once}},
+        )
+        try:
+            while not stop.is_set():
+                self._maybe_reap()
+                try:
+                    ids = self.claim()
+                except Exception:  # the database is away, or a bug: never kill the loop
+                    log.exception("claim failed; retrying in %.1fs", self.options.poll)
+                    stop.wait(self.options.poll)
+                    continue
+                if not ids:
+                    if once:
+                        break
+                    stop.wait(self.options.poll)
+                    continue
+                self.work(ids, stop, progress=True)
+        finally:
+            self.release_held()
+            beat.stop()
+            summary = self.stats.as_dict()
+            log.info(
+                "worker %s stopped: %d touches (%s), peak RSS %d KiB",
+                self.id,
+                summary["processed"],
+                ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) or "none",
+                summary["peak_rss_kb"],
+                extra={"touchbase": {"event": "worker_stopped", **summary}},
+            )
+        return self.stats
+
+    def run_once(self) -> RunStats:
+        """Drain what is due now, then return (``touchbase worker --once``)."""
+        return self.run(once=True)
+
+    def work(self, ids: Iterable[int], stop: threading.Event | None = None, *, progress=False):
+        """Process claimed touches in order; on stop, release the ones not started."""
+        pending = list(ids)
+        with self._pinned():
+            contexts = self._batch = self.load_contexts(pending)
+            for index, touch_id in enumerate(pending):
+                if stop is not None and stop.is_set():
+                    self.release(pending[index:])
+                    break
+                try:
+                    outcome = self.process(touch_id, contexts.pop(touch_id, None))
+                except Exception as exc:
+                    log.exception("touch %s: unexpected error", touch_id)
+                    outcome = self._after_error(touch_id, exc)
+                    self._log(outcome)
+                finally:
+                    self._drop(touch_id)
+                self.stats.outcomes[outcome.kind] += 1
+                if progress and self.stats.processed % self.options.progress_every == 0:
+                    self._progress()
+            self._batch = {}
+
+    @contextlib.contextmanager
+    def _pinned(self) -> Iterator[None]:
+        """One connection for the whole batch: no pool checkout, ping and reset around each
+        of its transactions (the heartbeat thread has its own)."""
+        if self._conn is not None:
+            yield
+            return
+        try:
+            conn = self.engine.connect()
+        except SQLAlchemyError:
+            log.exception("no database connection for the batch; using the pool")
+            yield
+            return
+        self._conn = conn
+        try:
+            yield
+        finally:
+            self._conn = None
+            conn.close()
+
+    def _session(self) -> Session:
+        """A session on the batch's connection (or the pool outside a batch)."""
+        if self._conn is not None and not self._conn.closed and not self._conn.invalidated:
+            return self.sessions(bind=self._conn)
+        return self.sessions()
+
+    def load_contexts(self, ids: Iterable[int]) -> dict[int, SendContext]:
+        """The send-time facts of a claimed batch, in a few queries (see api.dispatch.context).
+        On trouble each touch loads its own."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        try:
+            with self._session() as session, session.begin():
+                touches = session.scalars(
+                    select(Touch).where(
+                        Touch.id.in_(ids),
+                        Touch.lease_owner == self.id,
+                        Touch.status == "scheduled",
+                    )
+                ).all()
+                return load_contexts(session, touches, self.config, _channels(touches))
+        except Exception:
+            log.exception("loading the batch's context failed; loading touch by touch")
+            return {}
+
+    def _progress(self) -> None:
+        summary = self.stats.as_dict()
+        log.info(
+            "progress: %d touches in %.1fs (%s/s): %s",
+            summary["processed"],
+            summary["elapsed_s"],
+            summary["rate_per_s"],
+            ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())),
+            extra={"touchbase": {"event": "progress", **summary}},
+        )
+
+    # ------------------------------------------------------------------ leases
+
+    def claim(self, limit: int | None = None) -> list[int]:
+        ids = claims.claim(
+            self.engine,
+            self.id,
+            self.clock(),
+            self.options.lease_delta,
+            limit or self.options.batch,
+        )
+        with self._held_lock:
+            self._held.update(ids)
+        self.stats.claimed += len(ids)
+        return ids
+
+    def held(self) -> list[int]:
+        with self._held_lock:
+            return sorted(self._held)
+
+    def _drop(self, touch_id: int) -> None:
+        with self._held_lock:
+            self._held.discard(touch_id)
+
+    def release(self, ids: Iterable[int]) -> int:
+        ids = list(ids)
+        if not ids:
+            return 0
+        try:
+            count = claims.release(self.engine, self.id, ids)
+        except SQLAlchemyError:
+            log.exception("could not release %d touches; their leases will expire", len(ids))
+            count = 0
+        for touch_id in ids:
+            self._drop(touch_id)
+        self.stats.released += count
+        if count:
+            log.info(
+                "released %d claimed touches",
+                count,
+                extra={"touchbase": {"event": "released", "count": count, "worker": self.id}},
+            )
+        return count
+
+    def release_held(self) -> int:
+        return self.release(self.held())
+
+    def heartbeat(self) -> int:
+        ids = self.held()
+        if not ids:
+            return 0
+        return claims.extend(self.engine, self.id, ids, self.clock(), self.options.lease_delta)
+
+    def _maybe_reap(self) -> None:
+        if time.monotonic() - self._last_reap < self.options.reap_every:
+            return
+        self._last_reap = time.monotonic()
+        try:
+            self.reap()
+        except Exception:
+            log.exception("reaping lost sends failed")
+
+    def reap(self) -> list[Outcome]:
+        """Touches left 'sending' by a worker that is gone become 'unknown', never re-sent."""
+        now = self.clock()
+        outcomes = []
+        with self._session() as session, session.begin():
+            for touch in session.scalars(claims.lost_sends_query(now)).all():
+                reason = f"{LOST_REASON}. {UNKNOWN_ADVICE.format(id=touch.id)}"
+                lost_worker = touch.lease_owner
+                touch.status = "unknown"
+                touch.reason = reason
+                touch.lease_expires_at = None  # lease_owner stays: who was sending
+                ledger.record_event(
+                    session,
+                    touch,
+                    "unknown",
+                    ACTOR,
+                    reason=LOST_REASON,
+                    data={"worker": lost_worker, "attempt": touch.attempts, "reaper": self.id},
+                )
+                outcomes.append(
+                    Outcome(touch.id, "unknown", touch.channel, touch.attempts, LOST_REASON)
+                )
+        for outcome in outcomes:
+            self._log(outcome)
+        self.stats.reaped += len(outcomes)
+        return outcomes
+
+    # ------------------------------------------------------------------ one touch
+
+    def process(self, touch_id: int, context: SendContext | None = None) -> Outcome:
+        """Re-check, fence, send, record. The touch must be claimed by this worker;
+        ``context`` is its batch-loaded context, if any (checked for freshness)."""
+        started = time.perf_counter()
+        with self._session() as session:
+            prepared = self._prepare(session, touch_id, self.clock(), context)
+            if isinstance(prepared, Outcome):
+                outcome = prepared
+            else:  # no transaction is open while the provider is called
+                result = send_safely(prepared.channel, prepared.message, prepared.settings)
+                outcome = self._record_with_retries(session, prepared, result)
+        outcome.ms = round((time.perf_counter() - started) * 1000, 2)
+        self._log(outcome)
+        return outcome
+
+    def _mine(self, session: Session, touch_id: int, statuses: tuple[str, ...]) -> Touch | None:
+        return session.scalars(
+            select(Touch)
+            .where(
+                Touch.id == touch_id,
+                Touch.lease_owner == self.id,
+                Touch.status.in_(statuses),
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)  # the row as it is now
+        ).first()
+
+    def _saw(self, touch: Touch | None) -> None:
+        """Tell the rest of the batch about a change this worker committed."""
+        if touch is not None:
+            for ctx in self._batch.values():
+                ctx.saw(touch)
+
+    def _prepare(
+        self, session: Session, touch_id: int, now: datetime, ctx: SendContext | None
+    ) -> _Prepared | Outcome:
+        with session.begin():
+            result, touch = self._prepare_in(session, touch_id, now, ctx)
+        self._saw(touch)
+        return result
+
+    def _prepare_in(
+        self, session: Session, touch_id: int, now: datetime, ctx: SendContext | None
+    ) -> tuple[_Prepared | Outcome, Touch | None]:
+        touch = self._mine(session, touch_id, ("scheduled",))
+        if touch is None:
+            lost = Outcome(
+                touch_id,
+                "lost",
+                reason="no longer claimed by this worker (cancelled, changed or "
+                "claimed by another worker after the lease ran out)",
+            )
+            return lost, None
+        if (
+            ctx is None
+            or ctx.touch_updated_at != touch.updated_at
+            or ctx.stamp != current_stamp(session, touch)
+        ):  # something changed since the batch was loaded: load this touch afresh
+            ctx = load_contexts(session, [touch], self.config, _channels([touch]))[touch.id]
+        contact, application = ctx.contact, ctx.application
+        # ledger.recheck, on the situation loaded with the batch.
+        decision = ledger.decide(
+            session,
+            contact,
+            application,
+            round_=touch.round,
+            step=touch.step,
+            channel=touch.channel,
+            at=touch.scheduled_for or now,
+            automated=touch.automated,
+            now=now,
+            touch_id=touch.id,
+            where=ctx.situation,
+        )
+        if not decision.allowed:
+            if decision.next_allowed_at is not None:
+                return self._move(session, touch, decision, now), touch
+            return self._skip(session, touch, decision.rule, decision.detail), touch
+
+        blocking = preflight.blocking(ctx.check_message(touch))
+        if blocking:
+            reason = "The message check refused the message at send time: " + " ".join(
+                f"{f.check}: {f.detail}" for f in blocking
+            )
+            checks = {"checks": [f.as_dict() for f in blocking]}
+            rule = blocking[0].rule or "CHECK"
+            return self._skip(session, touch, rule, reason, data=checks), touch
+
+        try:
+            channel = registry.get_channel(touch.channel)
+        except registry.UnknownChannelError as exc:
+            return self._fail_before_send(session, touch, "channel:unknown", str(exc)), touch
+        settings = ctx.channel_settings
+        if isinstance(settings, ValidationError) or settings is None:
+            problem = _messages(settings) if settings is not None else "not loaded"
+            reason = f"The {touch.channel} channel settings are invalid: {problem}"
+            return self._fail_before_send(session, touch, "channel:settings", reason), touch
+        message = build_message(
+            session, touch, contact, ctx.parties.candidate, channel.address_kind, self.config
+        )
+
+        # The fence: committed before any provider hears of the touch.
+        touch.status = "sending"
+        touch.attempts = (touch.attempts or 0) + 1
+        touch.lease_expires_at = now + self.options.lease_delta
+        data: dict[str, Any] = {"attempt": touch.attempts, "worker": self.id}
+        if decision.flags:
+            data["flags"] = list(decision.flags)
+        ledger.record_event(session, touch, "sending", ACTOR, data=data)
+        prepared = _Prepared(touch.id, touch.channel, channel, settings, message, touch.attempts)
+        return prepared, touch
+
+    def _move(self, session: Session, touch: Touch, decision, now: datetime) -> Outcome:
+        when = max(decision.next_allowed_at, now + timedelta(minutes=1))
+        old = touch.scheduled_for
+        touch.scheduled_for = when
+        touch.lease_owner = touch.lease_expires_at = None
+        ledger.record_event(
+            session,
+            touch,
+            "rescheduled",
+            ACTOR,
+            reason=decision.detail,
+            rule=decision.rule,
+            data={"from": old, "to": when},
+        )
+        return Outcome(
+            touch.id,
+            "rescheduled",
+            touch.channel,
+            touch.attempts,
+            decision.detail,
+            decision.rule,
+            next_at=when,
+        )
+
+    def _skip(
+        self,
+        session: Session,
+        touch: Touch,
+        rule: str | None,
+        reason: str,
+        data: dict[str, Any] | None = None,
+    ) -> Outcome:
+        touch.status = "skipped"
+        touch.rule = rule
+        touch.reason = reason
+        touch.lease_owner = touch.lease_expires_at = None
+        ledger.record_event(session, touch, "skipped", ACTOR, reason=reason, rule=rule, data=data)
+        return Outcome(touch.id, "skipped", touch.channel, touch.attempts, reason, rule)
+
+    def _fail_before_send(self, session: Session, touch: Touch, code: str, reason: str):
+        touch.status = "failed"
+        touch.reason = reason
+        touch.lease_owner = touch.lease_expires_at = None
+        ledger.record_event(session, touch, "failed", ACTOR, reason=reason, data={"code": code})
+        return Outcome(touch.id, "failed", touch.channel, touch.attempts, reason)
+
+    def _record_with_retries(
+        self, session: Session, prepared: _Prepared, result: SendResult
+    ) -> Outcome:
+        """The provider has answered: try hard to write it down. If the database stays away,
+        the touch stays 'sending' and becomes 'unknown' when its lease runs out."""
+        for pause in RECORD_RETRY_PAUSES:
+            try:
+                return self._record(session, prepared, result)
+            except SQLAlchemyError:
+                log.warning(
+                    "touch %s: recording the outcome failed; again in %.1fs",
+                    prepared.touch_id,
+                    pause,
+                    exc_info=True,
+                )
+                time.sleep(pause)  # an invalidated connection reconnects on its next use
+        return self._record(session, prepared, result)
+
+    def _record(self, session: Session, prepared: _Prepared, result: SendResult) -> Outcome:
+        with session.begin():
+            outcome, touch = self._record_in(session, prepared, result, self.clock())
+        self._saw(touch)
+        return outcome
+
+    def _record_in(
+        self, session: Session, prepared: _Prepared, result: SendResult, now: datetime
+    ) -> tuple[Outcome, Touch | None]:
+        touch = self._mine(session, prepared.touch_id, ("sending", "unknown"))
+        if touch is None:
+            lost = Outcome(
+                prepared.touch_id,
+                "lost",
+                prepared.channel_name,
+                prepared.attempt,
+                f"the outcome ({result.outcome}) came after the touch was settled "
+                f"elsewhere: {_describe(result)}",
+            )
+            return lost, None
+        data: dict[str, Any] = {"attempt": prepared.attempt, "worker": self.id}
+        if touch.status == "unknown":
+            data["late"] = True  # reaped while sending (heartbeat stalled): we know now
+        touch.lease_owner = touch.lease_expires_at = None
+        if isinstance(result, Sent):
+            return self._sent(session, touch, result, now, data), touch
+        if isinstance(result, RetryLater):
+            return self._retry(session, touch, result, now, data), touch
+        if isinstance(result, Failed):
+            return self._failed(session, touch, result, data), touch
+        return self._unknown(session, touch, result, data), touch
+
+    def _sent(self, session, touch: Touch, result: Sent, now: datetime, data) -> Outcome:
+        provider_id = result.provider_id or None
+        touch.status = "sent"
+        touch.sent_at = now
+        touch.provider_id = (
+            provider_id if provider_id and len(provider_id) <= PROVIDER_ID_MAX else None
+        )
+        status = result.info.get("status") if isinstance(result.info, Mapping) else None
+        touch.provider_status = str(status)[:32] if status else None
+        touch.reason = touch.rule = None
+        data.update(_plain(result.info))
+        data["provider_id"] = provider_id
+        ledger.record_event(session, touch, "sent", ACTOR, data=data, at=now)
+        return Outcome(touch.id, "sent", touch.channel, touch.attempts, provider_id=provider_id)
+
+    def _retry(self, session, touch: Touch, result: RetryLater, now: datetime, data) -> Outcome:
+        if touch.attempts >= self.options.max_attempts:
+            reason = f"Gave up after {touch.attempts} attempts: {result.reason}"
+            touch.status = "failed"
+            touch.reason = reason
+            data["code"] = "attempts_exhausted"
+            ledger.record_event(session, touch, "failed", ACTOR, reason=reason, data=data)
+            return Outcome(touch.id, "failed", touch.channel, touch.attempts, reason)
+        delay = backoff_delay(
+            touch.attempts,
+            base=self.options.backoff_base,
+            cap=self.options.backoff_cap,
+            retry_after=result.retry_after,
+            rng=self.rng,
+        )
+        when = now + timedelta(seconds=delay)
+        touch.status = "scheduled"
+        touch.scheduled_for = when
+        touch.reason = result.reason
+        data.update(retry_at=when, retry_after=result.retry_after)
+        ledger.record_event(session, touch, "retry", ACTOR, reason=result.reason, data=data)
+        return Outcome(
+            touch.id, "retry", touch.channel, touch.attempts, result.reason, next_at=when
+        )
+
+    def _failed(self, session, touch: Touch, result: Failed, data) -> Outcome:
+        reason = f"{result.code}: {result.reason}"
+        data["code"] = result.code
+        if result.opt_out:
+            contact = session.get(Contact, touch.contact_id)
+            contact.sms_opted_out = True
+            data["opt_out"] = True
+            reason += (
+                " The contact opted out of SMS (replied STOP): no SMS will be sent to them again."
+            )
+        touch.status = "failed"
+        touch.reason = reason
+        ledger.record_event(session, touch, "failed", ACTOR, reason=reason, data=data)
+        return Outcome(touch.id, "failed", touch.channel, touch.attempts, reason)
+
+    def _unknown(self, session, touch: Touch, result: Unknown, data) -> Outcome:
+        touch.status = "unknown"
+        touch.reason = f"{result.reason}. Not re-sent automatically. " + UNKNOWN_ADVICE.format(
+            id=touch.id
+        )
+        ledger.record_event(session, touch, "unknown", ACTOR, reason=result.reason, data=data)
+        return Outcome(touch.id, "unknown", touch.channel, touch.attempts, result.reason)
+
+    def _after_error(self, touch_id: int, exc: Exception) -> Outcome:
+        """An unexpected error (a bug, the database): a touch not yet 'sending' is retried
+        later like a transient failure, bounded by ``max_attempts``; a 'sending' one is
+        left for the reaper (its outcome is unknown)."""
+        reason = f"internal error before sending: {type(exc).__name__}: {exc}"
+        try:
+            with self._session() as session, session.begin():
+                touch = self._mine(session, touch_id, ("scheduled",))
+                if touch is None:
+                    return Outcome(touch_id, "error", reason=f"{type(exc).__name__}: {exc}")
+                touch.attempts = (touch.attempts or 0) + 1
+                touch.lease_owner = touch.lease_expires_at = None
+                return self._retry(
+                    session,
+                    touch,
+                    RetryLater(reason),
+                    self.clock(),
+                    {"attempt": touch.attempts, "worker": self.id, "error": True},
+                )
+        except SQLAlchemyError:
+            log.exception("touch %s: could not record the error", touch_id)
+            return Outcome(touch_id, "error", reason=reason)
+
+    # ------------------------------------------------------------------ logging
+
+    def _log(self, outcome: Outcome) -> None:
+        fields_ = {
+            "event": "touch",
+            "worker": self.id,
+            "touch_id": outcome.touch_id,
+            "outcome": outcome.kind,
+            "channel": outcome.channel,
+            "attempt": outcome.attempt,
+            "rule": outcome.rule,
+            "provider_id": outcome.provider_id,
+            "next_at": outcome.next_at.isoformat() if outcome.next_at else None,
+            "reason": outcome.reason,
+            "ms": outcome.ms,
+        }
+        fields_ = {k: v for k, v in fields_.items() if v is not None}
+        text = " ".join(
+            f"{k}={v}" for k, v in fields_.items() if k not in ("event", "worker", "reason")
+        )
+        if outcome.reason:
+            text += f" reason={outcome.reason!r}"
+        level = logging.WARNING if outcome.kind in WARN_OUTCOMES else logging.INFO
+        log.log(level, "touch %s", text, extra={"touchbase": fields_})
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps the worker's leases alive while it lives."""
+
+    def __init__(self, worker: Worker) -> None:
+        super().__init__(name=f"touchbase-lease-{worker.id}", daemon=True)
+        self.worker = worker
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.worker.options.heartbeat):
+            try:
+                self.worker.heartbeat()
+            except Exception:
+                log.exception("lease heartbeat failed")
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout=5)
+
+
+def _channels(touches: Iterable[Touch]) -> dict[str, Any]:
+    """The channel objects the touches need (unknown names left out)."""
+    found = {}
+    for name in {t.channel for t in touches}:
+        try:
+            found[name] = registry.get_channel(name)
+        except registry.UnknownChannelError:
+            continue
+    return found
+
+
+def _messages(exc: ValidationError) -> str:
+    messages = exc.messages
+    if isinstance(messages, dict):
+        return "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                         for k, v in messages.items())  # fmt: skip
+    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+
+
+def _plain(info: Any) -> dict[str, Any]:
+    if not isinstance(info, Mapping):
+        return {}
+    out = {}
+    for key, value in info.items():
+        if isinstance(value, str | int | float | bool) or value is None:
+            out[str(key)] = value
+        else:
+            out[str(key)] = str(value)
+    return out
+
+
+def _describe(result: SendResult) -> str:
+    if isinstance(result, Sent):
+        return f"sent as {result.provider_id}"
+    if isinstance(result, Failed):
+        return f"{result.code}: {result.reason}"
+    return getattr(result, "reason", "")

@@ -1,0 +1,153 @@
+"""`make run` delivers: `touchbase serve` on a fresh instance (SQLite, one process, API and
+worker thread) sends a thank-you scheduled through the API into the ``.eml`` outbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import make_engine
+from api.models import Organization, PolicySetting
+from channels.testing_peers import free_port
+from tests.dispatch.conftest import TOUCHBASE
+from tests.dispatch.seeding import OPEN_POLICY, midday_zone
+
+pytestmark = pytest.mark.slow
+TOKEN = re.compile(r"Admin token \(shown once, keep it safe\): (\S+)")
+
+
+def _request(base: str, method: str, path: str, token: str | None = None, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_path):
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
+    env.update(TOUCHBASE_INSTANCE_DIR=str(instance), PYTHONUNBUFFERED="1")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [TOUCHBASE, "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        token = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and token is None:
+            found = re.search(
+                r"Admin token \(shown once, keep it safe\): (\S+)", log_path.read_text()
+            )
+            if found:
+                try:
+                    status, _ = _request(base, "GET", "/healthz")
+                except OSError:
+                    status = None
+                token = found.group(1) if status == 200 else None
+            time.sleep(0.2)
+        assert token, log_path.read_text()
+
+        # The demo office sends any day, any hour (the default window is weekdays 08-18).
+        engine = make_engine(f"sqlite:///{instance / 'touchbase.db'}")
+        with Session(engine) as session:
+            org = session.scalars(select(Organization)).one()
+            session.add(PolicySetting(org_id=org.id, values=OPEN_POLICY))
+            session.commit()
+        engine.dispose()
+
+        status, candidate = _request(
+            base,
+            "POST",
+            "/v1/users",
+            token,
+            {"email": "alex.doe@example.org", "name": "Alex Doe", "role": "candidate"},
+        )
+        assert status == 201, candidate
+        status, contact = _request(
+            base,
+            "POST",
+            "/v1/contacts",
+            token,
+            {
+                "candidate_id": candidate["id"],
+                "name": "Dana Jones",
+                "email": "dana.jones@acme.example",
+                "company": "Acme Corp",
+                "timezone": midday_zone(),
+            },
+        )
+        assert status == 201, contact
+        status, application = _request(
+            base,
+            "POST",
+            "/v1/applications",
+            token,
+            {"candidate_id": candidate["id"], "company": "Acme Corp", "position": "Data Engineer"},
+        )
+        assert status == 201, application
+        status, touch = _request(
+            base,
+            "POST",
+            "/v1/touches",
+            token,
+            {
+                "contact_id": contact["id"],
+                "application_id": application["id"],
+                "step": "thank_you",
+                "channel": "email",
+            },
+        )
+        assert status == 201, touch
+
+        outbox = instance / "outbox"
+        deadline = time.monotonic() + 30
+        files: list[Path] = []
+        while time.monotonic() < deadline and not files:
+            files = sorted(outbox.glob(f"{touch['id']}_*.eml"))
+            time.sleep(0.2)
+        assert files, log_path.read_text()
+        eml = files[0].read_text()
+        assert f"Message-ID: {touch['message_id']}" in eml
+        assert "To: Dana Jones <dana.jones@acme.example>" in eml
+        assert "From: Alex Doe <alex.doe@example.org>" in eml
+        assert "Dear Dana" in eml  # the built-in thank-you template, rendered at scheduling
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            status, shown = _request(base, "GET", f"/v1/touches/{touch['id']}", token)
+            if shown["status"] == "sent":
+                break
+            time.sleep(0.2)
+        assert shown["status"] == "sent", shown
+        status, trail = _request(base, "GET", f"/v1/touches/{touch['id']}/events", token)
+        assert [e["kind"] for e in trail][-2:] == ["sending", "sent"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
