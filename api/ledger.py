@@ -254,14 +254,21 @@ def decide(
     )
 
 
-def recheck(session: Session, touch: Touch, now: datetime) -> policy.Decision:
-    """Send-time re-check of a stored touch (a reply or a manual touch may have arrived)."""
-    contact = session.get(Contact, touch.contact_id)
-    application = session.get(Application, touch.application_id)
+def recheck(
+    session: Session,
+    touch: Touch,
+    now: datetime,
+    *,
+    contact: Contact | None = None,
+    application: Application | None = None,
+    where: Situation | None = None,
+) -> policy.Decision:
+    """Send-time re-check of a stored touch (a reply or a manual touch may have arrived).
+    The worker passes what it loaded for its whole batch."""
     return decide(
         session,
-        contact,
-        application,
+        contact or session.get(Contact, touch.contact_id),
+        application or session.get(Application, touch.application_id),
         round_=touch.round,
         step=touch.step,
         channel=touch.channel,
@@ -269,6 +276,7 @@ def recheck(session: Session, touch: Touch, now: datetime) -> policy.Decision:
         automated=touch.automated,
         now=now,
         touch_id=touch.id,
+        where=where,
     )
 
 

@@ -549,19 +549,8 @@ class Worker:
         ):  # something changed since the batch was loaded: load this touch afresh
             ctx = load_contexts(session, [touch], self.config, _channels([touch]))[touch.id]
         contact, application = ctx.contact, ctx.application
-        # ledger.recheck, on the situation loaded with the batch.
-        decision = ledger.decide(
-            session,
-            contact,
-            application,
-            round_=touch.round,
-            step=touch.step,
-            channel=touch.channel,
-            at=touch.scheduled_for or now,
-            automated=touch.automated,
-            now=now,
-            touch_id=touch.id,
-            where=ctx.situation,
+        decision = ledger.recheck(
+            session, touch, now, contact=contact, application=application, where=ctx.situation
         )
         if not decision.allowed:
             if decision.next_allowed_at is not None:
