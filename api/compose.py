@@ -6,7 +6,7 @@ message is judged the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,26 +109,49 @@ class Parties:
 def template_context(
     parties: Parties, step: str, channel: str, previous_subject: str | None = None
 ) -> dict[str, Any]:
-    c, k, a, i, n = (
-        parties.candidate,
-        parties.contact,
-        parties.application,
-        parties.interview,
-        parties.notes,
-    )
+    c, k, a, i = parties.candidate, parties.contact, parties.application, parties.interview
     return templating.build_context(
         candidate={"name": c.name, "email": c.email, "phone": c.phone or ""},
         contact={"name": k.name, "title": k.title or "", "company": k.company or a.company},
         application={"company": a.company, "position": a.position},
         interview=({"starts_at": i.starts_at, "round": i.round, "format": i.format} if i else None),
-        notes=(
-            {"specific_point": n.specific_point, "topics": n.topics, "skills": n.skills}
-            if n
-            else None
-        ),
+        notes=notes_of(parties) or None,
         touch={"step": step, "channel": channel},
         previous={"subject": previous_subject or ""},
         tz=c.timezone,
+    )
+
+
+def notes_of(parties: Parties) -> dict[str, Any]:
+    """The candidate's notes on this interviewer, as templates and checks read them."""
+    n = parties.notes
+    if n is None:
+        return {}
+    return {"specific_point": n.specific_point, "topics": n.topics, "skills": n.skills}
+
+
+def build_check_context(
+    parties: Parties,
+    step: str,
+    channel: str,
+    limits: Mapping[str, int],
+    other_contacts: Sequence[str],
+    companies: Sequence[str],
+) -> preflight.CheckContext:
+    """The message check's view of a touch, from facts already loaded (the worker loads
+    them for a whole batch); `companies` may include the touch's own, which is dropped."""
+    k, application = parties.contact, parties.application
+    own = {(k.company or "").lower(), application.company.lower()}
+    return preflight.CheckContext(
+        step=step,
+        channel=template_channel(channel),
+        contact={"name": k.name, "company": k.company or application.company},
+        other_contacts=tuple(other_contacts),
+        other_companies=tuple(c for c in companies if c.lower() not in own),
+        notes=notes_of(parties),
+        limits=dict(limits),
+        candidate_name=parties.candidate.name,
+        position=application.position,
     )
 
 
@@ -140,30 +163,10 @@ def check_context(
     others = session.scalars(
         select(Contact.name).where(Contact.candidate_id == k.candidate_id, Contact.id != k.id)
     ).all()
-    own_companies = {(k.company or "").lower(), parties.application.company.lower()}
-    companies = [
-        name
-        for name in session.scalars(
-            select(Application.company).where(Application.candidate_id == k.candidate_id).distinct()
-        )
-        if name.lower() not in own_companies
-    ]
-    n = parties.notes
-    return preflight.CheckContext(
-        step=step,
-        channel=template_channel(channel),
-        contact={"name": k.name, "company": k.company or parties.application.company},
-        other_contacts=tuple(others),
-        other_companies=tuple(companies),
-        notes=(
-            {"specific_point": n.specific_point, "topics": n.topics, "skills": n.skills}
-            if n
-            else {}
-        ),
-        limits=dict(limits),
-        candidate_name=parties.candidate.name,
-        position=parties.application.position,
-    )
+    companies = session.scalars(
+        select(Application.company).where(Application.candidate_id == k.candidate_id).distinct()
+    ).all()
+    return build_check_context(parties, step, channel, limits, others, companies)
 
 
 def plugin_checks() -> list:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from api import ledger, policy, preflight
 from api.channel_settings import instance_defaults
-from api.compose import Parties, plugin_checks, template_channel
+from api.compose import Parties, build_check_context, plugin_checks
 from api.models import (
     Application,
     ChannelSetting,
@@ -61,7 +61,7 @@ class SendContext:
     situation: ledger.Situation
     parties: Parties
     other_contacts: tuple[str, ...]
-    other_companies: tuple[str, ...]
+    companies: tuple[str, ...]  # all the candidate's; the check drops the touch's own
     channel_settings: dict[str, Any] | ValidationError | None = None
 
     def saw(self, touch: Touch) -> None:
@@ -76,21 +76,13 @@ class SendContext:
 
     def check_context(self, step: str, channel: str) -> preflight.CheckContext:
         """``compose.check_context``, from the loaded facts."""
-        k, n = self.parties.contact, self.parties.notes
-        return preflight.CheckContext(
-            step=step,
-            channel=template_channel(channel),
-            contact={"name": k.name, "company": k.company or self.application.company},
-            other_contacts=self.other_contacts,
-            other_companies=self.other_companies,
-            notes=(
-                {"specific_point": n.specific_point, "topics": n.topics, "skills": n.skills}
-                if n
-                else {}
-            ),
-            limits=ledger.message_limits(self.situation.settings),
-            candidate_name=self.parties.candidate.name,
-            position=self.application.position,
+        return build_check_context(
+            self.parties,
+            step,
+            channel,
+            ledger.message_limits(self.situation.settings),
+            self.other_contacts,
+            self.companies,
         )
 
     def check_message(self, touch: Touch) -> list[preflight.Finding]:
@@ -180,7 +172,6 @@ def load_contexts(
             interview,
             notes.get((interview.id, contact.id)) if interview is not None else None,
         )
-        own_companies = {(contact.company or "").lower(), application.company.lower()}
         neighbours = [r for r in mine if r.id != touch.id]  # what the stamp watches
         out[touch.id] = SendContext(
             touch_id=touch.id,
@@ -199,11 +190,7 @@ def load_contexts(
             other_contacts=tuple(
                 name for cid, name in others.get(candidate.id, ()) if cid != contact.id
             ),
-            other_companies=tuple(
-                name
-                for name in companies.get(candidate.id, ())
-                if name.lower() not in own_companies
-            ),
+            companies=tuple(companies.get(candidate.id, ())),
             channel_settings=channel_settings.get(
                 (touch.org_id, touch.candidate_id, touch.channel)
             ),
