@@ -183,13 +183,26 @@ def scope(query: Select, model, principal: Principal) -> Select:
     return query
 
 
+def _find_visible(model, object_id: int, principal: Principal):
+    query = scope(select(model), model, principal).where(model.id == object_id)
+    return get_session().scalars(query).first()
+
+
 def get_visible(model, object_id: int, principal: Principal | None = None):
     """The object if the caller may see it; otherwise 404, exactly as if it did not exist."""
-    principal = principal or current()
-    obj = get_session().scalars(scope(select(model), model, principal).where(model.id == object_id))
-    found = obj.first()
+    found = _find_visible(model, object_id, principal or current())
     if found is None:
         raise not_found(model)
+    return found
+
+
+def get_referenced(model, object_id: int, field: str):
+    """An object a request body names: visible to the caller, else 422 naming the field
+    (the same answer whether it is absent or someone else's)."""
+    found = _find_visible(model, object_id, current())
+    if found is None:
+        reason = f"Unknown {model.__tablename__.rstrip('s')}."
+        raise Problem(422, f"Invalid input: {field}: {reason}", errors={field: [reason]})
     return found
 
 

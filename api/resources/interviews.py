@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import ALL_ROLES, current, get_visible, roles, scope
+from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
 from api.db import get_session
 from api.models import Application, Contact, Interview, Interviewer
 from api.resources.common import (
@@ -45,21 +45,6 @@ def _panel(candidate_id: int, entries: list[dict]) -> list[Interviewer]:
     return [Interviewer(position=i, **entry) for i, entry in enumerate(entries)]
 
 
-def _visible_application(application_id: int) -> Application:
-    found = (
-        get_session()
-        .scalars(
-            scope(select(Application), Application, current()).where(
-                Application.id == application_id
-            )
-        )
-        .first()
-    )
-    if found is None:
-        raise field_error("application_id", "Unknown application.")
-    return found
-
-
 @blp.route("")
 class Interviews(MethodView):
     @roles(*ALL_ROLES)
@@ -81,7 +66,7 @@ class Interviews(MethodView):
     @blp.response(201, InterviewSchema)
     def post(self, data):
         """Add an interview with its panel"""
-        application = _visible_application(data.pop("application_id"))
+        application = get_referenced(Application, data.pop("application_id"), "application_id")
         panel = _panel(application.candidate_id, data.pop("interviewers"))
         interview = Interview(
             org_id=application.org_id,

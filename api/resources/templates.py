@@ -19,10 +19,10 @@ from api.auth import (
     ALL_ROLES,
     Principal,
     current,
+    get_referenced,
     not_found,
     resolve_candidate,
     roles,
-    scope,
     visible_candidates,
 )
 from api.compose import (
@@ -170,15 +170,6 @@ def _normal_subject(subject: str | None, channel: str) -> str | None:
 # -- previews ---------------------------------------------------------------------------------
 
 
-def _owned(session: Session, model, object_id: int, field: str):
-    found = session.scalars(
-        scope(select(model), model, current()).where(model.id == object_id)
-    ).first()
-    if found is None:
-        raise field_error(field, f"Unknown {model.__tablename__.rstrip('s')}.")
-    return found
-
-
 def _default_application(session: Session, contact: Contact) -> Application:
     """The application the contact was last seen in: an interview, else a touch."""
     app_id = session.scalar(
@@ -205,15 +196,15 @@ def _target(
             raise field_error(field, "Belongs to another candidate than the template.")
 
     if "touch_id" in data:
-        touch = _owned(session, Touch, data["touch_id"], "touch_id")
+        touch = get_referenced(Touch, data["touch_id"], "touch_id")
         check_owner(touch.candidate_id, "touch_id")
         contact = session.get(Contact, touch.contact_id)
         application = session.get(Application, touch.application_id)
         return Parties.load(session, contact, application, touch.interview_id), touch.round, touch
-    contact = _owned(session, Contact, data["contact_id"], "contact_id")
+    contact = get_referenced(Contact, data["contact_id"], "contact_id")
     check_owner(contact.candidate_id, "contact_id")
     if "application_id" in data:
-        application = _owned(session, Application, data["application_id"], "application_id")
+        application = get_referenced(Application, data["application_id"], "application_id")
         if application.candidate_id != contact.candidate_id:
             raise field_error("application_id", "Belongs to another candidate than the contact.")
     else:

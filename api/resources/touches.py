@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import ledger, policy, templating
-from api.auth import ALL_ROLES, Principal, current, get_visible, roles, scope
+from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
 from api.compose import Parties, compose, previous_subject
 from api.db import get_session
 from api.models import Application, Contact, Interview, Touch, TouchEvent, User, utcnow
@@ -66,19 +66,9 @@ def known_channel(name: str, field: str = "channel") -> None:
         raise field_error(field, "Unknown channel; see GET /v1/channels.")
 
 
-def _owned(session: Session, principal: Principal, model, object_id: int, field: str):
-    found = session.scalars(
-        scope(select(model), model, principal).where(model.id == object_id)
-    ).first()
-    if found is None:
-        raise field_error(field, f"Unknown {model.__tablename__.rstrip('s')}.")
-    return found
-
-
 def _parties(session: Session, data: dict) -> tuple[Contact, Application, Interview | None]:
-    principal = current()
-    contact = _owned(session, principal, Contact, data["contact_id"], "contact_id")
-    application = _owned(session, principal, Application, data["application_id"], "application_id")
+    contact = get_referenced(Contact, data["contact_id"], "contact_id")
+    application = get_referenced(Application, data["application_id"], "application_id")
     if application.candidate_id != contact.candidate_id:
         raise field_error("application_id", "Belongs to another candidate than the contact.")
     interview = None
