@@ -59,6 +59,7 @@ Built-in checks (stable names; rule; severity):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -691,14 +692,31 @@ _WORDLIKE_NAMES = frozenset(
 )
 
 
-def _person_patterns(other: str, ctx: CheckContext) -> list[re.Pattern[str]]:
+def _person_patterns(other: str, ctx: CheckContext) -> tuple[re.Pattern[str], ...]:
     contact = ctx.contact
+    return _patterns_for(
+        other,
+        contact.last_name.lower(),
+        frozenset(contact.tokens()),
+        ContactInfo(name=ctx.candidate_name).first_name.lower(),
+        frozenset(_company_tokens(contact.company)),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _patterns_for(
+    other: str,
+    contact_last: str,
+    contact_tokens: frozenset[str],
+    candidate_first: str,
+    company_tokens: frozenset[str],
+) -> tuple[re.Pattern[str], ...]:
+    """Cached: the worker checks every note of a panel against the same few contacts."""
     person = ContactInfo(name=other)
-    candidate = ContactInfo(name=ctx.candidate_name)
     parts = _name_parts(other)
     patterns = [_bounded(" ".join(parts), re.IGNORECASE)] if len(parts) > 1 else []
     last = person.last_name
-    if last and last.lower() != contact.last_name.lower() and last.lower() not in _WORDLIKE_NAMES:
+    if last and last.lower() != contact_last and last.lower() not in _WORDLIKE_NAMES:
         patterns.append(
             re.compile(
                 r"(?<![\w])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+" + re.escape(last) + r"(?![\w])",
@@ -709,13 +727,13 @@ def _person_patterns(other: str, ctx: CheckContext) -> list[re.Pattern[str]]:
     if (
         first
         and len(first) >= 3
-        and first.lower() not in contact.tokens()
-        and first.lower() != candidate.first_name.lower()
+        and first.lower() not in contact_tokens
+        and first.lower() != candidate_first
         and first.lower() not in _WORDLIKE_NAMES
-        and first.lower() not in _company_tokens(contact.company)
+        and first.lower() not in company_tokens
     ):
         patterns.append(_bounded(first))  # case-sensitive: a name is capitalised
-    return patterns
+    return tuple(patterns)
 
 
 @_needs_body
@@ -747,8 +765,12 @@ def wrong_person(message: MessageLike, ctx: CheckContext) -> Iterator[Finding]:
         lines = lines[greeting.line_index + 1 :]
     text = "\n".join([message.subject, *lines])
     own_full = " ".join(_name_parts(contact.name)).lower()
+    lowered = text.lower()
     for other in _unique(ctx.other_contacts):
-        if " ".join(_name_parts(other)).lower() in (own_full, ""):
+        parts = _name_parts(other)
+        if not any(part.lower() in lowered for part in parts):
+            continue  # every pattern needs one of the names: most contacts stop here
+        if " ".join(parts).lower() in (own_full, ""):
             continue
         if ctx.candidate_name and other.lower() == ctx.candidate_name.lower():
             continue
@@ -1123,15 +1145,25 @@ _EMOJI_RANGES = (
 _EMOTICON = re.compile(r"(?<![\w:;=])[:;=][-^']?[)(\]\[DPp](?![\w])|(?<![\w])[xX]D(?![\w])")
 
 
+# One character class, so a long message is scanned in C rather than char by char.
+_EMOJI_CHAR = re.compile(
+    "["
+    + "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in _EMOJI_RANGES)
+    + "]"
+)
+_EMOJI_MODIFIERS = ("\ufe0f", "\u20e3")  # only ever part of another emoji
+
+
 def _is_emoji(ch: str) -> bool:
-    code = ord(ch)
-    return any(low <= code <= high for low, high in _EMOJI_RANGES)
+    return _EMOJI_CHAR.fullmatch(ch) is not None
 
 
 @_needs_body
 def emoji(message: MessageLike, ctx: CheckContext) -> Iterator[Finding]:
     text = _full_text(message)
-    found = _unique(ch for ch in text if _is_emoji(ch) and ch not in ("\ufe0f", "\u20e3"))
+    found = _unique(
+        m.group(0) for m in _EMOJI_CHAR.finditer(text) if m.group(0) not in _EMOJI_MODIFIERS
+    )
     found += _unique(m.group(0) for m in _EMOTICON.finditer(text))
     if found:
         yield Finding(
