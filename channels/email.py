@@ -34,12 +34,16 @@ import ssl
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.charset import QP, Charset
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.message import Message as MIMEMessage
+from email.mime.text import MIMEText
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
-from email.utils import format_datetime
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +55,10 @@ from channels.hookspecs import hookimpl
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 # CRLF line ends; headers unfolded up to SMTP's 998: a Message-ID in In-Reply-To
 # stays on one line (folding it is legal but trips naive threading code).
-WIRE_POLICY = SMTP_POLICY.clone(max_line_length=998)
 WIRE_POLICY_UTF8 = SMTPUTF8_POLICY.clone(max_line_length=998)
+WIRE_COMPAT = compat32.clone(linesep="\r\n", max_line_length=998)
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
 DEFAULT_OUTBOX = "instance/outbox"
 _RE_PREFIX = re.compile(r"^\s*re\s*:", re.IGNORECASE)
 
@@ -117,8 +123,10 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+@functools.lru_cache(maxsize=4096)
 def check_email_address(address: str) -> str | None:
-    """``None`` for a plain ``local@domain.tld`` address, else what is wrong."""
+    """``None`` for a plain ``local@domain.tld`` address, else what is wrong. Cached: the
+    header parser it uses is slow, and the worker checks the same senders over and over."""
     if not isinstance(address, str) or not address.strip():
         return "an email address is required"
     if address != address.strip() or any(c in address for c in "<>,\r\n"):
@@ -141,27 +149,94 @@ def reply_subject(subject: str | None) -> str:
     return subject if _RE_PREFIX.match(subject) else f"Re: {subject}".rstrip()
 
 
-def build_email(message: Message, now: datetime | None = None) -> EmailMessage:
-    """The email for ``message`` (headers as described in the module docstring)."""
-    msg = EmailMessage()
-    msg["From"] = Address(display_name=message.from_name or "", addr_spec=message.from_address)
-    msg["To"] = Address(display_name=message.to_name or "", addr_spec=message.to_address)
+def build_email(message: Message, now: datetime | None = None) -> EmailMessage | MIMEMessage:
+    """The email for ``message`` (headers as described in the module docstring); render it
+    with :func:`email_bytes`.
+
+    With ASCII addresses (nearly always) it is built with the standard library's compat32
+    MIME classes: about 0.1 ms, where ``EmailMessage`` parses every header it is given back
+    through its header registry (about 1 ms), and the worker builds one per touch. Display
+    names and subject are RFC 2047-encoded when not ASCII, and made one line, so nothing in
+    them can start a header of its own. A non-ASCII address needs SMTPUTF8 and raw UTF-8
+    headers, which ``EmailMessage`` with the SMTPUTF8 policy writes.
+    """
+    addresses = (message.from_address or "", message.to_address or "", message.reply_to or "")
+    if not all(a.isascii() for a in addresses):
+        return _build_email_utf8(message, now)
+    msg = MIMEMessage(policy=WIRE_COMPAT)
+    msg["From"] = formataddr((_one_line(message.from_name), message.from_address), "utf-8")
+    msg["To"] = formataddr((_one_line(message.to_name), message.to_address), "utf-8")
     if message.reply_to:
-        msg["Reply-To"] = message.reply_to
-    subject = message.subject or ""
+        msg["Reply-To"] = _one_line(message.reply_to)
+    subject = _one_line(message.subject)
+    subject = reply_subject(subject) if message.in_reply_to else subject
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    msg["Message-ID"] = _one_line(message.message_id)
+    for name, value in _thread_headers(message):
+        msg[name] = value
+    msg["MIME-Version"] = "1.0"
+    if message.html:
+        msg["Content-Type"] = "multipart/alternative"
+        msg.attach(_text_part(message.body, "plain"))
+        msg.attach(_text_part(message.html, "html"))
+    else:
+        msg.set_payload(message.body, _body_charset(message.body))
+    return msg
+
+
+def email_bytes(msg: EmailMessage | MIMEMessage) -> bytes:
+    """The message as sent: CRLF line ends, long header lines left unfolded up to 998."""
+    if isinstance(msg, EmailMessage):
+        return msg.as_bytes(policy=WIRE_POLICY_UTF8)
+    return msg.as_bytes(policy=WIRE_COMPAT)
+
+
+def _build_email_utf8(message: Message, now: datetime | None) -> EmailMessage:
+    msg = EmailMessage(policy=WIRE_POLICY_UTF8)
+    msg["From"] = Address(
+        display_name=_one_line(message.from_name), addr_spec=message.from_address or ""
+    )
+    msg["To"] = Address(display_name=_one_line(message.to_name), addr_spec=message.to_address)
+    if message.reply_to:
+        msg["Reply-To"] = _one_line(message.reply_to)
+    subject = _one_line(message.subject)
     msg["Subject"] = reply_subject(subject) if message.in_reply_to else subject
     msg["Date"] = format_datetime(now or datetime.now(UTC))
-    msg["Message-ID"] = message.message_id
-    if message.in_reply_to:
-        msg["In-Reply-To"] = message.in_reply_to
-        refs = [r for r in message.references if r != message.in_reply_to]
-        msg["References"] = " ".join([*refs, message.in_reply_to])
-    elif message.references:
-        msg["References"] = " ".join(message.references)
+    msg["Message-ID"] = _one_line(message.message_id)
+    for name, value in _thread_headers(message):
+        msg[name] = value
     msg.set_content(message.body)
     if message.html:
         msg.add_alternative(message.html, subtype="html")
     return msg
+
+
+def _thread_headers(message: Message) -> list[tuple[str, str]]:
+    if message.in_reply_to:
+        parent = _one_line(message.in_reply_to)
+        refs = [_one_line(r) for r in message.references if _one_line(r) != parent]
+        return [("In-Reply-To", parent), ("References", " ".join([*refs, parent]))]
+    if message.references:
+        return [("References", " ".join(_one_line(r) for r in message.references))]
+    return []
+
+
+def _one_line(text: str | None) -> str:
+    """``text`` with every run of whitespace, line breaks included, as one space."""
+    return " ".join((text or "").split())
+
+
+def _body_charset(text: str) -> Charset | str:
+    """7bit when it can go as is (ASCII, lines within SMTP's 998); else UTF-8, quoted-
+    printable, which any server relays (no 8BITMIME needed) and stays readable."""
+    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+        return "us-ascii"
+    return _UTF8_QP
+
+
+def _text_part(text: str, subtype: str) -> MIMEText:
+    return MIMEText(text, subtype, _body_charset(text), policy=WIRE_COMPAT)
 
 
 def outbox_filename(message: Message) -> str:
@@ -217,7 +292,7 @@ class EmailChannel(Channel):
         return None
 
     def _write_outbox(
-        self, message: Message, msg: EmailMessage, settings: Mapping[str, Any]
+        self, message: Message, msg: EmailMessage | MIMEMessage, settings: Mapping[str, Any]
     ) -> SendResult:
         directory = Path(settings.get("outbox_dir") or DEFAULT_OUTBOX)
         try:
@@ -225,14 +300,14 @@ class EmailChannel(Channel):
             path = directory / outbox_filename(message)
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".eml")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(msg.as_bytes(policy=WIRE_POLICY))
+                handle.write(email_bytes(msg))
             os.replace(tmp, path)
         except OSError as exc:
             return RetryLater(f"cannot write to the outbox {directory}: {exc}")
         return Sent(message.message_id or "", {"outbox_path": str(path)})
 
     def _smtp_send(
-        self, message: Message, msg: EmailMessage, settings: Mapping[str, Any]
+        self, message: Message, msg: EmailMessage | MIMEMessage, settings: Mapping[str, Any]
     ) -> SendResult:
         security = settings.get("security", "starttls")
         host = settings["host"]
@@ -264,7 +339,7 @@ class EmailChannel(Channel):
         self,
         smtp: smtplib.SMTP,
         message: Message,
-        msg: EmailMessage,
+        msg: EmailMessage | MIMEMessage,
         sender: str,
         security: str,
         settings: Mapping[str, Any],
@@ -284,7 +359,8 @@ class EmailChannel(Channel):
                 if not smtp.has_extn("auth"):
                     return Failed("smtp:auth_unsupported", "the server does not offer AUTH")
                 smtp.login(settings["username"], settings.get("password", ""))
-            utf8 = not all(a.isascii() for a in (sender, message.to_address))
+            # raw UTF-8 in the headers (a non-ASCII address) or in the envelope
+            utf8 = isinstance(msg, EmailMessage) or not sender.isascii()
             options: list[str] = []
             if utf8:
                 if not smtp.has_extn("smtputf8"):
@@ -299,7 +375,7 @@ class EmailChannel(Channel):
             code, text = smtp.docmd("DATA")
             if code != 354:
                 return _reply("DATA", code, text)
-            payload = msg.as_bytes(policy=WIRE_POLICY_UTF8 if utf8 else WIRE_POLICY)
+            payload = email_bytes(msg)
             smtp.send(_dot_stuff(payload))
             if smtp.sock is not None:
                 smtp.sock.settimeout(settings.get("data_timeout", 120.0))

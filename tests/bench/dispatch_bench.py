@@ -199,7 +199,7 @@ def build_messages(engine, ids: list[int]) -> list[tuple[str, str, bytes, object
 
     from api.dispatch.outgoing import build_message
     from api.models import Contact, Touch, User
-    from channels.email import WIRE_POLICY, build_email
+    from channels.email import build_email, email_bytes
 
     out = []
     with Session(engine) as session:
@@ -209,7 +209,7 @@ def build_messages(engine, ids: list[int]) -> list[tuple[str, str, bytes, object
         for touch in touches:
             contact = contacts[touch.contact_id]
             message = build_message(session, touch, contact, users[touch.candidate_id], "email", {})
-            payload = build_email(message).as_bytes(policy=WIRE_POLICY)
+            payload = email_bytes(build_email(message))
             out.append((message.from_address, message.to_address, payload, message))
         session.rollback()
     return out

@@ -116,6 +116,64 @@ def test_a_line_starting_with_a_dot_arrives_intact(smtp_peer, email_message):
     assert content == "Line one\n.\n.hidden\nEnd\n"
 
 
+def test_non_ascii_names_subject_and_body_arrive_as_written(smtp_peer, email_message):
+    message = dataclasses.replace(
+        email_message,
+        to_name="María López",
+        from_name="Zoë Brontë",
+        subject="Merci pour l’entretien",
+        body="Chère Mme López,\n\nMerci — à bientôt.\n",
+    )
+
+    send(message, smtp_peer.settings())
+
+    mail = smtp_peer.messages[0]
+    assert mail.data.isascii()  # encoded words and quoted-printable: any server relays it
+    received = mail.message
+    assert received["To"] == "María López <dana.jones@example.com>"
+    assert received["From"] == "Zoë Brontë <alex.doe@example.org>"
+    assert received["Subject"] == "Merci pour l’entretien"
+    assert (
+        received.get_content().replace("\r\n", "\n") == "Chère Mme López,\n\nMerci — à bientôt.\n"
+    )
+
+
+def test_a_line_break_in_a_subject_or_name_cannot_add_a_header(smtp_peer, email_message):
+    message = dataclasses.replace(
+        email_message,
+        subject="Thank you\r\nBcc: everyone@example.net",
+        to_name="Dana\nX-Injected: yes",
+    )
+
+    send(message, smtp_peer.settings())
+
+    received = smtp_peer.messages[0].message
+    assert received["Bcc"] is None and received["X-Injected"] is None
+    assert received["Subject"] == "Thank you Bcc: everyone@example.net"
+
+
+def test_a_line_longer_than_smtp_allows_arrives_intact(smtp_peer, email_message):
+    long_line = "word " * 300  # 1,500 characters on one line
+    message = dataclasses.replace(email_message, body=f"Dear Ms. Jones,\n{long_line}\n")
+
+    send(message, smtp_peer.settings())
+
+    mail = smtp_peer.messages[0]
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998
+    assert mail.message.get_content().replace("\r\n", "\n") == f"Dear Ms. Jones,\n{long_line}\n"
+
+
+def test_a_non_ascii_domain_goes_with_smtputf8(smtp_peer, email_message):
+    message = dataclasses.replace(email_message, to_address="dana@bücher.example", to_name="José")
+
+    result = send(message, smtp_peer.settings())
+
+    assert isinstance(result, Sent)
+    mail = smtp_peer.messages[0]
+    assert mail.rcpt_tos == ["dana@bücher.example"]
+    assert mail.message["To"] == "José <dana@bücher.example>"
+
+
 def test_envelope_from_sets_the_bounce_address_only(smtp_peer, email_message):
     send(email_message, smtp_peer.settings(envelope_from="bounces@touchbase.test"))
 
