@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import bindparam, event, func, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api import policy, timewindow
 from api.models import (
@@ -171,17 +173,36 @@ def sends_on_local_day(
     session: Session, candidate_id: int, at: datetime, tz: str, exclude_touch_id: int | None
 ) -> int:
     """The candidate's other automated touches on the touch's local day (the daily cap)."""
+    params = sends_on_local_day_params(candidate_id, at, tz, exclude_touch_id)
+    return session.scalar(SENDS_ON_LOCAL_DAY, params) or 0
+
+
+#: The daily-cap count as one statement built once, bound with
+#: :func:`sends_on_local_day_params` (a statement reused keeps its compiled form).
+SENDS_ON_LOCAL_DAY = select(func.count()).where(
+    Touch.candidate_id == bindparam("cap_candidate"),
+    Touch.automated.is_(True),
+    Touch.status.in_(COUNTING),
+    func.coalesce(Touch.sent_at, Touch.scheduled_for) >= bindparam("cap_start"),
+    func.coalesce(Touch.sent_at, Touch.scheduled_for) < bindparam("cap_end"),
+    Touch.id != bindparam("cap_exclude"),
+)
+
+
+def sends_on_local_day_params(
+    candidate_id: int, at: datetime, tz: str, exclude_touch_id: int | None
+) -> dict[str, Any]:
     start, end = timewindow.local_day_bounds(at, tz)
-    query = select(func.count()).where(
-        Touch.candidate_id == candidate_id,
-        Touch.automated.is_(True),
-        Touch.status.in_(COUNTING),
-        func.coalesce(Touch.sent_at, Touch.scheduled_for) >= start,
-        func.coalesce(Touch.sent_at, Touch.scheduled_for) < end,
-    )
-    if exclude_touch_id is not None:
-        query = query.where(Touch.id != exclude_touch_id)
-    return session.scalar(query) or 0
+    return {
+        "cap_candidate": candidate_id,
+        "cap_start": start,
+        "cap_end": end,
+        "cap_exclude": exclude_touch_id if exclude_touch_id is not None else 0,  # ids start at 1
+    }
+
+
+def counts_toward_daily_cap(automated: bool, channel: str) -> bool:
+    return automated and channel != "manual"
 
 
 @dataclass
@@ -223,8 +244,10 @@ def decide(
     now: datetime,
     touch_id: int | None = None,
     where: Situation | None = None,
+    sends_today: int | None = None,
 ) -> policy.Decision:
-    """The policy verdict on one touch, at creation or at the moment of sending."""
+    """The policy verdict on one touch, at creation or at the moment of sending.
+    ``sends_today``: the daily-cap count when the caller has read it already."""
     where = where or situation(session, contact, application, round_)
     proposed = policy.ProposedTouch(
         contact_id=contact.id,
@@ -237,10 +260,12 @@ def decide(
         touch_id=touch_id,
     )
     sends = 0
-    if automated and channel != "manual":
-        sends = sends_on_local_day(
-            session, contact.candidate_id, max(at, now), contact.timezone, touch_id
-        )
+    if counts_toward_daily_cap(automated, channel):
+        sends = sends_today
+        if sends is None:
+            sends = sends_on_local_day(
+                session, contact.candidate_id, max(at, now), contact.timezone, touch_id
+            )
     return policy.evaluate(
         where.settings,
         where.contact,
@@ -254,6 +279,16 @@ def decide(
     )
 
 
+def recheck_sends_params(touch: Touch, contact: Contact, now: datetime) -> dict[str, Any] | None:
+    """The parameters of :data:`SENDS_ON_LOCAL_DAY` for the count :func:`recheck` reads for
+    ``touch`` (``None`` when the touch does not count), for a caller that reads it in a
+    statement of its own."""
+    if not counts_toward_daily_cap(touch.automated, touch.channel):
+        return None
+    at = touch.scheduled_for or now
+    return sends_on_local_day_params(contact.candidate_id, max(at, now), contact.timezone, touch.id)
+
+
 def recheck(
     session: Session,
     touch: Touch,
@@ -262,6 +297,7 @@ def recheck(
     contact: Contact | None = None,
     application: Application | None = None,
     where: Situation | None = None,
+    sends_today: int | None = None,
 ) -> policy.Decision:
     """Send-time re-check of a stored touch (a reply or a manual touch may have arrived).
     The worker passes what it loaded for its whole batch."""
@@ -277,6 +313,7 @@ def recheck(
         now=now,
         touch_id=touch.id,
         where=where,
+        sends_today=sends_today,
     )
 
 
@@ -313,6 +350,55 @@ def record_event(
     session.add(evt)
     session.info.setdefault("touchbase.events", []).append(evt)
     return evt
+
+
+def event_row(
+    touch_id: int,
+    kind: str,
+    actor: str,
+    *,
+    reason: str | None = None,
+    rule: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The columns of one event, for :func:`insert_events`."""
+    from api.models import utcnow
+
+    return {
+        "touch_id": touch_id,
+        "kind": kind,
+        "actor": actor,
+        "reason": reason,
+        "rule": rule,
+        "data": _jsonable(data or {}),
+        "at": at or utcnow(),
+    }
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append events (:func:`event_row`) in one INSERT, past the unit of work: the worker
+    writes two per touch, and the unit of work costs more than the statement. Plugins
+    hear of them once the transaction commits, like :func:`record_event`'s."""
+    if not rows:
+        return
+    session.connection().execute(insert(TouchEvent.__table__), rows)
+    session.info.setdefault("touchbase.events", []).extend(SimpleNamespace(**r) for r in rows)
+
+
+_UPDATE_TOUCH = Touch.__table__.update().where(Touch.__table__.c.id == bindparam("touch_pk"))
+
+
+def update_touch(session: Session, touch: Touch, **values: Any) -> None:
+    """UPDATE a loaded (and locked) touch by primary key, past the unit of work, and set
+    the same values on ``touch`` as its committed state, so the object stays true and
+    clean. For the worker's hot path; elsewhere, change the object."""
+    from api.models import utcnow
+
+    values.setdefault("updated_at", utcnow())
+    session.connection().execute(_UPDATE_TOUCH, {"touch_pk": touch.id, **values})
+    for key, value in values.items():
+        set_committed_value(touch, key, value)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import functools
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
 from collections.abc import Mapping
@@ -121,6 +122,19 @@ def _tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process: loading the CA bundle costs tens of
     milliseconds, more than sending a message, so it is not done per message."""
     return ssl.create_default_context()
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """The EHLO name smtplib would work out for every connection (``socket.getfqdn()``, a
+    resolver lookup each time), worked out once per process."""
+    fqdn = socket.getfqdn()
+    if "." in fqdn:
+        return fqdn
+    try:
+        return f"[{socket.gethostbyname(socket.gethostname())}]"
+    except OSError:
+        return "[127.0.0.1]"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -313,7 +327,7 @@ class EmailChannel(Channel):
         host = settings["host"]
         port = settings.get("port") or DEFAULT_PORTS[security]
         timeout = settings.get("timeout", 30.0)
-        helo = settings.get("helo_name") or None
+        helo = settings.get("helo_name") or _local_hostname()
         sender = settings.get("envelope_from") or message.from_address
         context = _tls_context() if security != "none" else None
         try:

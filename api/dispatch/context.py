@@ -12,11 +12,12 @@ change in the ledger shows up there.
 Freshness: the facts a touch's verdict can change with while a batch is worked on -
 a reply or other response, a manual or cancelled touch, the contact (do-not-contact,
 opt-out, zone), the application and its interviews - are summed up in a *stamp*.
-Just before a touch is fenced, :func:`current_stamp` reads it again (two small
-statements); if it differs, the touch's context is reloaded on its own. The worker's own
-changes to the batch's touches are folded in as it makes them (:meth:`SendContext.saw`),
-so a panel of ten notes does not reload ten times. Policy and channel settings,
-templates and the candidate's other contacts are as fresh as the batch (seconds).
+Just before a touch is fenced, :func:`fence_facts` reads it again, with the daily-cap
+count, in one statement; if it differs, the touch's context is reloaded on its own. The
+worker's own changes to the batch's touches are folded in as it makes them
+(:meth:`SendContext.saw`), so a panel of ten notes does not reload ten times. Policy
+and channel settings, templates and the candidate's other contacts are as fresh as the
+batch (seconds).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from api import ledger, policy, preflight
 from api.channel_settings import instance_defaults
@@ -198,11 +199,7 @@ def load_contexts(
     return out
 
 
-_NEAR_TOUCHES = select(Touch.id, Touch.updated_at).where(
-    or_(Touch.contact_id == bindparam("c"), Touch.application_id == bindparam("a")),
-    Touch.id != bindparam("t"),
-)
-_NEAR_FACTS = select(
+_NEAR_FACTS = (
     select(func.count(Response.id))
     .where(or_(Response.contact_id == bindparam("c"), Response.application_id == bindparam("a")))
     .scalar_subquery(),
@@ -218,15 +215,51 @@ _NEAR_FACTS = select(
     .where(Interview.application_id == bindparam("a"))
     .scalar_subquery(),
 )
+_ONE_ROW = select(literal(1).label("one")).subquery("one")
+_NEAR = aliased(Touch, name="near")
 
 
 def current_stamp(session: Session, touch: Touch) -> Stamp:
-    """The stamp of ``touch``'s surroundings as they are now (two small statements): every
-    other touch of its contact or application with its ``updated_at``, the count and last
-    id of their responses, and the contact's, application's and interviews' ``updated_at``."""
+    """The stamp of ``touch``'s surroundings as they are now: every other touch of its
+    contact or application with its ``updated_at``, the count and last id of their
+    responses, and the contact's, application's and interviews' ``updated_at``."""
+    return fence_facts(session, touch)[0]
+
+
+def _fence_facts_query(with_sends: bool) -> Select[Any]:
+    extra = (ledger.SENDS_ON_LOCAL_DAY.scalar_subquery(),) if with_sends else ()
+    return (
+        select(_NEAR.id, _NEAR.updated_at, *_NEAR_FACTS, *extra)
+        .select_from(_ONE_ROW)
+        .outerjoin(
+            _NEAR,
+            and_(
+                or_(_NEAR.contact_id == bindparam("c"), _NEAR.application_id == bindparam("a")),
+                _NEAR.id != bindparam("t"),
+            ),
+        )
+    )
+
+
+# Built once: a statement object reused keeps its cache key and compiled form.
+_FENCE_FACTS = {False: _fence_facts_query(False), True: _fence_facts_query(True)}
+
+
+def fence_facts(
+    session: Session, touch: Touch, sends_today: Mapping[str, Any] | None = None
+) -> tuple[Stamp, int | None]:
+    """:func:`current_stamp`, and the daily-cap count when ``sends_today`` gives the
+    parameters of ``ledger.SENDS_ON_LOCAL_DAY``, in one statement: one row per neighbour
+    touch (or one row of NULLs), each carrying the facts and the count as uncorrelated
+    scalar subqueries, which PostgreSQL and SQLite evaluate once."""
     params = {"c": touch.contact_id, "a": touch.application_id, "t": touch.id}
-    neighbours = {row.id: row.updated_at for row in session.execute(_NEAR_TOUCHES, params)}
-    return neighbours, tuple(session.execute(_NEAR_FACTS, params).one())
+    if sends_today is not None:
+        params.update(sends_today)
+    rows = session.execute(_FENCE_FACTS[sends_today is not None], params).all()
+    neighbours = {row[0]: row[1] for row in rows if row[0] is not None}
+    facts = tuple(rows[0][2 : 2 + len(_NEAR_FACTS)])
+    sends = rows[0][-1] if sends_today is not None else None
+    return (neighbours, facts), sends
 
 
 def _stamp(

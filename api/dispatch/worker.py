@@ -44,13 +44,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import ledger, preflight
 from api.dispatch import claim as claims
-from api.dispatch.context import SendContext, current_stamp, load_contexts
+from api.dispatch.context import SendContext, fence_facts, load_contexts
 from api.dispatch.outgoing import build_message
 from api.models import Contact, Touch, utcnow
 from channels import registry
@@ -219,6 +219,30 @@ class _Prepared:
     attempt: int
 
 
+@dataclass
+class _Answered:
+    """A touch its provider has answered for, the answer not yet written down."""
+
+    prepared: _Prepared
+    result: SendResult
+    at: datetime  # when the provider answered: the touch's sent_at
+    ms: float  # from the start of its re-check to the answer
+
+
+#: Built once: a statement object reused keeps its cache key and compiled form.
+_LOCK_MINE = (
+    select(Touch)
+    .where(Touch.id.in_(bindparam("ids", expanding=True)), Touch.lease_owner == bindparam("owner"))
+    .order_by(Touch.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)  # the rows as they are now
+)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
 class Worker:
     """Delivers due touches. Thread-compatible: one ``run`` per Worker object at a time.
 
@@ -248,6 +272,8 @@ class Worker:
         self._held_lock = threading.Lock()
         self._last_reap = float("-inf")
         self._batch: dict[int, SendContext] = {}
+        self._watchers: dict[int, list[SendContext]] = {}
+        self._progress_on = False
         self._conn: Connection | None = None
         self.stats = RunStats(self.id)
 
@@ -321,26 +347,80 @@ class Worker:
         return self.run(once=True)
 
     def work(self, ids: Iterable[int], stop: threading.Event | None = None, *, progress=False):
-        """Process claimed touches in order; on stop, release the ones not started."""
+        """Process claimed touches in order; on stop, release the ones not started.
+
+        Pipelined: a provider's answer is written down in the same transaction that
+        re-checks and fences the next touch, so a touch costs one commit, not two.
+        Exactly-once is untouched: each touch is still fenced on its own, just before its
+        own send, and a worker that dies with an answer unwritten leaves that one touch
+        'sending' (then 'unknown'), as it would have without the pipeline."""
         pending = list(ids)
+        self._progress_on = progress
         with self._pinned():
-            contexts = self._batch = self.load_contexts(pending)
-            for index, touch_id in enumerate(pending):
-                if stop is not None and stop.is_set():
-                    self.release(pending[index:])
-                    break
-                try:
-                    outcome = self.process(touch_id, contexts.pop(touch_id, None))
-                except Exception as exc:
-                    log.exception("touch %s: unexpected error", touch_id)
-                    outcome = self._after_error(touch_id, exc)
-                    self._log(outcome)
-                finally:
-                    self._drop(touch_id)
-                self.stats.outcomes[outcome.kind] += 1
-                if progress and self.stats.processed % self.options.progress_every == 0:
-                    self._progress()
-            self._batch = {}
+            self._watch(self.load_contexts(pending))
+            waiting: _Answered | None = None
+            try:
+                for index, touch_id in enumerate(pending):
+                    if stop is not None and stop.is_set():
+                        self.release(pending[index:])
+                        break
+                    waiting = self._step(touch_id, self._batch.pop(touch_id, None), waiting)
+            finally:
+                if waiting is not None:
+                    self._finish(self._record_alone(waiting), ms=waiting.ms)
+                self._watch({})
+
+    def _step(
+        self, touch_id: int, ctx: SendContext | None, waiting: _Answered | None
+    ) -> _Answered | None:
+        """Write down ``waiting`` and fence ``touch_id`` in one transaction, then send it.
+        Returns the answer, to be written with the next touch (or alone at the end)."""
+        started = time.perf_counter()
+        try:
+            with self._session() as session:
+                previous, prepared = self._prepare(session, touch_id, self.clock(), ctx, waiting)
+        except Exception as exc:
+            if waiting is None:
+                log.exception("touch %s: unexpected error", touch_id)
+                self._finish(self._after_error(touch_id, exc), started)
+                return None
+            # The answer rolled back with this touch's transaction: write it on its own,
+            # then give this touch a transaction of its own too.
+            log.warning("touch %s: preparing it failed; recording touch %s alone",
+                        touch_id, waiting.prepared.touch_id, exc_info=True)  # fmt: skip
+            self._finish(self._record_alone(waiting), ms=waiting.ms)
+            return self._step(touch_id, ctx, None)
+        if previous is not None:
+            self._finish(previous, ms=waiting.ms)
+        if isinstance(prepared, Outcome):
+            self._finish(prepared, started)
+            return None
+        # no transaction is open while the provider is called
+        result = send_safely(prepared.channel, prepared.message, prepared.settings)
+        return _Answered(prepared, result, self.clock(), _ms_since(started))
+
+    def _finish(
+        self, outcome: Outcome, started: float | None = None, *, ms: float | None = None
+    ) -> None:
+        """A touch's outcome is written down (or could not be): log it, let it go."""
+        if ms is not None:
+            outcome.ms = ms
+        elif started is not None:
+            outcome.ms = _ms_since(started)
+        self._log(outcome)
+        self._drop(outcome.touch_id)
+        self.stats.outcomes[outcome.kind] += 1
+        if self._progress_on and self.stats.processed % self.options.progress_every == 0:
+            self._progress()
+
+    def _watch(self, contexts: dict[int, SendContext]) -> None:
+        """The batch's contexts, and for each touch the contexts whose stamp includes it."""
+        self._batch = contexts
+        watchers: dict[int, list[SendContext]] = {}
+        for ctx in contexts.values():
+            for neighbour in ctx.stamp[0]:
+                watchers.setdefault(neighbour, []).append(ctx)
+        self._watchers = watchers
 
     @contextlib.contextmanager
     def _pinned(self) -> Iterator[None]:
@@ -490,50 +570,76 @@ class Worker:
     # ------------------------------------------------------------------ one touch
 
     def process(self, touch_id: int, context: SendContext | None = None) -> Outcome:
-        """Re-check, fence, send, record. The touch must be claimed by this worker;
-        ``context`` is its batch-loaded context, if any (checked for freshness)."""
+        """Re-check, fence, send, record one touch, on its own (``work`` pipelines these).
+        The touch must be claimed by this worker; ``context`` is its batch-loaded context,
+        if any (checked for freshness)."""
         started = time.perf_counter()
         with self._session() as session:
-            prepared = self._prepare(session, touch_id, self.clock(), context)
-            if isinstance(prepared, Outcome):
-                outcome = prepared
-            else:  # no transaction is open while the provider is called
-                result = send_safely(prepared.channel, prepared.message, prepared.settings)
-                outcome = self._record_with_retries(session, prepared, result)
-        outcome.ms = round((time.perf_counter() - started) * 1000, 2)
+            _, prepared = self._prepare(session, touch_id, self.clock(), context, None)
+        if isinstance(prepared, Outcome):
+            outcome = prepared
+        else:  # no transaction is open while the provider is called
+            result = send_safely(prepared.channel, prepared.message, prepared.settings)
+            outcome = self._record_alone(_Answered(prepared, result, self.clock(), 0.0))
+        outcome.ms = _ms_since(started)
         self._log(outcome)
         return outcome
 
     def _mine(self, session: Session, touch_id: int, statuses: tuple[str, ...]) -> Touch | None:
-        return session.scalars(
-            select(Touch)
-            .where(
-                Touch.id == touch_id,
-                Touch.lease_owner == self.id,
-                Touch.status.in_(statuses),
-            )
-            .with_for_update()
-            .execution_options(populate_existing=True)  # the row as it is now
-        ).first()
+        return self._lock(session, {touch_id: statuses}).get(touch_id)
+
+    def _lock(self, session: Session, wanted: dict[int, tuple[str, ...]]) -> dict[int, Touch]:
+        """Lock and re-read this worker's touches among ``wanted`` (id -> the statuses it
+        may be in), in one statement, in id order."""
+        rows = session.scalars(_LOCK_MINE, {"ids": sorted(wanted), "owner": self.id}).all()
+        return {t.id: t for t in rows if t.status in wanted[t.id]}
 
     def _saw(self, touch: Touch | None) -> None:
-        """Tell the rest of the batch about a change this worker committed."""
+        """Tell the rest of the batch about a change this worker made to ``touch``."""
         if touch is not None:
-            for ctx in self._batch.values():
+            for ctx in self._watchers.get(touch.id, ()):
                 ctx.saw(touch)
 
     def _prepare(
-        self, session: Session, touch_id: int, now: datetime, ctx: SendContext | None
-    ) -> _Prepared | Outcome:
+        self,
+        session: Session,
+        touch_id: int,
+        now: datetime,
+        ctx: SendContext | None,
+        waiting: _Answered | None,
+    ) -> tuple[Outcome | None, _Prepared | Outcome]:
+        """One transaction: write down ``waiting`` (the previous touch's answer), then
+        re-check and fence ``touch_id``. Returns (the previous outcome, this touch's
+        fence or outcome)."""
+        wanted = {touch_id: ("scheduled",)}
+        if waiting is not None:
+            wanted[waiting.prepared.touch_id] = ("sending", "unknown")
+        events: list[dict[str, Any]] = []
         with session.begin():
-            result, touch = self._prepare_in(session, touch_id, now, ctx)
+            locked = self._lock(session, wanted)
+            previous = None
+            if waiting is not None:
+                touch = locked.get(waiting.prepared.touch_id)
+                previous, _ = self._record_in(session, waiting, touch, events)
+                if touch is not None:
+                    session.flush()  # (only an outcome other than 'sent' has anything to flush)
+                    self._saw(touch)  # before this touch's freshness check reads it
+            result, touch = self._prepare_in(
+                session, touch_id, now, ctx, locked.get(touch_id), events
+            )
+            ledger.insert_events(session, events)
         self._saw(touch)
-        return result
+        return previous, result
 
     def _prepare_in(
-        self, session: Session, touch_id: int, now: datetime, ctx: SendContext | None
+        self,
+        session: Session,
+        touch_id: int,
+        now: datetime,
+        ctx: SendContext | None,
+        touch: Touch | None,
+        events: list[dict[str, Any]],
     ) -> tuple[_Prepared | Outcome, Touch | None]:
-        touch = self._mine(session, touch_id, ("scheduled",))
         if touch is None:
             lost = Outcome(
                 touch_id,
@@ -542,15 +648,25 @@ class Worker:
                 "claimed by another worker after the lease ran out)",
             )
             return lost, None
-        if (
-            ctx is None
-            or ctx.touch_updated_at != touch.updated_at
-            or ctx.stamp != current_stamp(session, touch)
-        ):  # something changed since the batch was loaded: load this touch afresh
-            ctx = load_contexts(session, [touch], self.config, _channels([touch]))[touch.id]
+        fresh = ctx is None
+        if ctx is None:
+            ctx = self._load_one(session, touch)
+        stamp, sends = fence_facts(
+            session, touch, ledger.recheck_sends_params(touch, ctx.contact, now)
+        )
+        if not fresh and (ctx.touch_updated_at != touch.updated_at or ctx.stamp != stamp):
+            # something changed since the batch was loaded: load this touch afresh, and
+            # count its day again (the contact's zone may be what changed)
+            ctx, sends = self._load_one(session, touch), None
         contact, application = ctx.contact, ctx.application
         decision = ledger.recheck(
-            session, touch, now, contact=contact, application=application, where=ctx.situation
+            session,
+            touch,
+            now,
+            contact=contact,
+            application=application,
+            where=ctx.situation,
+            sends_today=sends,
         )
         if not decision.allowed:
             if decision.next_allowed_at is not None:
@@ -580,14 +696,19 @@ class Worker:
         )
 
         # The fence: committed before any provider hears of the touch.
-        touch.status = "sending"
-        touch.attempts = (touch.attempts or 0) + 1
-        touch.lease_expires_at = now + self.options.lease_delta
-        data: dict[str, Any] = {"attempt": touch.attempts, "worker": self.id}
+        attempt = (touch.attempts or 0) + 1
+        ledger.update_touch(
+            session,
+            touch,
+            status="sending",
+            attempts=attempt,
+            lease_expires_at=now + self.options.lease_delta,
+        )
+        data: dict[str, Any] = {"attempt": attempt, "worker": self.id}
         if decision.flags:
             data["flags"] = list(decision.flags)
-        ledger.record_event(session, touch, "sending", ACTOR, data=data)
-        prepared = _Prepared(touch.id, touch.channel, channel, settings, message, touch.attempts)
+        events.append(ledger.event_row(touch.id, "sending", ACTOR, data=data))
+        prepared = _Prepared(touch.id, touch.channel, channel, settings, message, attempt)
         return prepared, touch
 
     def _move(self, session: Session, touch: Touch, decision, now: datetime) -> Outcome:
@@ -636,34 +757,56 @@ class Worker:
         ledger.record_event(session, touch, "failed", ACTOR, reason=reason, data={"code": code})
         return Outcome(touch.id, "failed", touch.channel, touch.attempts, reason)
 
-    def _record_with_retries(
-        self, session: Session, prepared: _Prepared, result: SendResult
-    ) -> Outcome:
+    def _load_one(self, session: Session, touch: Touch) -> SendContext:
+        return load_contexts(session, [touch], self.config, _channels([touch]))[touch.id]
+
+    def _record_alone(self, answered: _Answered) -> Outcome:
+        """Write down one answer in a transaction of its own. Never raises: a touch whose
+        answer cannot be written stays 'sending' and its lease runs out ('unknown')."""
+        try:
+            with self._session() as session:
+                return self._record_with_retries(session, answered)
+        except Exception as exc:
+            touch_id = answered.prepared.touch_id
+            log.exception("touch %s: could not record the outcome", touch_id)
+            reason = f"{_describe(answered.result)}; not recorded: {type(exc).__name__}: {exc}"
+            return Outcome(touch_id, "error", answered.prepared.channel_name, reason=reason)
+
+    def _record_with_retries(self, session: Session, answered: _Answered) -> Outcome:
         """The provider has answered: try hard to write it down. If the database stays away,
         the touch stays 'sending' and becomes 'unknown' when its lease runs out."""
         for pause in RECORD_RETRY_PAUSES:
             try:
-                return self._record(session, prepared, result)
+                return self._record(session, answered)
             except SQLAlchemyError:
                 log.warning(
                     "touch %s: recording the outcome failed; again in %.1fs",
-                    prepared.touch_id,
+                    answered.prepared.touch_id,
                     pause,
                     exc_info=True,
                 )
                 time.sleep(pause)  # an invalidated connection reconnects on its next use
-        return self._record(session, prepared, result)
+        return self._record(session, answered)
 
-    def _record(self, session: Session, prepared: _Prepared, result: SendResult) -> Outcome:
+    def _record(self, session: Session, answered: _Answered) -> Outcome:
+        events: list[dict[str, Any]] = []
         with session.begin():
-            outcome, touch = self._record_in(session, prepared, result, self.clock())
+            touch = self._mine(session, answered.prepared.touch_id, ("sending", "unknown"))
+            outcome, touch = self._record_in(session, answered, touch, events)
+            ledger.insert_events(session, events)
         self._saw(touch)
         return outcome
 
     def _record_in(
-        self, session: Session, prepared: _Prepared, result: SendResult, now: datetime
+        self,
+        session: Session,
+        answered: _Answered,
+        touch: Touch | None,
+        events: list[dict[str, Any]],
     ) -> tuple[Outcome, Touch | None]:
-        touch = self._mine(session, prepared.touch_id, ("sending", "unknown"))
+        """Write down ``answered`` on ``touch`` (locked, or None if no longer this
+        worker's 'sending' touch)."""
+        prepared, result, now = answered.prepared, answered.result, answered.at
         if touch is None:
             lost = Outcome(
                 prepared.touch_id,
@@ -677,28 +820,35 @@ class Worker:
         data: dict[str, Any] = {"attempt": prepared.attempt, "worker": self.id}
         if touch.status == "unknown":
             data["late"] = True  # reaped while sending (heartbeat stalled): we know now
-        touch.lease_owner = touch.lease_expires_at = None
         if isinstance(result, Sent):
-            return self._sent(session, touch, result, now, data), touch
+            return self._sent(session, touch, result, now, data, events), touch
+        touch.lease_owner = touch.lease_expires_at = None
         if isinstance(result, RetryLater):
             return self._retry(session, touch, result, now, data), touch
         if isinstance(result, Failed):
             return self._failed(session, touch, result, data), touch
         return self._unknown(session, touch, result, data), touch
 
-    def _sent(self, session, touch: Touch, result: Sent, now: datetime, data) -> Outcome:
+    def _sent(self, session, touch: Touch, result: Sent, now: datetime, data, events) -> Outcome:
         provider_id = result.provider_id or None
-        touch.status = "sent"
-        touch.sent_at = now
-        touch.provider_id = (
-            provider_id if provider_id and len(provider_id) <= PROVIDER_ID_MAX else None
-        )
         status = result.info.get("status") if isinstance(result.info, Mapping) else None
-        touch.provider_status = str(status)[:32] if status else None
-        touch.reason = touch.rule = None
+        ledger.update_touch(
+            session,
+            touch,
+            status="sent",
+            sent_at=now,
+            provider_id=provider_id
+            if provider_id and len(provider_id) <= PROVIDER_ID_MAX
+            else None,
+            provider_status=str(status)[:32] if status else None,
+            reason=None,
+            rule=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
         data.update(_plain(result.info))
         data["provider_id"] = provider_id
-        ledger.record_event(session, touch, "sent", ACTOR, data=data, at=now)
+        events.append(ledger.event_row(touch.id, "sent", ACTOR, data=data, at=now))
         return Outcome(touch.id, "sent", touch.channel, touch.attempts, provider_id=provider_id)
 
     def _retry(self, session, touch: Touch, result: RetryLater, now: datetime, data) -> Outcome:
