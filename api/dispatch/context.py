@@ -65,14 +65,15 @@ class SendContext:
     companies: tuple[str, ...]  # all the candidate's; the check drops the touch's own
     channel_settings: dict[str, Any] | ValidationError | None = None
 
-    def saw(self, touch: Touch) -> None:
+    def saw(self, touch: Touch, record: policy.TouchRecord | None = None) -> None:
         """Fold in a change this worker just committed to ``touch`` (a neighbour in the
-        same contact or application), so that it does not count as news from elsewhere."""
+        same contact or application), so that it does not count as news from elsewhere.
+        ``record``: ``ledger.touch_record(touch)``, when the caller has made it already."""
         neighbours = self.stamp[0]
         if touch.id == self.touch_id or touch.id not in neighbours:
             return
         neighbours[touch.id] = touch.updated_at
-        record = ledger.touch_record(touch)
+        record = record or ledger.touch_record(touch)
         self.situation.history = [record if r.id == touch.id else r for r in self.situation.history]
 
     def check_context(self, step: str, channel: str) -> preflight.CheckContext:
@@ -255,7 +256,8 @@ def fence_facts(
     params = {"c": touch.contact_id, "a": touch.application_id, "t": touch.id}
     if sends_today is not None:
         params.update(sends_today)
-    rows = session.execute(_FENCE_FACTS[sends_today is not None], params).all()
+    # Core, on the session's connection: no ORM entities in the result, none of its cost
+    rows = session.connection().execute(_FENCE_FACTS[sends_today is not None], params).all()
     neighbours = {row[0]: row[1] for row in rows if row[0] is not None}
     facts = tuple(rows[0][2 : 2 + len(_NEAR_FACTS)])
     sends = rows[0][-1] if sends_today is not None else None

@@ -596,9 +596,11 @@ class Worker:
 
     def _saw(self, touch: Touch | None) -> None:
         """Tell the rest of the batch about a change this worker made to ``touch``."""
-        if touch is not None:
-            for ctx in self._watchers.get(touch.id, ()):
-                ctx.saw(touch)
+        watching = self._watchers.get(touch.id) if touch is not None else None
+        if watching:
+            record = ledger.touch_record(touch)
+            for ctx in watching:
+                ctx.saw(touch, record)
 
     def _prepare(
         self,
