@@ -12,6 +12,11 @@ One touch, start to end::
       -> Sent 'sent' | RetryLater 'scheduled' later (backoff) or 'failed' when attempts run out
          | Failed 'failed' | Unknown 'unknown'
 
+Within a batch the last step of one touch and the first of the next share a transaction:
+the answer for touch n is written down in the transaction that re-checks and fences touch
+n + 1 (the batch's last answer in one of its own). One commit per touch, and nothing else
+changes: a touch is fenced alone, just before its own send.
+
 Exactly once: a provider is called only for a touch this worker moved from 'scheduled'
 to 'sending' under its lease, in a committed transaction. A 'sending' touch never goes
 back to 'scheduled' except on a definite "not delivered" answer (RetryLater). If the
@@ -229,14 +234,20 @@ class _Answered:
     ms: float  # from the start of its re-check to the answer
 
 
-#: Built once: a statement object reused keeps its cache key and compiled form.
+# Built once: a statement object reused keeps its cache key and compiled form.
+_TOUCHES = Touch.__table__
+#: Lock this worker's touches among ``ids`` and read what says whether they changed.
 _LOCK_MINE = (
-    select(Touch)
-    .where(Touch.id.in_(bindparam("ids", expanding=True)), Touch.lease_owner == bindparam("owner"))
-    .order_by(Touch.id)
+    select(_TOUCHES.c.id, _TOUCHES.c.status, _TOUCHES.c.updated_at)
+    .where(
+        _TOUCHES.c.id.in_(bindparam("ids", expanding=True)),
+        _TOUCHES.c.lease_owner == bindparam("owner"),
+    )
+    .order_by(_TOUCHES.c.id)
     .with_for_update()
-    .execution_options(populate_existing=True)  # the rows as they are now
 )
+#: The whole rows, when the worker's copy is out of date.
+_RELOAD = select(Touch).where(Touch.id.in_(bindparam("ids", expanding=True)))
 
 
 def _ms_since(started: float) -> float:
@@ -273,6 +284,7 @@ class Worker:
         self._last_reap = float("-inf")
         self._batch: dict[int, SendContext] = {}
         self._watchers: dict[int, list[SendContext]] = {}
+        self._touches: dict[int, Touch] = {}  # the batch's touches, as this worker knows them
         self._progress_on = False
         self._conn: Connection | None = None
         self.stats = RunStats(self.id)
@@ -369,6 +381,7 @@ class Worker:
                 if waiting is not None:
                     self._finish(self._record_alone(waiting), ms=waiting.ms)
                 self._watch({})
+                self._touches = {}
 
     def _step(
         self, touch_id: int, ctx: SendContext | None, waiting: _Answered | None
@@ -463,6 +476,7 @@ class Worker:
                         Touch.status == "scheduled",
                     )
                 ).all()
+                self._touches = {t.id: t for t in touches}
                 return load_contexts(session, touches, self.config, _channels(touches))
         except Exception:
             log.exception("loading the batch's context failed; loading touch by touch")
@@ -591,8 +605,31 @@ class Worker:
     def _lock(self, session: Session, wanted: dict[int, tuple[str, ...]]) -> dict[int, Touch]:
         """Lock and re-read this worker's touches among ``wanted`` (id -> the statuses it
         may be in), in one statement, in id order."""
-        rows = session.scalars(_LOCK_MINE, {"ids": sorted(wanted), "owner": self.id}).all()
-        return {t.id: t for t in rows if t.status in wanted[t.id]}
+        rows = (
+            session.connection()
+            .execute(_LOCK_MINE, {"ids": sorted(wanted), "owner": self.id})
+            .all()
+        )
+        found: dict[int, Touch] = {}
+        stale = []
+        for touch_id, status, updated_at in rows:
+            if status not in wanted[touch_id]:
+                continue
+            known = self._touches.get(touch_id)
+            if known is not None and known.status == status and known.updated_at == updated_at:
+                # Every change but lease bookkeeping moves updated_at: the worker's copy
+                # (from the batch load, or as it last wrote it) is the row as it is now.
+                session.add(known)
+                found[touch_id] = known
+            else:
+                stale.append(touch_id)
+        if stale:
+            reloaded = session.scalars(
+                _RELOAD, {"ids": stale}, execution_options={"populate_existing": True}
+            ).all()
+            for touch in reloaded:
+                found[touch.id] = self._touches[touch.id] = touch
+        return found
 
     def _saw(self, touch: Touch | None) -> None:
         """Tell the rest of the batch about a change this worker made to ``touch``."""
