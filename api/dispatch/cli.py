@@ -7,6 +7,7 @@ started, and exits 0. A second signal stops at once: a touch caught mid-send is 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -66,6 +67,23 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
+#: Allocations between young-generation collections (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_gc() -> None:
+    """The worker allocates and drops many short-lived ORM rows and messages per touch;
+    with CPython's default thresholds the cyclic collector runs every few hundred of them
+    and rescans the whole app each time. Everything alive after start-up (app, plugins,
+    mappers) is frozen out of the collector's view, and young collections run 70 times
+    less often. Reference counting still frees nearly everything at once; memory stays
+    flat (the dispatch benchmark reports the workers' peak RSS)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def run_worker_cli(args) -> int:
     from api import create_app
 
@@ -79,5 +97,6 @@ def run_worker_cli(args) -> int:
     worker = Worker.from_app(app, options=options)
     stop = threading.Event()
     install_signal_handlers(stop)
+    tune_gc()
     worker.run(stop, once=bool(args.once))
     return 0

@@ -143,21 +143,15 @@ def load_contexts(
     interview_stamps = _interview_stamps(session, app_ids)
     channel_settings = _channel_settings(session, b, org_ids, cand_ids, config, channels or {})
 
+    touches_of = _grouped(touch_rows)
+    responses_of = _grouped(response_rows)
     out: dict[int, SendContext] = {}
     for touch in touches:
         contact = b.contacts[touch.contact_id]
         application = b.applications[touch.application_id]
         candidate = b.candidates[contact.candidate_id]
-        mine = [
-            r
-            for r in touch_rows
-            if r.contact_id == contact.id or r.application_id == application.id
-        ]
-        heard = [
-            r
-            for r in response_rows
-            if r.contact_id == contact.id or r.application_id == application.id
-        ]
+        mine = _of(touches_of, contact.id, application.id)
+        heard = _of(responses_of, contact.id, application.id)
         situation = ledger.Situation(
             settings=settings[(contact.org_id, contact.candidate_id, contact.id)],
             contact=ledger.contact_info(contact),
@@ -281,6 +275,23 @@ def _stamp(
             *interviews,
         ),
     )
+
+
+def _grouped(rows: Sequence[Any]) -> dict[tuple[str, int], list[tuple[int, Any]]]:
+    """(position, row) of rows with a contact_id and an application_id, by ("c", contact)
+    and by ("a", application): each context picks its own without scanning them all."""
+    out: dict[tuple[str, int], list[tuple[int, Any]]] = defaultdict(list)
+    for position, row in enumerate(rows):
+        out["c", row.contact_id].append((position, row))
+        out["a", row.application_id].append((position, row))
+    return out
+
+
+def _of(grouped: dict[tuple[str, int], list[tuple[int, Any]]], contact_id: int, app_id: int):
+    """The rows of the contact or of the application, once each, in their original order."""
+    found = dict(grouped.get(("c", contact_id), ()))
+    found.update(grouped.get(("a", app_id), ()))
+    return [found[position] for position in sorted(found)]
 
 
 def _by_id(rows: Iterable[Any]) -> dict[int, Any]:
