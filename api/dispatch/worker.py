@@ -50,6 +50,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -248,6 +249,17 @@ _LOCK_MINE = (
 )
 #: The whole rows, when the worker's copy is out of date.
 _RELOAD = select(Touch).where(Touch.id.in_(bindparam("ids", expanding=True)))
+
+
+def _current(known: Touch | None, status: str, updated_at: datetime) -> bool:
+    """Whether the worker's copy is the row as just read. A copy whose transaction rolled
+    back is expired (and detached): it is not, and is read afresh."""
+    if known is None:
+        return False
+    expired = sa_inspect(known).expired_attributes
+    if "status" in expired or "updated_at" in expired:
+        return False
+    return known.status == status and known.updated_at == updated_at
 
 
 def _ms_since(started: float) -> float:
@@ -616,7 +628,7 @@ class Worker:
             if status not in wanted[touch_id]:
                 continue
             known = self._touches.get(touch_id)
-            if known is not None and known.status == status and known.updated_at == updated_at:
+            if _current(known, status, updated_at):
                 # Every change but lease bookkeeping moves updated_at: the worker's copy
                 # (from the batch load, or as it last wrote it) is the row as it is now.
                 session.add(known)

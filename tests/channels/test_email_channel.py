@@ -121,7 +121,7 @@ def test_non_ascii_names_subject_and_body_arrive_as_written(smtp_peer, email_mes
         email_message,
         to_name="María López",
         from_name="Zoë Brontë",
-        subject="Merci pour l’entretien",
+        subject="Merci pour l\u2019entretien",
         body="Chère Mme López,\n\nMerci — à bientôt.\n",
     )
 
@@ -132,7 +132,7 @@ def test_non_ascii_names_subject_and_body_arrive_as_written(smtp_peer, email_mes
     received = mail.message
     assert received["To"] == "María López <dana.jones@example.com>"
     assert received["From"] == "Zoë Brontë <alex.doe@example.org>"
-    assert received["Subject"] == "Merci pour l’entretien"
+    assert received["Subject"] == "Merci pour l\u2019entretien"
     assert (
         received.get_content().replace("\r\n", "\n") == "Chère Mme López,\n\nMerci — à bientôt.\n"
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from api.dispatch import backoff_delay
-from api.models import Contact, Response
+from api.models import Contact, Response, Touch
 from tests.dispatch.conftest import events, kinds, reload, use_channel
 
 
@@ -352,6 +352,35 @@ def test_a_follow_up_threads_onto_the_thank_you(
     assert mail.message["In-Reply-To"] == thank_you.message_id
     assert mail.message["References"] == thank_you.message_id
     assert mail.message["Subject"] == "Re: Thank you for today"
+
+
+def test_when_the_next_touch_cannot_be_prepared_the_sent_one_is_still_recorded(
+    db, scene, factory, touch_for, make_worker, smtp_peer, monkeypatch
+):
+    # The answer for one touch is written in the transaction that fences the next; if
+    # that transaction fails, the answer must still be written, on its own.
+    use_channel(db, scene.org.id, "email", smtp_peer.settings())
+    first = touch_for()
+    second = touch_for(contact=factory.contact(scene.candidate, name="Sam Lee"))
+    worker = make_worker()
+    ids = worker.claim()
+    assert set(ids) == {first.id, second.id}
+    prepare_in = worker._prepare_in
+
+    def broken_for_the_second(session, touch_id, *args):
+        if touch_id == ids[1]:
+            raise RuntimeError("a bug while preparing")
+        return prepare_in(session, touch_id, *args)
+
+    monkeypatch.setattr(worker, "_prepare_in", broken_for_the_second)
+    worker.work(ids)
+
+    sent, broken = reload(db, db.get(Touch, ids[0])), reload(db, db.get(Touch, ids[1]))
+    assert sent.status == "sent" and kinds(db, sent) == ["sending", "sent"]
+    assert broken.status == "scheduled" and broken.attempts == 1  # retried later, not lost
+    assert "a bug while preparing" in broken.reason
+    assert len(smtp_peer.messages) == 1
+    assert worker.stats.outcomes == {"sent": 1, "retry": 1}
 
 
 def test_a_cancelled_touch_is_not_sent_even_if_it_was_claimed(
