@@ -336,24 +336,16 @@ def record_event(
     at: datetime | None = None,
 ) -> TouchEvent:
     """Append an event; plugins hear of it once the transaction commits."""
-    from api.models import utcnow
-
-    evt = TouchEvent(
-        touch=touch,
-        kind=kind,
-        actor=actor,
-        reason=reason,
-        rule=rule,
-        data=_jsonable(data or {}),
-        at=at or utcnow(),
-    )
+    fields = event_row(touch.id, kind, actor, reason=reason, rule=rule, data=data, at=at)
+    del fields["touch_id"]  # the relationship sets it (a new touch has no id yet)
+    evt = TouchEvent(touch=touch, **fields)
     session.add(evt)
     session.info.setdefault("touchbase.events", []).append(evt)
     return evt
 
 
 def event_row(
-    touch_id: int,
+    touch_id: int | None,
     kind: str,
     actor: str,
     *,
