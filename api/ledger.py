@@ -28,6 +28,7 @@ from api.models import (
     Response,
     Touch,
     TouchEvent,
+    utcnow,
 )
 
 log = logging.getLogger("touchbase.ledger")
@@ -169,16 +170,9 @@ def interview_end(
     )
 
 
-def sends_on_local_day(
-    session: Session, candidate_id: int, at: datetime, tz: str, exclude_touch_id: int | None
-) -> int:
-    """The candidate's other automated touches on the touch's local day (the daily cap)."""
-    params = sends_on_local_day_params(candidate_id, at, tz, exclude_touch_id)
-    return session.scalar(SENDS_ON_LOCAL_DAY, params) or 0
-
-
-#: The daily-cap count as one statement built once, bound with
-#: :func:`sends_on_local_day_params` (a statement reused keeps its compiled form).
+#: The candidate's other automated touches on a touch's local day (the daily cap), as one
+#: statement built once and bound with :func:`daily_cap_params` (a statement reused keeps
+#: its compiled form).
 SENDS_ON_LOCAL_DAY = select(func.count()).where(
     Touch.candidate_id == bindparam("cap_candidate"),
     Touch.automated.is_(True),
@@ -189,20 +183,26 @@ SENDS_ON_LOCAL_DAY = select(func.count()).where(
 )
 
 
-def sends_on_local_day_params(
-    candidate_id: int, at: datetime, tz: str, exclude_touch_id: int | None
-) -> dict[str, Any]:
-    start, end = timewindow.local_day_bounds(at, tz)
+def daily_cap_params(
+    contact: Contact,
+    *,
+    channel: str,
+    at: datetime,
+    automated: bool,
+    now: datetime,
+    touch_id: int | None,
+) -> dict[str, Any] | None:
+    """The parameters of :data:`SENDS_ON_LOCAL_DAY` for a touch due at ``at``, or ``None``
+    when the touch does not count toward the cap (manual, or not automated)."""
+    if not automated or channel == "manual":
+        return None
+    start, end = timewindow.local_day_bounds(max(at, now), contact.timezone)
     return {
-        "cap_candidate": candidate_id,
+        "cap_candidate": contact.candidate_id,
         "cap_start": start,
         "cap_end": end,
-        "cap_exclude": exclude_touch_id if exclude_touch_id is not None else 0,  # ids start at 1
+        "cap_exclude": touch_id if touch_id is not None else 0,  # ids start at 1
     }
-
-
-def counts_toward_daily_cap(automated: bool, channel: str) -> bool:
-    return automated and channel != "manual"
 
 
 @dataclass
@@ -260,12 +260,13 @@ def decide(
         touch_id=touch_id,
     )
     sends = 0
-    if counts_toward_daily_cap(automated, channel):
+    cap = daily_cap_params(
+        contact, channel=channel, at=at, automated=automated, now=now, touch_id=touch_id
+    )
+    if cap is not None:
         sends = sends_today
         if sends is None:
-            sends = sends_on_local_day(
-                session, contact.candidate_id, max(at, now), contact.timezone, touch_id
-            )
+            sends = session.scalar(SENDS_ON_LOCAL_DAY, cap) or 0
     return policy.evaluate(
         where.settings,
         where.contact,
@@ -280,13 +281,16 @@ def decide(
 
 
 def recheck_sends_params(touch: Touch, contact: Contact, now: datetime) -> dict[str, Any] | None:
-    """The parameters of :data:`SENDS_ON_LOCAL_DAY` for the count :func:`recheck` reads for
-    ``touch`` (``None`` when the touch does not count), for a caller that reads it in a
-    statement of its own."""
-    if not counts_toward_daily_cap(touch.automated, touch.channel):
-        return None
-    at = touch.scheduled_for or now
-    return sends_on_local_day_params(contact.candidate_id, max(at, now), contact.timezone, touch.id)
+    """:func:`daily_cap_params` as :func:`recheck` uses them for ``touch``, for a caller
+    that reads the count in a statement of its own."""
+    return daily_cap_params(
+        contact,
+        channel=touch.channel,
+        at=touch.scheduled_for or now,
+        automated=touch.automated,
+        now=now,
+        touch_id=touch.id,
+    )
 
 
 def recheck(
@@ -355,8 +359,6 @@ def event_row(
     at: datetime | None = None,
 ) -> dict[str, Any]:
     """The columns of one event, for :func:`insert_events`."""
-    from api.models import utcnow
-
     return {
         "touch_id": touch_id,
         "kind": kind,
@@ -385,8 +387,6 @@ def update_touch(session: Session, touch: Touch, **values: Any) -> None:
     """UPDATE a loaded (and locked) touch by primary key, past the unit of work, and set
     the same values on ``touch`` as its committed state, so the object stays true and
     clean. For the worker's hot path; elsewhere, change the object."""
-    from api.models import utcnow
-
     values.setdefault("updated_at", utcnow())
     session.connection().execute(_UPDATE_TOUCH, {"touch_pk": touch.id, **values})
     for key, value in values.items():
