@@ -33,7 +33,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.charset import QP, Charset
 from email.errors import HeaderParseError
@@ -178,16 +178,7 @@ def build_email(message: Message, now: datetime | None = None) -> EmailMessage |
     if not all(a.isascii() for a in addresses):
         return _build_email_utf8(message, now)
     msg = MIMEMessage(policy=WIRE_COMPAT)
-    msg["From"] = formataddr((_one_line(message.from_name), message.from_address), "utf-8")
-    msg["To"] = formataddr((_one_line(message.to_name), message.to_address), "utf-8")
-    if message.reply_to:
-        msg["Reply-To"] = _one_line(message.reply_to)
-    subject = _one_line(message.subject)
-    subject = reply_subject(subject) if message.in_reply_to else subject
-    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
-    msg["Date"] = format_datetime(now or datetime.now(UTC))
-    msg["Message-ID"] = _one_line(message.message_id)
-    for name, value in _thread_headers(message):
+    for name, value in _headers(message, now, _ascii_address, _ascii_text):
         msg[name] = value
     msg["MIME-Version"] = "1.0"
     if message.html:
@@ -208,17 +199,7 @@ def email_bytes(msg: EmailMessage | MIMEMessage) -> bytes:
 
 def _build_email_utf8(message: Message, now: datetime | None) -> EmailMessage:
     msg = EmailMessage(policy=WIRE_POLICY_UTF8)
-    msg["From"] = Address(
-        display_name=_one_line(message.from_name), addr_spec=message.from_address or ""
-    )
-    msg["To"] = Address(display_name=_one_line(message.to_name), addr_spec=message.to_address)
-    if message.reply_to:
-        msg["Reply-To"] = _one_line(message.reply_to)
-    subject = _one_line(message.subject)
-    msg["Subject"] = reply_subject(subject) if message.in_reply_to else subject
-    msg["Date"] = format_datetime(now or datetime.now(UTC))
-    msg["Message-ID"] = _one_line(message.message_id)
-    for name, value in _thread_headers(message):
+    for name, value in _headers(message, now, _utf8_address, str):
         msg[name] = value
     msg.set_content(message.body)
     if message.html:
@@ -226,14 +207,41 @@ def _build_email_utf8(message: Message, now: datetime | None) -> EmailMessage:
     return msg
 
 
-def _thread_headers(message: Message) -> list[tuple[str, str]]:
+def _headers(
+    message: Message,
+    now: datetime | None,
+    address: Callable[[str, str], Any],
+    text: Callable[[str], Any],
+) -> Iterator[tuple[str, Any]]:
+    """The headers of ``message`` but the MIME ones, in order; ``address(name, addr)`` and
+    ``text(subject)`` write them for the message class at hand."""
+    yield "From", address(_one_line(message.from_name), message.from_address or "")
+    yield "To", address(_one_line(message.to_name), message.to_address)
+    if message.reply_to:
+        yield "Reply-To", _one_line(message.reply_to)
+    subject = _one_line(message.subject)
+    yield "Subject", text(reply_subject(subject) if message.in_reply_to else subject)
+    yield "Date", format_datetime(now or datetime.now(UTC))
+    yield "Message-ID", _one_line(message.message_id)
     if message.in_reply_to:
         parent = _one_line(message.in_reply_to)
         refs = [_one_line(r) for r in message.references if _one_line(r) != parent]
-        return [("In-Reply-To", parent), ("References", " ".join([*refs, parent]))]
-    if message.references:
-        return [("References", " ".join(_one_line(r) for r in message.references))]
-    return []
+        yield "In-Reply-To", parent
+        yield "References", " ".join([*refs, parent])
+    elif message.references:
+        yield "References", " ".join(_one_line(r) for r in message.references)
+
+
+def _ascii_address(name: str, addr: str) -> str:
+    return formataddr((name, addr), "utf-8")  # a non-ASCII name as an RFC 2047 word
+
+
+def _ascii_text(text: str) -> str:
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
+def _utf8_address(name: str, addr: str) -> Address:
+    return Address(display_name=name, addr_spec=addr)
 
 
 def _one_line(text: str | None) -> str:
