@@ -468,23 +468,11 @@ class TouchCancel(MethodView):
     def post(self, data, touch_id):
         """Cancel a scheduled touch (always allowed while it is pending)"""
         session = get_session()
-        touch = ledger.lock_touch(session, get_visible(Touch, touch_id).id)
-        if touch.status != "scheduled":
-            raise Problem(
-                409, f"Only a scheduled touch can be cancelled; this one is {touch.status}."
-            )
-        touch.status = "cancelled"
-        touch.reason = data.get("reason") or "Cancelled by the candidate."
+        touch = _lock_in(session, touch_id, "scheduled", "Only a scheduled touch can be cancelled")
         touch.lease_owner = touch.lease_expires_at = None
-        ledger.record_event(
-            session,
-            touch,
-            "cancelled",
-            ledger.actor_for_user(current().user_id),
-            reason=touch.reason,
+        return _settle(
+            session, touch, "cancelled", data.get("reason") or "Cancelled by the candidate."
         )
-        session.commit()
-        return touch
 
 
 @blp.route("/<int:touch_id>/resolve")
@@ -497,24 +485,31 @@ class TouchResolve(MethodView):
     def post(self, data, touch_id):
         """Settle a touch whose outcome is unknown (the worker died mid-send)"""
         session = get_session()
-        touch = ledger.lock_touch(session, get_visible(Touch, touch_id).id)
-        if touch.status != "unknown":
-            raise Problem(
-                409, f"Only a touch in state unknown can be resolved; this one is {touch.status}."
-            )
-        touch.status = data["outcome"]
-        touch.reason = data.get("reason") or f"Resolved as {data['outcome']} by the candidate."
-        if data["outcome"] == "sent" and touch.sent_at is None:
-            touch.sent_at = touch.scheduled_for or utcnow()
-        ledger.record_event(
-            session,
-            touch,
-            data["outcome"],
-            ledger.actor_for_user(current().user_id),
-            reason=touch.reason,
+        touch = _lock_in(
+            session, touch_id, "unknown", "Only a touch in state unknown can be resolved"
         )
-        session.commit()
-        return touch
+        outcome = data["outcome"]
+        if outcome == "sent" and touch.sent_at is None:
+            touch.sent_at = touch.scheduled_for or utcnow()
+        reason = data.get("reason") or f"Resolved as {outcome} by the candidate."
+        return _settle(session, touch, outcome, reason)
+
+
+def _lock_in(session, touch_id: int, status: str, refusal: str) -> Touch:
+    """The caller's touch, locked against the worker; 409 (``refusal``) unless in ``status``."""
+    touch = ledger.lock_touch(session, get_visible(Touch, touch_id).id)
+    if touch.status != status:
+        raise Problem(409, f"{refusal}; this one is {touch.status}.")
+    return touch
+
+
+def _settle(session, touch: Touch, status: str, reason: str) -> Touch:
+    """The candidate's own ending of a touch: new status and reason, an event, committed."""
+    touch.status, touch.reason = status, reason
+    actor = ledger.actor_for_user(current().user_id)
+    ledger.record_event(session, touch, status, actor, reason=reason)
+    session.commit()
+    return touch
 
 
 @blp.route("/<int:touch_id>/events")
