@@ -335,7 +335,14 @@ class Worker:
             self.options.batch,
             self.options.lease,
             ", once" if once else "",
-            extra={"touchbase": {"event": "worker_started", "worker": self.id, "once": once}},
+            extra={
+                "touchbase": {
+                    "event": "worker_started",
+                    "worker": self.id,
+                    "once": once,
+                    "cpu_s": round(_cpu_seconds(), 3),  # start-up, for the benchmark
+                }
+            },
         )
         try:
             while not stop.is_set():

@@ -18,7 +18,14 @@ It creates (and at the end drops) its own database ``touchbase_bench`` on the se
   loop, each just before and just after the workers; the faster of the two is the
   reference, and the ratios are taken against it;
 - claim-only: W processes claiming batches (no sending) until nothing is due: claims/s
-  and peak RSS.
+  and peak RSS;
+- where the CPU goes (Linux, PostgreSQL on this machine): per touch for the workers,
+  PostgreSQL, the sink and the whole machine, and per message for the plain loop;
+- the protocol floor: W processes doing the worker's protocol and nothing else (claim;
+  per touch lock, write the previous answer, fence, commit, one SMTP session) on N fresh
+  touches, with raw psycopg and prebuilt messages: what the exactly-once protocol costs
+  here, apart from the worker's re-checks, message check, message building and ORM
+  (``--no-floor`` skips it).
 """
 
 from __future__ import annotations
@@ -117,6 +124,94 @@ def drop_database(url: str) -> None:
     engine.dispose()
 
 
+# ------------------------------------------------------------------------ CPU accounting
+#
+# Where the CPU goes, per touch and per message, read from /proc (Linux, with PostgreSQL on
+# this machine; elsewhere the figures are left out). On a machine this small everything
+# shares the same cores, so these figures say what bounds each throughput.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int | str) -> tuple[str, list[str]] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of one live process."""
+    found = _stat_fields(pid)
+    return None if found is None else (int(found[1][11]) + int(found[1][12])) / CLOCK_TICKS
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds of the local PostgreSQL server's processes, exited backends included
+    (their time is added to the postmaster's children's time when it reaps them)."""
+    procs = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/stat").exists() else ():
+        if entry.name.isdigit():
+            found = _stat_fields(entry.name)
+            if found is not None and found[0] == "postgres":
+                procs[entry.name] = found[1]
+    if not procs:
+        return None
+    ticks = 0
+    for fields in procs.values():
+        ticks += int(fields[11]) + int(fields[12])
+        if fields[1] not in procs:  # the postmaster: add its reaped children
+            ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def machine_cpu() -> tuple[float, float] | None:
+    """(busy, idle) CPU seconds of the whole machine since boot, all cores."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / CLOCK_TICKS, idle / CLOCK_TICKS
+
+
+def cpu_snapshot(sink: Sink) -> dict:
+    return {
+        "sink": process_cpu(sink.proc.pid),
+        "postgres": postgres_cpu(),
+        "machine": machine_cpu(),
+        "self": time.process_time(),
+    }
+
+
+def cpu_per_item(before: dict, after: dict, items: int) -> dict:
+    """Milliseconds of CPU per item between two snapshots (None where unknown)."""
+
+    def ms(key):
+        if before[key] is None or after[key] is None:
+            return None
+        return (after[key] - before[key]) * 1000 / items
+
+    out = {key: ms(key) for key in ("sink", "postgres", "self")}
+    if before["machine"] and after["machine"]:
+        busy = after["machine"][0] - before["machine"][0]
+        idle = after["machine"][1] - before["machine"][1]
+        out["machine_busy"] = busy * 1000 / items
+        out["machine_idle_share"] = idle / (busy + idle) if busy + idle else None
+    else:
+        out["machine_busy"] = out["machine_idle_share"] = None
+    return out
+
+
+def fmt_ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
 # ------------------------------------------------------------------------ helpers
 
 
@@ -132,11 +227,17 @@ def worker_env(url: str, tmp: Path) -> dict[str, str]:
 
 
 def summaries(paths: list[Path]) -> list[dict]:
+    """Each worker's last log line, plus ``startup_cpu_s`` from its first."""
     found = []
     for path in paths:
+        startup = 0.0
         for line in path.read_text().splitlines():
-            if line.startswith("{") and '"worker_stopped"' in line:
-                found.append(json.loads(line))
+            if not line.startswith("{"):
+                continue
+            if '"worker_started"' in line:
+                startup = json.loads(line).get("cpu_s") or 0.0
+            elif '"worker_stopped"' in line:
+                found.append({**json.loads(line), "startup_cpu_s": startup})
     return found
 
 
@@ -239,10 +340,13 @@ print(len(messages) / (time.perf_counter() - started))
 """
 
 
-def reference_loops(sink: Sink, messages, channel_sample: int, env: dict):
-    """(plain per connection, plain one connection, channel loop) in messages per second."""
+def reference_loops(sink: Sink, messages, channel_sample: int, env: dict, cpu: list):
+    """(plain per connection, plain one connection, channel loop) in messages per second.
+    Appends the per-connection loop's CPU per message to ``cpu``."""
     sink.reset()
+    before = cpu_snapshot(sink)
     plain = plain_loop_per_connection(sink, messages)
+    cpu.append((plain, cpu_per_item(before, cpu_snapshot(sink), len(messages))))
     sink.reset()
     reuse = plain_loop_one_connection(sink, messages)
     sink.reset()
@@ -321,6 +425,103 @@ def claim_only(url: str, engine, ids: list[int], workers: int, batch: int) -> di
 # ------------------------------------------------------------------------ the run
 
 
+FLOOR_WORKER = r"""
+import json, pickle, smtplib, sys, time
+from datetime import timedelta
+import psycopg
+from api.db import make_engine
+from api.dispatch import claim
+from api.models import utcnow
+url, port, payload_file, owner, batch = sys.argv[1:6]
+payloads = pickle.load(open(payload_file, "rb"))
+engine = make_engine(url)
+conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
+LOCK = ("SELECT id FROM touches WHERE id = ANY(%s) AND lease_owner = %s "
+        "ORDER BY id FOR UPDATE")
+FENCE = ("UPDATE touches SET status = 'sending', attempts = attempts + 1, "
+         "updated_at = now() WHERE id = %s")
+SENT = ("UPDATE touches SET status = 'sent', sent_at = now(), provider_id = %s, "
+        "lease_owner = NULL, lease_expires_at = NULL, updated_at = now() WHERE id = %s")
+EVENT = ("INSERT INTO touch_events (touch_id, kind, at, actor, data) "
+         "VALUES (%s, %s, now(), 'floor', '{}')")
+started = time.process_time()
+while ids := claim.claim(engine, owner, utcnow(), timedelta(minutes=5), int(batch)):
+    waiting = None
+    for touch_id in [*ids, None]:
+        with conn.transaction():  # answer for the previous touch + fence of this one
+            cur = conn.cursor()
+            mine = [t for t in (waiting, touch_id) if t is not None]
+            cur.execute(LOCK, (mine, owner), prepare=True).fetchall()
+            if waiting is not None:
+                cur.execute(SENT, (payloads[waiting][3], waiting), prepare=True)
+                cur.execute(EVENT, (waiting, "sent"), prepare=True)
+            if touch_id is not None:
+                cur.execute(FENCE, (touch_id,), prepare=True)
+                cur.execute(EVENT, (touch_id, "sending"), prepare=True)
+        if touch_id is None:
+            break
+        sender, to, payload, _ = payloads[touch_id]
+        smtp = smtplib.SMTP("127.0.0.1", int(port))
+        smtp.sendmail(sender, [to], payload)
+        smtp.quit()
+        waiting = touch_id
+print(json.dumps({"cpu_s": time.process_time() - started}))
+"""
+
+
+def protocol_floor(url: str, engine, sink: Sink, args, tmp: Path) -> dict:
+    """The worker's protocol and nothing else, on N fresh due touches: claim a batch; per
+    touch one transaction (lock, write the previous answer, fence) then one SMTP session,
+    as the worker pipelines them; raw psycopg, messages built beforehand, no re-check, no
+    message check, no ORM. What any worker keeping the exactly-once protocol could reach
+    here; the distance from it to the dispatch figure is the worker's own work."""
+    import pickle
+
+    from tests.dispatch.seeding import seed_due_touches
+
+    sink.reset()
+    seeded = seed_due_touches(engine, args.n, email_settings=sink.settings())
+    touch_of = {mid: tid for tid, mid in seeded.message_ids.items()}
+    payloads = {
+        touch_of[m.message_id]: (sender, to, payload, m.message_id[:64])
+        for sender, to, payload, m in build_messages(engine, seeded.touch_ids)
+    }
+    payload_file = tmp / "floor-payloads.pickle"
+    payload_file.write_bytes(pickle.dumps(payloads))
+    before = cpu_snapshot(sink)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                FLOOR_WORKER,
+                url,
+                str(sink.port),
+                str(payload_file),
+                f"floor{n}",
+                str(args.batch),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        )
+        for n in range(args.workers)
+    ]
+    outs = [json.loads(proc.communicate()[0]) for proc in procs]
+    if any(proc.returncode for proc in procs):
+        raise SystemExit("a floor worker failed")
+    cpu = cpu_per_item(before, cpu_snapshot(sink), args.n)
+    cpu["workers"] = sum(out["cpu_s"] for out in outs) * 1000 / args.n
+    rate, _ = dispatch_rate(engine, seeded.touch_ids)
+    counts = sink.counts()
+    sink.reset()
+    return {
+        "rate": rate,
+        "duplicates": sum(n - 1 for n in counts.values() if n > 1),
+        "losses": len(set(seeded.message_ids.values()) - set(counts)),
+        "cpu": cpu,
+    }
+
+
 def one_round(label, url, engine, sink, args, tmp) -> dict:
     from tests.dispatch.seeding import seed_due_touches
 
@@ -341,10 +542,13 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
 
     messages = build_messages(engine, ids)
     env = worker_env(url, tmp)
-    before = reference_loops(sink, messages, args.channel_sample, env)
+    plain_cpu: list = []
+    before = reference_loops(sink, messages, args.channel_sample, env, plain_cpu)
 
     wall = time.perf_counter()
+    cpu_before = cpu_snapshot(sink)
     stats = run_workers(url, tmp, args.workers, args.batch, label)
+    dispatch_cpu = cpu_per_item(cpu_before, cpu_snapshot(sink), args.n)
     wall = time.perf_counter() - wall
     rate, seconds = dispatch_rate(engine, ids)
     counts = sink.counts()
@@ -354,6 +558,8 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
     statuses = status_counts(engine, ids)
     rss = [s["peak_rss_kb"] / 1024 for s in stats]
     cpu = sum(s["cpu_s"] for s in stats)
+    startup = sum(s["startup_cpu_s"] for s in stats)
+    dispatch_cpu["workers"] = (cpu - startup) * 1000 / args.n
     print(
         f"dispatch      {rate:>9,.1f} touches/s ({args.n} in {seconds:.1f}s; "
         f"{wall:.1f}s with start-up)",
@@ -362,13 +568,20 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
     print(f"  statuses {dict(statuses)}; duplicates {duplicates}; losses {lost}")
     print(
         f"  workers: peak RSS {', '.join(f'{r:.0f}' for r in rss)} MiB; "
-        f"CPU {cpu:.1f}s = {cpu / args.n * 1000:.1f} ms/touch; "
+        f"CPU {cpu:.1f}s (start-up {startup:.1f}s of it); "
         f"sent per worker {[s['outcomes'].get('sent', 0) for s in stats]}",
+        flush=True,
+    )
+    print(
+        f"  CPU per touch: workers {fmt_ms(dispatch_cpu['workers'])} (start-up not counted), "
+        f"PostgreSQL {fmt_ms(dispatch_cpu['postgres'])}, sink {fmt_ms(dispatch_cpu['sink'])}; "
+        f"machine busy {fmt_ms(dispatch_cpu['machine_busy'])} "
+        f"({os.cpu_count()} CPUs, {_share(dispatch_cpu['machine_idle_share'])} idle)",
         flush=True,
     )
 
     sink.reset()
-    after = reference_loops(sink, messages, args.channel_sample, env)
+    after = reference_loops(sink, messages, args.channel_sample, env, plain_cpu)
     # The references run just before and just after the workers, and the faster of the
     # two counts: on a shared machine the speed drifts, and the ratio must not gain by it.
     plain, reuse, chan = (max(pair) for pair in zip(before, after, strict=True))
@@ -381,11 +594,29 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
             f"{name} {max(before[i], after[i]):>9,.1f} msg/s ({what}; "
             f"{before[i]:,.1f} before the workers, {after[i]:,.1f} after)"
         )
+    # CPU of the plain loop's faster run: client (this process), sink, machine
+    plain_used = max(plain_cpu, key=lambda pair: pair[0])[1]
+    print(
+        f"  plain loop CPU per message: client {fmt_ms(plain_used['self'])}, "
+        f"sink {fmt_ms(plain_used['sink'])}; machine busy {fmt_ms(plain_used['machine_busy'])}"
+    )
     print(
         f"ratio         dispatch/plain {rate / plain:.2f} (per connection), "
         f"{rate / reuse:.2f} (one connection); dispatch/channel loop {rate / chan:.2f}",
         flush=True,
     )
+    floor = protocol_floor(url, engine, sink, args, tmp) if args.floor else None
+    if floor is not None:
+        fc = floor["cpu"]
+        print(
+            f"protocol floor {floor['rate']:>8,.1f} touches/s (fence, send, record alone; "
+            f"duplicates {floor['duplicates']}, losses {floor['losses']}): "
+            f"floor/plain {floor['rate'] / plain:.2f}, dispatch/floor {rate / floor['rate']:.2f}"
+            f"\n  CPU per touch: floor workers {fmt_ms(fc['workers'])}, "
+            f"PostgreSQL {fmt_ms(fc['postgres'])}, sink {fmt_ms(fc['sink'])}; "
+            f"machine busy {fmt_ms(fc['machine_busy'])}",
+            flush=True,
+        )
     return {
         "label": label,
         "rows": rows,
@@ -402,6 +633,9 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
         "worker_peak_rss_mib": rss,
         "claimer_peak_rss_mib": claims["peak_rss_kb"] / 1024,
         "worker_cpu_ms_per_touch": cpu / args.n * 1000,
+        "dispatch_cpu_ms_per_touch": dispatch_cpu,
+        "plain_cpu_ms_per_message": plain_used,
+        "protocol_floor": floor,
     }
 
 
@@ -422,6 +656,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--channel-sample", type=int, default=2000)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the protocol floor (the fence-send-record protocol alone)",
+    )
     parser.add_argument("--json", help="write the figures to this file too")
     args = parser.parse_args(argv)
 
