@@ -263,6 +263,13 @@ def run_workers(url: str, tmp: Path, workers: int, batch: int, tag: str):
     return summaries(paths)
 
 
+def delivery_faults(counts: Counter, message_ids) -> tuple[int, int]:
+    """(duplicates, losses) at the sink: extra copies of a Message-ID, and expected
+    Message-IDs it never received."""
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    return duplicates, len(set(message_ids) - set(counts))
+
+
 def dispatch_rate(engine, ids: list[int]) -> tuple[float, float]:
     from api.models import Touch, TouchEvent
 
@@ -512,12 +519,12 @@ def protocol_floor(url: str, engine, sink: Sink, args, tmp: Path) -> dict:
     cpu = cpu_per_item(before, cpu_snapshot(sink), args.n)
     cpu["workers"] = sum(out["cpu_s"] for out in outs) * 1000 / args.n
     rate, _ = dispatch_rate(engine, seeded.touch_ids)
-    counts = sink.counts()
+    duplicates, losses = delivery_faults(sink.counts(), seeded.message_ids.values())
     sink.reset()
     return {
         "rate": rate,
-        "duplicates": sum(n - 1 for n in counts.values() if n > 1),
-        "losses": len(set(seeded.message_ids.values()) - set(counts)),
+        "duplicates": duplicates,
+        "losses": losses,
         "cpu": cpu,
     }
 
@@ -551,10 +558,7 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
     dispatch_cpu = cpu_per_item(cpu_before, cpu_snapshot(sink), args.n)
     wall = time.perf_counter() - wall
     rate, seconds = dispatch_rate(engine, ids)
-    counts = sink.counts()
-    expected = set(seeded.message_ids.values())
-    duplicates = sum(n - 1 for n in counts.values() if n > 1)
-    lost = len(expected - set(counts))
+    duplicates, lost = delivery_faults(sink.counts(), seeded.message_ids.values())
     statuses = status_counts(engine, ids)
     rss = [s["peak_rss_kb"] / 1024 for s in stats]
     cpu = sum(s["cpu_s"] for s in stats)
