@@ -1280,14 +1280,15 @@ def shouting(message: MessageLike, ctx: CheckContext) -> Iterator[Finding]:
 
     for line in _full_text(message).split("\n"):
         for word in _WORD.findall(line):
-            letters = [c for c in word if c.isalpha()]
-            if len(letters) < 2:
+            letters = len(word) if word.isalpha() else sum(c.isalpha() for c in word)
+            if letters < 2:
                 continue  # "I", "A"
             if word.isupper() and word.lower() not in known and word not in ("TODO", "FIXME"):
                 run.append(word)
-            else:
+            elif run:
                 flush()
-        flush()
+        if run:
+            flush()
     found = _unique(shouted)
     if found:
         yield Finding(

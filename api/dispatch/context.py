@@ -69,12 +69,12 @@ class SendContext:
         """Fold in a change this worker just committed to ``touch`` (a neighbour in the
         same contact or application), so that it does not count as news from elsewhere.
         ``record``: ``ledger.touch_record(touch)``, when the caller has made it already."""
-        neighbours = self.stamp[0]
-        if touch.id == self.touch_id or touch.id not in neighbours:
+        neighbours, touch_id = self.stamp[0], touch.id
+        if touch_id == self.touch_id or touch_id not in neighbours:
             return
-        neighbours[touch.id] = touch.updated_at
+        neighbours[touch_id] = touch.updated_at
         record = record or ledger.touch_record(touch)
-        self.situation.history = [record if r.id == touch.id else r for r in self.situation.history]
+        self.situation.history = [record if r.id == touch_id else r for r in self.situation.history]
 
     def check_context(self, step: str, channel: str) -> preflight.CheckContext:
         """``compose.check_context``, from the loaded facts."""
@@ -143,6 +143,8 @@ def load_contexts(
     interview_stamps = _interview_stamps(session, app_ids)
     channel_settings = _channel_settings(session, b, org_ids, cand_ids, config, channels or {})
 
+    # one record per row, shared by the contexts that see it (records are immutable)
+    records = {row.id: ledger.touch_record(row) for row in touch_rows}
     touches_of = _grouped(touch_rows)
     responses_of = _grouped(response_rows)
     out: dict[int, SendContext] = {}
@@ -155,7 +157,7 @@ def load_contexts(
         situation = ledger.Situation(
             settings=settings[(contact.org_id, contact.candidate_id, contact.id)],
             contact=ledger.contact_info(contact),
-            history=[ledger.touch_record(r) for r in mine],
+            history=[records[r.id] for r in mine],
             responses=[ledger.response_record(r) for r in heard],
             interview_end=ends.get((contact.id, application.id, touch.round)),
             decision_date=application.decision_expected_on,
