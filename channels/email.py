@@ -169,9 +169,14 @@ def check_email_address(address: str) -> str | None:
         return "an email address is required"
     if address != address.strip() or any(c in address for c in "<>,\r\n"):
         return "give the bare address, like name@example.com"
-    if len(address) <= 254 and _DOT_ATOM_ADDRESS.fullmatch(address):
-        return None  # what the parser below accepts; most recipients are new to the cache
-    return _parsed_address_problem(address)
+    # the pattern takes what the parser accepts; most recipients are new to the cache
+    if not _DOT_ATOM_ADDRESS.fullmatch(address):
+        problem = _parsed_address_problem(address)
+        if problem:
+            return problem
+    if len(address) > 254:
+        return "not an email address: longer than 254 characters"
+    return None
 
 
 #: ``local@domain.tld`` in RFC 5322 dot-atoms, with letter/digit/hyphen domain labels.
@@ -187,8 +192,6 @@ def _parsed_address_problem(address: str) -> str | None:
     domain = parsed.domain
     if not parsed.username or "." not in domain or domain.startswith(".") or ".." in domain:
         return "not an email address: the domain must look like example.com"
-    if len(address) > 254:
-        return "not an email address: longer than 254 characters"
     return None
 
 
