@@ -1273,6 +1273,8 @@ def shouting(message: MessageLike, ctx: CheckContext) -> Iterator[Finding]:
     def flush() -> None:
         # Shouting: three capitalised words in a row ("THANK YOU SO"), or one
         # long one ("EXCITED"); short acronyms ("AWS", "SQL") are fine.
+        if not run:
+            return
         letters = sum(len(w) for w in run)
         if (len(run) >= 3 and letters >= 10) or any(len(w) >= 6 for w in run):
             shouted.append(" ".join(run))
@@ -1285,10 +1287,9 @@ def shouting(message: MessageLike, ctx: CheckContext) -> Iterator[Finding]:
                 continue  # "I", "A"
             if word.isupper() and word.lower() not in known and word not in ("TODO", "FIXME"):
                 run.append(word)
-            elif run:
+            else:
                 flush()
-        if run:
-            flush()
+        flush()
     found = _unique(shouted)
     if found:
         yield Finding(
