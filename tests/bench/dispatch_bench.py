@@ -24,8 +24,11 @@ It creates (and at the end drops) its own database ``touchbase_bench`` on the se
 - the protocol floor: W processes doing the worker's protocol and nothing else (claim;
   per touch lock, write the previous answer, fence, commit, one SMTP session) on N fresh
   touches, with raw psycopg and prebuilt messages: what the exactly-once protocol costs
-  here, apart from the worker's re-checks, message check, message building and ORM
-  (``--no-floor`` skips it).
+  here, apart from the worker's re-checks, message check, message building and ORM;
+  then the same protocol with the send-time work the worker must do, by the app's own
+  functions (context load, freshness and daily-cap query, policy re-check, message
+  check, message build, the email channel's send): what any worker doing that work could
+  reach here (``--no-floor`` skips both).
 """
 
 from __future__ import annotations
@@ -435,14 +438,28 @@ def claim_only(url: str, engine, ids: list[int], workers: int, batch: int) -> di
 FLOOR_WORKER = r"""
 import json, pickle, smtplib, sys, time
 from datetime import timedelta
-import psycopg
-from api.db import make_engine
+url, port, payload_file, owner, batch, mode = sys.argv[1:7]
+checked = mode == "checked"
+if checked:  # the app's own code for the send-time work (env: the worker's)
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+    from api import ledger, preflight
+    from api.app import create_app
+    from api.dispatch.context import fence_facts, load_contexts
+    from api.dispatch.outgoing import build_message
+    from api.models import Touch
+    from channels import registry
+    app = create_app()
+    app.app_context().push()
+    engine = app.extensions["touchbase.engine"]
+else:
+    from api.db import make_engine
+    engine = make_engine(url)
+    payloads = pickle.load(open(payload_file, "rb"))
 from api.dispatch import claim
 from api.models import utcnow
-url, port, payload_file, owner, batch = sys.argv[1:6]
-payloads = pickle.load(open(payload_file, "rb"))
-engine = make_engine(url)
-conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
+sa = engine.connect()
+conn = sa.connection.driver_connection  # raw psycopg; SQLAlchemy only where the app's code is
 LOCK = ("SELECT id FROM touches WHERE id = ANY(%s) AND lease_owner = %s "
         "ORDER BY id FOR UPDATE")
 FENCE = ("UPDATE touches SET status = 'sending', attempts = attempts + 1, "
@@ -451,50 +468,87 @@ SENT = ("UPDATE touches SET status = 'sent', sent_at = now(), provider_id = %s, 
         "lease_owner = NULL, lease_expires_at = NULL, updated_at = now() WHERE id = %s")
 EVENT = ("INSERT INTO touch_events (touch_id, kind, at, actor, data) "
          "VALUES (%s, %s, now(), 'floor', '{}')")
+
+
+def send_time_work(session, touch, ctx):
+    # what the worker must do for a touch before its fence, apart from the protocol: the
+    # freshness and daily-cap query, the policy re-check, the message check, the message
+    now = utcnow()
+    _, sends = fence_facts(session, touch, ledger.recheck_sends_params(touch, ctx.contact, now))
+    decision = ledger.recheck(session, touch, now, contact=ctx.contact,
+                              application=ctx.application, where=ctx.situation,
+                              sends_today=sends)
+    if not decision.allowed or preflight.blocking(ctx.check_message(touch)):
+        raise SystemExit(f"touch {touch.id} does not pass at send time: the bench is wrong")
+    channel = registry.get_channel(touch.channel)
+    message = build_message(session, touch, ctx.contact, ctx.parties.candidate,
+                            channel.address_kind, app.config)
+    return channel, message, ctx.channel_settings
+
+
 started = time.process_time()
 while ids := claim.claim(engine, owner, utcnow(), timedelta(minutes=5), int(batch)):
+    if checked:  # the batch's send-time facts, as the worker loads them
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            touches = session.scalars(select(Touch).where(Touch.id.in_(ids))).all()
+            channels = {t.channel: registry.get_channel(t.channel) for t in touches}
+            contexts = load_contexts(session, touches, app.config, channels)
+        touches = {t.id: t for t in touches}
     waiting = None
     for touch_id in [*ids, None]:
-        with conn.transaction():  # answer for the previous touch + fence of this one
+        with sa.begin():  # answer for the previous touch + fence of this one
             cur = conn.cursor()
             mine = [t for t in (waiting, touch_id) if t is not None]
             cur.execute(LOCK, (mine, owner), prepare=True).fetchall()
             if waiting is not None:
-                cur.execute(SENT, (payloads[waiting][3], waiting), prepare=True)
+                cur.execute(SENT, (provider_id, waiting), prepare=True)
                 cur.execute(EVENT, (waiting, "sent"), prepare=True)
             if touch_id is not None:
+                if checked:
+                    with Session(bind=sa) as session:
+                        work = send_time_work(session, touches[touch_id], contexts[touch_id])
                 cur.execute(FENCE, (touch_id,), prepare=True)
                 cur.execute(EVENT, (touch_id, "sending"), prepare=True)
         if touch_id is None:
             break
-        sender, to, payload, _ = payloads[touch_id]
-        smtp = smtplib.SMTP("127.0.0.1", int(port))
-        smtp.sendmail(sender, [to], payload)
-        smtp.quit()
+        if checked:
+            provider_id = work[0].send(work[1], work[2]).provider_id
+        else:
+            sender, to, payload, provider_id = payloads[touch_id]
+            smtp = smtplib.SMTP("127.0.0.1", int(port))
+            smtp.sendmail(sender, [to], payload)
+            smtp.quit()
         waiting = touch_id
 print(json.dumps({"cpu_s": time.process_time() - started}))
 """
 
 
-def protocol_floor(url: str, engine, sink: Sink, args, tmp: Path) -> dict:
-    """The worker's protocol and nothing else, on N fresh due touches: claim a batch; per
-    touch one transaction (lock, write the previous answer, fence) then one SMTP session,
-    as the worker pipelines them; raw psycopg, messages built beforehand, no re-check, no
-    message check, no ORM. What any worker keeping the exactly-once protocol could reach
-    here; the distance from it to the dispatch figure is the worker's own work."""
+def protocol_floor(url: str, engine, sink: Sink, args, tmp: Path, mode: str = "bare") -> dict:
+    """The worker's protocol on N fresh due touches: claim a batch; per touch one
+    transaction (lock, write the previous answer, fence) then one SMTP session, as the
+    worker pipelines them; raw psycopg.
+
+    ``bare``: messages built beforehand, nothing else: what any worker keeping the
+    exactly-once protocol could reach here. ``checked``: the same, plus the send-time work
+    the worker must do, with the app's own functions: the batch's context load, per touch
+    the freshness and daily-cap query, the policy re-check, the message check, the
+    message build, and the email channel's ``send``; still no ORM unit of work, no
+    logging, no error handling. The distance from it to the dispatch figure is what the
+    worker's own machinery costs."""
     import pickle
 
     from tests.dispatch.seeding import seed_due_touches
 
     sink.reset()
     seeded = seed_due_touches(engine, args.n, email_settings=sink.settings())
-    touch_of = {mid: tid for tid, mid in seeded.message_ids.items()}
-    payloads = {
-        touch_of[m.message_id]: (sender, to, payload, m.message_id[:64])
-        for sender, to, payload, m in build_messages(engine, seeded.touch_ids)
-    }
     payload_file = tmp / "floor-payloads.pickle"
-    payload_file.write_bytes(pickle.dumps(payloads))
+    if mode == "bare":
+        touch_of = {mid: tid for tid, mid in seeded.message_ids.items()}
+        payloads = {
+            touch_of[m.message_id]: (sender, to, payload, m.message_id[:64])
+            for sender, to, payload, m in build_messages(engine, seeded.touch_ids)
+        }
+        payload_file.write_bytes(pickle.dumps(payloads))
     before = cpu_snapshot(sink)
     procs = [
         subprocess.Popen(
@@ -507,19 +561,24 @@ def protocol_floor(url: str, engine, sink: Sink, args, tmp: Path) -> dict:
                 str(payload_file),
                 f"floor{n}",
                 str(args.batch),
+                mode,
             ],
             cwd=ROOT,
+            env=worker_env(url, tmp),
             stdout=subprocess.PIPE,
         )
         for n in range(args.workers)
     ]
     outs = [json.loads(proc.communicate()[0]) for proc in procs]
     if any(proc.returncode for proc in procs):
-        raise SystemExit("a floor worker failed")
+        raise SystemExit(f"a floor worker ({mode}) failed")
     cpu = cpu_per_item(before, cpu_snapshot(sink), args.n)
     cpu["workers"] = sum(out["cpu_s"] for out in outs) * 1000 / args.n
     rate, _ = dispatch_rate(engine, seeded.touch_ids)
     duplicates, losses = delivery_faults(sink.counts(), seeded.message_ids.values())
+    statuses = status_counts(engine, seeded.touch_ids)
+    if statuses != Counter(sent=args.n):
+        raise SystemExit(f"the floor ({mode}) left touches unsent: {dict(statuses)}")
     sink.reset()
     return {
         "rate": rate,
@@ -609,18 +668,23 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
         f"{rate / reuse:.2f} (one connection); dispatch/channel loop {rate / chan:.2f}",
         flush=True,
     )
-    floor = protocol_floor(url, engine, sink, args, tmp) if args.floor else None
-    if floor is not None:
-        fc = floor["cpu"]
-        print(
-            f"protocol floor {floor['rate']:>8,.1f} touches/s (fence, send, record alone; "
-            f"duplicates {floor['duplicates']}, losses {floor['losses']}): "
-            f"floor/plain {floor['rate'] / plain:.2f}, dispatch/floor {rate / floor['rate']:.2f}"
-            f"\n  CPU per touch: floor workers {fmt_ms(fc['workers'])}, "
-            f"PostgreSQL {fmt_ms(fc['postgres'])}, sink {fmt_ms(fc['sink'])}; "
-            f"machine busy {fmt_ms(fc['machine_busy'])}",
-            flush=True,
-        )
+    floors = {}
+    if args.floor:
+        for mode, what in (
+            ("bare", "fence, send, record alone"),
+            ("checked", "the same + the send-time work"),
+        ):
+            floor = floors[mode] = protocol_floor(url, engine, sink, args, tmp, mode)
+            fc = floor["cpu"]
+            print(
+                f"protocol floor, {mode:<7} {floor['rate']:>8,.1f} touches/s ({what}; "
+                f"duplicates {floor['duplicates']}, losses {floor['losses']}): "
+                f"/plain {floor['rate'] / plain:.2f}, dispatch/it {rate / floor['rate']:.2f}"
+                f"\n  CPU per touch: floor workers {fmt_ms(fc['workers'])}, "
+                f"PostgreSQL {fmt_ms(fc['postgres'])}, sink {fmt_ms(fc['sink'])}; "
+                f"machine busy {fmt_ms(fc['machine_busy'])}",
+                flush=True,
+            )
     return {
         "label": label,
         "rows": rows,
@@ -639,7 +703,8 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
         "worker_cpu_ms_per_touch": cpu / args.n * 1000,
         "dispatch_cpu_ms_per_touch": dispatch_cpu,
         "plain_cpu_ms_per_message": plain_used,
-        "protocol_floor": floor,
+        "protocol_floor": floors.get("bare"),
+        "protocol_floor_checked": floors.get("checked"),
     }
 
 
