@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 from api import migrate
 
 log = logging.getLogger("touchbase.serve")
+
+#: Seconds the worker thread gets to finish the touch in flight once serving stops.
+WORKER_STOP_SECONDS = 30
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> int:
@@ -34,14 +38,47 @@ def serve(host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> int
     thread = None
     if worker:
         thread = _start_worker(app, stop)
+    _stop_on_sigterm_as_on_ctrl_c()
     print(f"Touchbase API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         stop.set()
         if thread is not None:
-            thread.join(timeout=30)
+            _wait_for_worker(thread)
     return 0
+
+
+def _stop_on_sigterm_as_on_ctrl_c() -> None:
+    """SIGTERM is how service managers and container runtimes stop a process. By default
+    it kills at once, and a touch caught mid-send is left 'sending', then 'unknown' for
+    the candidate to settle. As a KeyboardInterrupt it stops the server as Ctrl-C does,
+    and the worker thread finishes the touch in flight and releases the rest."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread (serve called from a thread)
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _wait_for_worker(thread: threading.Thread) -> None:
+    log.info("stopping: the worker finishes the touch in flight and releases the rest")
+    try:
+        thread.join(timeout=WORKER_STOP_SECONDS)
+    except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM: stop now
+        log.warning(
+            "second signal: stopping now; a touch caught mid-send stays 'sending' and "
+            "becomes 'unknown' when its lease runs out (never re-sent)"
+        )
+        raise SystemExit(130) from None
+    if thread.is_alive():
+        log.warning(
+            "the worker did not stop within %ss; a touch caught mid-send becomes "
+            "'unknown' when its lease runs out (never re-sent)",
+            WORKER_STOP_SECONDS,
+        )
 
 
 def _start_worker(app, stop: threading.Event) -> threading.Thread | None:

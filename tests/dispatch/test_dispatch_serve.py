@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import make_engine
-from api.models import Organization, PolicySetting
+from api.models import Organization, PolicySetting, Touch
 from channels.testing_peers import free_port
 from tests.dispatch.conftest import TOUCHBASE
-from tests.dispatch.seeding import OPEN_POLICY, midday_zone
+from tests.dispatch.seeding import OPEN_POLICY, midday_zone, seed_due_touches
 
 pytestmark = pytest.mark.slow
 TOKEN = re.compile(r"Admin token \(shown once, keep it safe\): (\S+)")
@@ -40,12 +40,13 @@ def _request(base: str, method: str, path: str, token: str | None = None, body=N
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_path):
+def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
+    """``touchbase serve`` on a fresh instance under ``tmp_path``, as ``make run`` starts
+    it (no TOUCHBASE_* settings): (process, base URL, log file)."""
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
     env.update(TOUCHBASE_INSTANCE_DIR=str(instance), PYTHONUNBUFFERED="1")
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -55,21 +56,31 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    return proc, f"http://127.0.0.1:{port}", log_path
+
+
+def _admin_token(base: str, log_path: Path) -> str:
+    """The token serve prints for a new database, once the API answers."""
+    token = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and token is None:
+        found = TOKEN.search(log_path.read_text())
+        if found:
+            try:
+                status, _ = _request(base, "GET", "/healthz")
+            except OSError:
+                status = None
+            token = found.group(1) if status == 200 else None
+        time.sleep(0.2)
+    assert token, log_path.read_text()
+    return token
+
+
+def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_path):
+    instance = tmp_path / "instance"
+    proc, base, log_path = _start_serve(tmp_path)
     try:
-        token = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and token is None:
-            found = re.search(
-                r"Admin token \(shown once, keep it safe\): (\S+)", log_path.read_text()
-            )
-            if found:
-                try:
-                    status, _ = _request(base, "GET", "/healthz")
-                except OSError:
-                    status = None
-                token = found.group(1) if status == 200 else None
-            time.sleep(0.2)
-        assert token, log_path.read_text()
+        token = _admin_token(base, log_path)
 
         # The demo office sends any day, any hour (the default window is weekdays 08-18).
         engine = make_engine(f"sqlite:///{instance / 'touchbase.db'}")
@@ -151,3 +162,37 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_serve_on_sigterm_finishes_the_send_in_flight_and_releases_the_rest(tmp_path, smtp_peer):
+    """A service manager stops serve with SIGTERM: it stops like the worker does, not
+    mid-send (which would leave that touch 'unknown' for the candidate to settle)."""
+    proc, base, log_path = _start_serve(tmp_path)
+    try:
+        _admin_token(base, log_path)  # migrated and serving
+        engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'touchbase.db'}")
+        smtp_peer.hang_next(3.0)  # the first send takes 3 s: time to signal mid-send
+        seeded = seed_due_touches(engine, 5, email_settings=smtp_peer.settings())
+
+        def statuses() -> list[tuple[str, str | None]]:
+            with Session(engine) as session:
+                rows = session.execute(
+                    select(Touch.status, Touch.lease_owner).where(Touch.id.in_(seeded.touch_ids))
+                ).all()
+            return sorted((status, owner) for status, owner in rows)
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(s == "sending" for s, _ in statuses()):
+            time.sleep(0.05)
+        assert any(s == "sending" for s, _ in statuses()), log_path.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, log_path.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert statuses() == [("scheduled", None)] * 4 + [("sent", None)], log_path.read_text()
+    assert len(smtp_peer.messages) == 1
+    assert "released 4 claimed touches" in log_path.read_text()
+    engine.dispose()
