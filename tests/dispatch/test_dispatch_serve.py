@@ -164,27 +164,35 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             proc.kill()
 
 
+def _sending_with_due_touches(tmp_path: Path, smtp_peer, hold: float):
+    """serve, with five due touches whose first send the SMTP server holds ``hold`` s;
+    returns once one is 'sending': (process, log file, engine, statuses())."""
+    proc, base, log_path = _start_serve(tmp_path)
+    _admin_token(base, log_path)  # migrated and serving
+    engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'touchbase.db'}")
+    smtp_peer.hang_next(hold)
+    seeded = seed_due_touches(engine, 5, email_settings=smtp_peer.settings())
+
+    def statuses() -> list[tuple[str, bool]]:
+        """(status, leased) of the five, sorted."""
+        with Session(engine) as session:
+            rows = session.execute(
+                select(Touch.status, Touch.lease_owner).where(Touch.id.in_(seeded.touch_ids))
+            ).all()
+        return sorted((status, owner is not None) for status, owner in rows)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and ("sending", True) not in statuses():
+        time.sleep(0.05)
+    assert ("sending", True) in statuses(), log_path.read_text()
+    return proc, log_path, engine, statuses
+
+
 def test_serve_on_sigterm_finishes_the_send_in_flight_and_releases_the_rest(tmp_path, smtp_peer):
     """A service manager stops serve with SIGTERM: it stops like the worker does, not
     mid-send (which would leave that touch 'unknown' for the candidate to settle)."""
-    proc, base, log_path = _start_serve(tmp_path)
+    proc, log_path, engine, statuses = _sending_with_due_touches(tmp_path, smtp_peer, 3.0)
     try:
-        _admin_token(base, log_path)  # migrated and serving
-        engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'touchbase.db'}")
-        smtp_peer.hang_next(3.0)  # the first send takes 3 s: time to signal mid-send
-        seeded = seed_due_touches(engine, 5, email_settings=smtp_peer.settings())
-
-        def statuses() -> list[tuple[str, str | None]]:
-            with Session(engine) as session:
-                rows = session.execute(
-                    select(Touch.status, Touch.lease_owner).where(Touch.id.in_(seeded.touch_ids))
-                ).all()
-            return sorted((status, owner) for status, owner in rows)
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(s == "sending" for s, _ in statuses()):
-            time.sleep(0.05)
-        assert any(s == "sending" for s, _ in statuses()), log_path.read_text()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, log_path.read_text()
     finally:
@@ -192,7 +200,26 @@ def test_serve_on_sigterm_finishes_the_send_in_flight_and_releases_the_rest(tmp_
             proc.kill()
             proc.wait()
 
-    assert statuses() == [("scheduled", None)] * 4 + [("sent", None)], log_path.read_text()
+    assert statuses() == [("scheduled", False)] * 4 + [("sent", False)], log_path.read_text()
     assert len(smtp_peer.messages) == 1
     assert "released 4 claimed touches" in log_path.read_text()
+    engine.dispose()
+
+
+def test_serve_stops_at_once_on_a_second_sigterm(tmp_path, smtp_peer):
+    """The send in flight is abandoned, never re-sent: its touch stays 'sending' until
+    its lease runs out (then 'unknown')."""
+    proc, log_path, engine, statuses = _sending_with_due_touches(tmp_path, smtp_peer, 10.0)
+    try:
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 130, log_path.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert ("sending", True) in statuses(), log_path.read_text()
+    assert "second signal: stopping now" in log_path.read_text()
     engine.dispose()
