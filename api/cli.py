@@ -98,6 +98,21 @@ def cmd_worker(args) -> int:
     return run_worker_cli(args)
 
 
+def _positive(kind: type[int] | type[float]):
+    """An argparse type: a number above zero, refused with a usage error otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be above zero, not {text}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="touchbase", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,10 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="deliver due touches")
     worker.add_argument("--once", action="store_true", help="drain what is due, then exit")
-    worker.add_argument("--batch", type=int, default=50)
-    worker.add_argument("--poll", type=float, default=1.0, help="seconds between idle polls")
-    worker.add_argument("--lease", type=float, default=120.0, help="lease seconds per claim")
-    worker.add_argument("--json-logs", action="store_true")
+    worker.add_argument(
+        "--batch", type=_positive(int), default=50, help="touches per claim (default 50)"
+    )
+    worker.add_argument(
+        "--poll", type=_positive(float), default=1.0, help="seconds between idle polls (default 1)"
+    )
+    worker.add_argument(
+        "--lease",
+        type=_positive(float),
+        default=120.0,
+        help="seconds a claim holds before others may take it over (default 120)",
+    )
+    worker.add_argument("--json-logs", action="store_true", help="one JSON object per log line")
     worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database migrations")

@@ -99,3 +99,22 @@ def test_db_check_fails_on_a_database_behind_the_models(tmp_path, capsys):
 
     assert cli.main(["db", "check", "--database-url", url]) == 1
     assert "differ" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--batch", "0"), ("--batch", "-5"), ("--batch", "ten"), ("--poll", "0"), ("--lease", "nan")],
+)
+def test_worker_refuses_a_setting_that_is_not_above_zero_with_a_usage_error(option, value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["worker", "--once", option, value])
+
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}:" in err
+
+
+def test_worker_settings_parse_as_numbers():
+    args = cli.build_parser().parse_args(["worker", "--batch", "7", "--lease", "2.5"])
+
+    assert (args.batch, args.poll, args.lease) == (7, 1.0, 2.5)
