@@ -130,7 +130,7 @@ class Options:
     def __post_init__(self) -> None:
         if self.batch < 1:
             raise ValueError("batch must be at least 1")
-        if self.lease <= 0 or self.poll <= 0:
+        if not (self.lease > 0 and self.poll > 0):  # written so that nan fails too
             raise ValueError("lease and poll must be positive")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from api.dispatch import backoff_delay
+from api.dispatch import Options, backoff_delay
 from api.models import Contact, Response, Touch
 from tests.dispatch.conftest import events, kinds, reload, use_channel
 
@@ -407,3 +407,12 @@ def test_backoff_is_exponential_with_full_jitter_capped_at_an_hour(attempt):
     assert all(1.0 <= d <= ceiling for d in delays)
     assert max(delays) > ceiling * 0.8  # the jitter spreads over the whole range
     assert backoff_delay(attempt, retry_after=5000.0, rng=rng) >= 5000.0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"batch": 0}, {"lease": 0.0}, {"poll": -1.0}, {"lease": float("nan")}, {"max_attempts": 0}],
+)
+def test_worker_options_refuse_settings_that_would_never_work(bad):
+    with pytest.raises(ValueError):
+        Options(**bad)
