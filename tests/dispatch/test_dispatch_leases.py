@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api.dispatch import LOST_REASON, claim
 from api.models import Touch, utcnow
@@ -18,6 +18,7 @@ from tests.dispatch.conftest import (
     kinds,
     no_tls_env,
     reload,
+    requires_postgres,
     start_worker,
     use_channel,
 )
@@ -267,3 +268,53 @@ def test_the_claim_query_uses_the_partial_due_index(app):
         plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(f"{explain} {compiled}"))
         conn.rollback()
     assert "ix_touches_due" in plan, plan
+
+
+@requires_postgres
+@pytest.mark.slow
+def test_a_worker_whose_database_connections_die_mid_send_records_and_goes_on(
+    app, db, smtp_peer, tmp_path, database_url
+):
+    """PostgreSQL restarted, a failover, a proxy dropping idle connections: every
+    connection the worker holds dies while it waits on the SMTP server. The answer is
+    written on a new connection, and the rest of the batch goes out, each touch once."""
+    engine = app.extensions["touchbase.engine"]
+    seeded = seed_due_touches(engine, 5, email_settings=smtp_peer.settings())
+    smtp_peer.hang_next(2.0)
+    proc, log_path = start_worker(
+        database_url, tmp_path, "--batch", "5", "--lease", "30", PGAPPNAME="tb-outage"
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(t.status == "sending" for t in _status(db, seeded.touch_ids).values()):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the worker never started sending:\n" + log_path.read_text())
+        killed = db.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'tb-outage'"
+            )
+        )
+        db.commit()
+        assert killed >= 1
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = _status(db, seeded.touch_ids)
+            if all(t.status == "sent" for t in rows.values()):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"not all sent: {rows}\n" + log_path.read_text())
+        assert proc.poll() is None, log_path.read_text()  # still working
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, log_path.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    assert len(smtp_peer.messages) == 5
+    assert len({m.data for m in smtp_peer.messages}) == 5
