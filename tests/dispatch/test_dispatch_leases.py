@@ -32,6 +32,17 @@ def _status(db, ids):
     return found
 
 
+def _wait_until(db, ids, condition, seconds: float, log_path, what: str):
+    """Poll the touches ``ids`` until ``condition`` holds for their statuses, or fail."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        statuses = [t.status for t in _status(db, ids).values()]
+        if condition(statuses):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{what} (statuses {sorted(statuses)}):\n" + log_path.read_text())
+
+
 def test_a_claim_takes_due_unleased_touches_only_oldest_first(
     db, touch_for, make_worker, clock, factory, scene
 ):
@@ -203,14 +214,9 @@ def test_sigterm_finishes_the_send_in_flight_and_releases_the_rest(
     smtp_peer.hang_next(3.0)  # the first send takes 3 s: time to signal mid-send
     proc, log_path = start_worker(database_url, tmp_path, "--batch", "5", "--lease", "30")
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            rows = _status(db, seeded.touch_ids)
-            if any(t.status == "sending" for t in rows.values()):
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the worker never started sending:\n" + log_path.read_text())
+        _wait_until(
+            db, seeded.touch_ids, lambda s: "sending" in s, 30, log_path, "never started sending"
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, log_path.read_text()
     finally:
@@ -285,13 +291,9 @@ def test_a_worker_whose_database_connections_die_mid_send_records_and_goes_on(
         database_url, tmp_path, "--batch", "5", "--lease", "30", PGAPPNAME="tb-outage"
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if any(t.status == "sending" for t in _status(db, seeded.touch_ids).values()):
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the worker never started sending:\n" + log_path.read_text())
+        _wait_until(
+            db, seeded.touch_ids, lambda s: "sending" in s, 30, log_path, "never started sending"
+        )
         killed = db.scalar(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -301,14 +303,9 @@ def test_a_worker_whose_database_connections_die_mid_send_records_and_goes_on(
         db.commit()
         assert killed >= 1
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            rows = _status(db, seeded.touch_ids)
-            if all(t.status == "sent" for t in rows.values()):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"not all sent: {rows}\n" + log_path.read_text())
+        _wait_until(
+            db, seeded.touch_ids, lambda s: set(s) == {"sent"}, 60, log_path, "not all sent"
+        )
         assert proc.poll() is None, log_path.read_text()  # still working
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, log_path.read_text()

@@ -3,6 +3,7 @@ worker thread) sends a thank-you scheduled through the API into the ``.eml`` out
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -164,6 +165,17 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             proc.kill()
 
 
+@contextlib.contextmanager
+def _killed_if_left(proc: subprocess.Popen):
+    """However the block ends, the process does not outlive it."""
+    try:
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def _sending_with_due_touches(tmp_path: Path, smtp_peer, hold: float):
     """serve, with five due touches whose first send the SMTP server holds ``hold`` s;
     returns once one is 'sending': (process, log file, engine, statuses())."""
@@ -192,13 +204,9 @@ def test_serve_on_sigterm_finishes_the_send_in_flight_and_releases_the_rest(tmp_
     """A service manager stops serve with SIGTERM: it stops like the worker does, not
     mid-send (which would leave that touch 'unknown' for the candidate to settle)."""
     proc, log_path, engine, statuses = _sending_with_due_touches(tmp_path, smtp_peer, 3.0)
-    try:
+    with _killed_if_left(proc):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, log_path.read_text()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
     assert statuses() == [("scheduled", False)] * 4 + [("sent", False)], log_path.read_text()
     assert len(smtp_peer.messages) == 1
@@ -210,15 +218,11 @@ def test_serve_stops_at_once_on_a_second_sigterm(tmp_path, smtp_peer):
     """The send in flight is abandoned, never re-sent: its touch stays 'sending' until
     its lease runs out (then 'unknown')."""
     proc, log_path, engine, statuses = _sending_with_due_touches(tmp_path, smtp_peer, 10.0)
-    try:
+    with _killed_if_left(proc):
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 130, log_path.read_text()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
     assert ("sending", True) in statuses(), log_path.read_text()
     assert "second signal: stopping now" in log_path.read_text()
