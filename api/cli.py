@@ -105,7 +105,8 @@ def _positive(kind: type[int] | type[float]):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            whole = "whole " if kind is int else ""
+            raise argparse.ArgumentTypeError(f"not a {whole}number: {text!r}") from None
         if not value > 0:  # also refuses nan
             raise argparse.ArgumentTypeError(f"must be above zero, not {text}")
         return value
