@@ -473,6 +473,7 @@ EVENT = ("INSERT INTO touch_events (touch_id, kind, at, actor, data) "
 def send_time_work(session, touch, ctx):
     # what the worker must do for a touch before its fence, apart from the protocol: the
     # freshness and daily-cap query, the policy re-check, the message check, the message
+    # build (the channel's send comes after the fence)
     now = utcnow()
     _, sends = fence_facts(session, touch, ledger.recheck_sends_params(touch, ctx.contact, now))
     decision = ledger.recheck(session, touch, now, contact=ctx.contact,
@@ -512,7 +513,8 @@ while ids := claim.claim(engine, owner, utcnow(), timedelta(minutes=5), int(batc
         if touch_id is None:
             break
         if checked:
-            provider_id = work[0].send(work[1], work[2]).provider_id
+            result = work[0].send(work[1], work[2])
+            provider_id = (result.provider_id or "")[:64] or None  # the column's size
         else:
             sender, to, payload, provider_id = payloads[touch_id]
             smtp = smtplib.SMTP("127.0.0.1", int(port))
