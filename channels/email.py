@@ -58,6 +58,9 @@ DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 # stays on one line (folding it is legal but trips naive threading code).
 WIRE_POLICY_UTF8 = SMTPUTF8_POLICY.clone(max_line_length=998)
 
+#: Printable ASCII words separated by single spaces (no tab, no line break, no edge space).
+_PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")
+
 
 class _WireCompat32(Compat32):
     """compat32 that writes a short, plain ASCII one-line header value as it is.
@@ -78,8 +81,6 @@ class _WireCompat32(Compat32):
         return super()._fold(name, value, sanitize)
 
 
-#: Printable ASCII words separated by single spaces (no tab, no line break, no edge space).
-_PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")
 WIRE_COMPAT = _WireCompat32(linesep="\r\n", max_line_length=998)
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP

@@ -492,7 +492,7 @@ while ids := claim.claim(engine, owner, utcnow(), timedelta(minutes=5), int(batc
     if checked:  # the batch's send-time facts, as the worker loads them
         with Session(engine, expire_on_commit=False) as session, session.begin():
             touches = session.scalars(select(Touch).where(Touch.id.in_(ids))).all()
-            channels = {t.channel: registry.get_channel(t.channel) for t in touches}
+            channels = {name: registry.get_channel(name) for name in {t.channel for t in touches}}
             contexts = load_contexts(session, touches, app.config, channels)
         touches = {t.id: t for t in touches}
     waiting = None
@@ -731,7 +731,7 @@ def main(argv=None) -> int:
         "--no-floor",
         dest="floor",
         action="store_false",
-        help="skip the protocol floor (the fence-send-record protocol alone)",
+        help="skip the protocol floors (bare, and checked with the send-time work)",
     )
     parser.add_argument("--json", help="write the figures to this file too")
     args = parser.parse_args(argv)
