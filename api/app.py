@@ -16,6 +16,7 @@ from api.auth import access_rule, public
 from api.config import load_config
 from api.db import close_session, make_engine
 from api.problems import PROBLEM_MIMETYPE, Problem, ProblemSchema, from_http_exception
+from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin
 
 API_DESCRIPTION = """\
 Touchbase helps job candidates follow up with the people who interviewed them, well and
@@ -47,6 +48,8 @@ class TouchbaseApi(Api):
     """flask-smorest Api answering every error as problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+    # Every status an operation can answer is listed (see api.spec), so no catch-all.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException):
         return from_http_exception(error)
@@ -58,9 +61,10 @@ class TouchbaseApi(Api):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_MIMETYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self):
+        # flask-smorest documents the header as an object; what it sends is JSON text.
+        self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -84,7 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["touchbase.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
 
-    api = TouchbaseApi(app)
+    api = TouchbaseApi(app, spec_kwargs={"extra_plugins": [EdgeResponsesPlugin()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "tb_ token"}
     )

@@ -26,6 +26,19 @@ class ProblemSchema(ma.Schema):
     next_allowed_at = ma.fields.DateTime(
         metadata={"description": "Earliest time the refused action would be allowed"}
     )
+    existing_id = ma.fields.Integer(
+        metadata={"description": "On a 409 for a duplicate: the id of the one that exists"}
+    )
+    checks = ma.fields.List(
+        ma.fields.Nested(lambda: _finding_schema()),
+        metadata={"description": "On a refused message: every finding of the message check"},
+    )
+
+
+def _finding_schema() -> ma.Schema:
+    from api.schemas.touches import FindingSchema  # the schemas import this module
+
+    return FindingSchema()
 
 
 class Problem(HTTPException):

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
+from openapi_schema_validator import OAS30Validator
+
 PROBLEM = "application/problem+json"
+
+
+@functools.cache
+def _problem_validator() -> OAS30Validator:
+    from api import cli
+
+    spec = json.loads(cli.openapi_document())
+    return OAS30Validator({"$ref": "#/components/schemas/Problem", **spec})
+
+
+def assert_documented_problem(body: dict[str, Any]) -> None:
+    """The body is what the OpenAPI document's Problem schema allows, extension members too."""
+    errors = sorted(_problem_validator().iter_errors(body), key=str)
+    assert not errors, f"not a documented Problem: {[e.message for e in errors]} in {body}"
 
 
 def error_paths(errors: Any, prefix: str = "") -> set[str]:
@@ -25,6 +42,7 @@ def assert_problem(response, status: int, *fields: str) -> dict[str, Any]:
     body = response.get_json()
     assert body["status"] == status
     assert {"type", "title", "detail"} <= body.keys()
+    assert_documented_problem(body)
     if fields:
         named = error_paths(body.get("errors") or {})
         for field in fields:

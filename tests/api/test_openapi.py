@@ -76,10 +76,36 @@ def test_every_protected_operation_documents_401(spec_app, spec):
             assert "401" in operation["responses"], f"{method} {path} does not document 401"
 
 
-def test_every_operation_documents_an_error_response(spec):
+def test_no_operation_hides_behind_a_default_response(spec):
     for path, method, operation in _operations(spec):
-        codes = set(operation["responses"])
-        assert "default" in codes or any(c[0] in "45" for c in codes), f"{method} {path}"
+        assert "default" not in operation["responses"], f"{method} {path}"
+
+
+def test_every_operation_documents_400_for_a_malformed_request(spec):
+    for path, method, operation in _operations(spec):
+        assert "400" in operation["responses"], f"{method} {path} does not document 400"
+
+
+def test_operations_taking_a_body_document_413(spec):
+    for path, method, operation in _operations(spec):
+        if "requestBody" in operation:
+            assert "413" in operation["responses"], f"{method} {path} does not document 413"
+
+
+def test_every_operation_but_liveness_documents_503_for_an_unreachable_database(spec):
+    for path, method, operation in _operations(spec):
+        documented = "503" in operation["responses"]
+        assert documented == ((path, method) != ("/healthz", "get")), f"{method} {path}"
+
+
+def test_the_pagination_header_is_documented_as_the_json_text_it_is(spec, client, world):
+    header = spec["components"]["headers"]["PAGINATION"]
+    response = client.get("/v1/users", headers={"Authorization": f"Bearer {world.tokens['admin']}"})
+
+    assert header["schema"] == {"type": "string"}
+    assert (
+        json.loads(response.headers["X-Pagination"])["total"] == 4
+    )  # the admin's own organisation
 
 
 def test_every_error_response_is_a_problem(spec):

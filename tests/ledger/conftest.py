@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.api.conftest import count, engine_of, row, snapshot  # noqa: F401 (fixtures)
+from tests.api.helpers import assert_documented_problem
 
 INTERVIEW_START = datetime(2030, 6, 4, 13, 0, tzinfo=UTC)  # Tue 09:00 EDT
 INTERVIEW_END = INTERVIEW_START + timedelta(hours=1)  # Tue 10:00 EDT
@@ -145,4 +146,5 @@ def refused(response, rule: str) -> dict[str, Any]:
     body = response.get_json()
     assert body["rule"] == rule, body
     assert body["detail"]
+    assert_documented_problem(body)
     return body

@@ -1,0 +1,48 @@
+"""What the generated OpenAPI document promises beyond each view's own decorators.
+
+Some answers come from the HTTP edge, not from a view: a malformed body (400), a body over
+the size limit (413), an unreachable database (503), an id that names nothing (404). Each
+view would have to repeat them; instead this plugin adds them to every operation they apply
+to, so the document lists every status code the server can send and needs no catch-all
+`default` response to hide behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import BasePlugin
+
+BODY_METHODS = frozenset({"post", "put", "patch"})
+#: Operations that never touch the database, so never answer 503.
+NO_DATABASE = frozenset({("/healthz", "get")})
+
+PAGINATION_HEADER = {
+    "description": "Pagination metadata, a JSON object serialised as text: total, "
+    "total_pages, first_page, last_page, page, previous_page, next_page "
+    '(e.g. {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, '
+    '"next_page": 2}).',
+    "schema": {"type": "string"},
+}
+
+
+class EdgeResponsesPlugin(BasePlugin):
+    """Adds the status codes the HTTP edge can answer to every operation they apply to."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **_):
+        for method, operation in (operations or {}).items():
+            responses: dict[Any, Any] = operation.setdefault("responses", {})
+            for status, name in edge_statuses(path or "", method, operation):
+                responses.setdefault(str(status), name)
+
+
+def edge_statuses(path: str, method: str, operation: dict) -> list[tuple[int, str]]:
+    """(status, component) pairs the edge may answer for one operation."""
+    out = [(400, "BAD_REQUEST")]
+    if method in BODY_METHODS:
+        out.append((413, "REQUEST_ENTITY_TOO_LARGE"))
+    if "{" in path:
+        out.append((404, "NOT_FOUND"))
+    if (path, method) not in NO_DATABASE:
+        out.append((503, "SERVICE_UNAVAILABLE"))
+    return out
