@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import http
 import importlib
+import logging
 from typing import Any
 
 from flask import Flask, current_app, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from api.auth import access_rule, public
 from api.config import load_config
 from api.db import close_session, make_engine
-from api.problems import PROBLEM_MIMETYPE, Problem, ProblemSchema, from_http_exception
+from api.problems import (
+    PROBLEM_MIMETYPE,
+    Problem,
+    ProblemSchema,
+    from_http_exception,
+    problem_response,
+)
 from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin
+
+log = logging.getLogger("touchbase.api")
+
+#: Seconds a client is told to wait when the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
 
 API_DESCRIPTION = """\
 Touchbase helps job candidates follow up with the people who interviewed them, well and
@@ -99,7 +112,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _serve_docs_assets(app)
     _mark_docs_public(app)
     app.before_request(_require_access_rule)
+    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.register_error_handler(error, _database_unavailable)
     return app
+
+
+def _database_unavailable(error: Exception):
+    """A lost or refused database connection is the server's outage, not the request's
+    fault: a fast 503 the client may retry, never a 500 or a hang. The pool pings
+    connections before use, so the next request after the database is back succeeds."""
+    log.warning("database unavailable: %s", str(error).splitlines()[0][:200])
+    return problem_response(
+        503,
+        "The database is not reachable right now; retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _serve_docs_assets(app: Flask) -> None:

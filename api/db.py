@@ -15,6 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
+#: Seconds to wait for a PostgreSQL connection (or a free one from the pool).
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -30,6 +34,10 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        # A database that does not answer must fail a request fast (503), not hang it.
+        kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+        kwargs.setdefault("pool_timeout", CONNECT_TIMEOUT_SECONDS)
     return create_engine(url, **kwargs)
 
 
