@@ -14,7 +14,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-
 #: Seconds to wait for a PostgreSQL connection (or a free one from the pool).
 CONNECT_TIMEOUT_SECONDS = 5
 
