@@ -282,6 +282,9 @@ class Templates(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TemplateCreateSchema)
     @blp.response(201, TemplateSchema)
+    @blp.alt_response(
+        403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
+    )
     @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
     def post(self, data):
         """Save a template (refused with 422 if it could not render safely)"""
@@ -372,6 +375,9 @@ class TemplateById(MethodView):
     @blp.arguments(TemplateUpdateSchema)
     @blp.response(200, TemplateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(
+        403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
+    )
     @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
     def patch(self, data, template_id):
         """Change a template (checked again before it is saved)"""
@@ -395,6 +401,9 @@ class TemplateById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(
+        403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
+    )
     def delete(self, template_id):
         """Delete a template: the next less specific one applies again"""
         session = get_session()

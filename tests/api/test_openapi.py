@@ -216,3 +216,13 @@ def test_openapi_write_then_check_passes(tmp_path, monkeypatch):
     assert cli.main(["openapi", "--write"]) == 0
     assert cli.main(["openapi", "--check"]) == 0
     assert target.read_text() == cli.openapi_document()
+
+
+def test_template_writes_document_the_403_for_organisation_wide_templates(spec):
+    paths = spec["paths"]
+    for method, path in (
+        ("post", "/v1/templates"),
+        ("patch", "/v1/templates/{template_id}"),
+        ("delete", "/v1/templates/{template_id}"),
+    ):
+        assert "403" in paths[path][method]["responses"], f"{method} {path}"
