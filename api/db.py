@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from flask import current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 #: Seconds to wait for a PostgreSQL connection (or a free one from the pool).
@@ -68,8 +69,15 @@ def get_session() -> Session:
 
 def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except (OperationalError, InterfaceError):
+        # The database cut the connection (restart, failover): the rollback on close has
+        # nothing to roll back. Drop the connection so the pool opens a new one; the answer
+        # already given (a 503 when the view failed too) must not become a 500.
+        session.invalidate()
 
 
 @contextmanager

@@ -9,9 +9,12 @@ import socket
 import time
 
 import pytest
+from sqlalchemy import text
 
 from api import create_app
+from api.db import close_session, get_session
 from tests.api.helpers import assert_problem
+from tests.conftest import PG_URL
 
 
 def _closed_port() -> int:
@@ -56,3 +59,20 @@ def test_liveness_is_answered_while_the_database_is_down(outage_client):
 
 def test_readiness_says_the_database_is_down(outage_client):
     assert_problem(outage_client.get("/readyz"), 503)
+
+
+@pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PostgreSQL")
+def test_a_connection_cut_mid_request_ends_the_request_cleanly(app, engine):
+    """After a restart, a request's connection dies under it: ending the request must not
+    raise (werkzeug would answer 500), and the next request gets a working connection."""
+    with app.test_request_context():
+        session = get_session()
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+        close_session()
+
+    with app.test_request_context():
+        assert get_session().execute(text("SELECT 1")).scalar_one() == 1
+        close_session()

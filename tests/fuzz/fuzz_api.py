@@ -120,7 +120,9 @@ class Seeder:
             )
             for name in ("Ana", "Rui")
         ]
-        self.post("/v1/assignments", {"advisor_id": advisor["id"], "candidate_id": candidates[0]["id"]})
+        self.post(
+            "/v1/assignments", {"advisor_id": advisor["id"], "candidate_id": candidates[0]["id"]}
+        )
         tokens = {"admin": self.admin}
         for role, user in (("candidate", candidates[0]), ("advisor", advisor)):
             tokens[role] = self.post("/v1/tokens", {"name": f"fuzz {role}", "user_id": user["id"]})[
@@ -224,7 +226,9 @@ def count_requests(report: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", help="PostgreSQL URL (its schema is reset); default SQLite")
+    parser.add_argument(
+        "--database-url", help="PostgreSQL URL (its schema is reset); default SQLite"
+    )
     parser.add_argument("--examples", type=int, default=30, help="examples per operation (30)")
     parser.add_argument("--seed", type=int, default=20261201)
     args = parser.parse_args()
