@@ -1,9 +1,10 @@
 """schemathesis hooks for tests/fuzz/fuzz_api.py (loaded through SCHEMATHESIS_HOOKS).
 
-The fuzzer is free to delete or demote the user it acts as, or revoke its token: those are
-operations like any other. The auth provider checks every few seconds (and on a 401) that
-its token still belongs to a user of the role under test, and otherwise makes one straight
-in the database with the app's own token code, as `touchbase bootstrap` does.
+Authentication. The fuzzer is free to delete or demote the user it acts as, or revoke its
+token: those are operations like any other. The auth provider checks every few seconds
+(and on a 401) that its token still belongs to a user of the role under test, and
+otherwise makes one straight in the database with the app's own token code, as
+`touchbase bootstrap` does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+from functools import cache
+from pathlib import Path
 
 import schemathesis
 from sqlalchemy import select
@@ -67,3 +70,63 @@ class TouchbaseToken:
 
     def set(self, case, data, context):
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+# -- schema-valid requests ------------------------------------------------------------------
+#
+# schemathesis's own positive_data_acceptance check (turned off in schemathesis.toml) wants
+# every schema-valid request accepted. Some rules no JSON Schema states: ends_at after
+# starts_at, an id that names one of *your* applications, a template that renders. This
+# check keeps the rest of its promise and the house rule: a schema-valid request is
+# accepted, or refused by the domain (404, 409), or refused with a 422 problem whose
+# `errors` names fields of this operation.
+
+SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+ACCEPTED = frozenset({401, 403, 404, 409, 429})
+
+
+@cache
+def _spec() -> dict:
+    return json.loads(SPEC.read_text())
+
+
+def _resolve(node: dict) -> dict:
+    while "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[1]
+        node = _spec()["components"]["schemas"][name]
+    return node
+
+
+@cache
+def _operation_fields(path: str, method: str) -> frozenset[str]:
+    operation = _spec()["paths"][path][method]
+    names = {p["name"] for p in operation.get("parameters", [])}
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        names |= set(_resolve(media["schema"]).get("properties", {}))
+    return frozenset(names)
+
+
+@schemathesis.check
+def schema_valid_request_accepted_or_refused_by_name(ctx, response, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    status = response.status_code
+    if status < 400 or status in ACCEPTED or status >= 500:  # 5xx: not_a_server_error
+        return None
+    if status != 422:
+        raise AssertionError(f"A schema-valid request was answered {status}")
+    try:
+        errors = response.json().get("errors") or {}
+    except ValueError as exc:
+        raise AssertionError("A 422 without a problem body") from exc
+    sent = set(case.body) if isinstance(case.body, dict) else set()
+    known = _operation_fields(case.operation.path, case.method.lower()) | sent
+    # A nested field is named by its dotted path ("interviewers.0.contact_id").
+    unnamed = [name for name in errors if name.split(".")[0] not in known]
+    if not errors or unnamed:
+        raise AssertionError(
+            f"A schema-valid request was refused with a 422 that names no field of the "
+            f"operation: {sorted(errors) or 'no errors member'}"
+        )
+    return None
