@@ -14,10 +14,31 @@ nothing about which ids exist). 404 is answered only after the signature was ver
 for a touch that is not of the endpoint's channel. With no auth token configured the
 answer is also 403.
 
+A status callback (and the bridge's TwiML request) is about the touch in its URL only if
+that touch was handed to the provider, as the provider message the callback names: the
+touch is sending, unknown, sent, delivered or failed, and its recorded provider id equals
+the callback's MessageSid/CallSid (required fields: Twilio always sends them). One case
+has no provider id yet: a touch still 'sending' (the worker has not written Twilio's
+answer down) or 'unknown' (the worker died between the provider call and that write).
+The URL with the touch id is given to Twilio only at send time, after the touch was
+committed 'sending', so a callback signed for that URL may settle it, and the SID it
+names is recorded as the touch's provider id; from then on only that SID counts. A touch
+never handed over (scheduled, cancelled, skipped, a manual touch) or one with another
+provider id is never moved by a callback. (What remains: a touch id reused after a
+database restore while Twilio still reports an old message to it, for a touch that is
+'sending' or 'unknown' at that moment.)
+
+Decision on stray callbacks: such a signed callback answers 200 with empty TwiML and
+changes nothing (no event, no provider status, no opt-out; a warning is logged). It is
+authentic and was understood, only about a message this touch does not know: a 4xx/5xx
+would show as an error (11200) in the Twilio console and be sent again where retries are
+configured, to the same answer. The bridge's TwiML answers a stray call with a hang-up
+instead of dialling the contact.
+
 Callbacks are idempotent and order-insensitive: a touch only ever moves forward
-(scheduled/sending -> unknown -> sent -> delivered or failed), a delivered or failed
-touch stays so, the provider status never goes back (delivered is not undone by a late
-"sent"), and an event is recorded only when something changed.
+(sending -> unknown -> sent -> delivered or failed), a delivered or failed touch stays
+so, the provider status never goes back (delivered is not undone by a late "sent"), and
+an event is recorded only when something changed.
 """
 
 from __future__ import annotations
@@ -81,6 +102,10 @@ OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 # A touch only moves up this ladder; delivered and failed are final, like cancelled/skipped.
 TOUCH_RANK = {"scheduled": 0, "sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "failed": 4}
 SETTLED = frozenset({"delivered", "failed", "cancelled", "skipped"})
+# A touch in these statuses was handed to the provider (the worker's fence committed it).
+HANDED_OVER = frozenset({"sending", "unknown", "sent", "delivered", "failed"})
+# ...and in these its provider id may not be written down yet (see the module docstring).
+MAY_LEARN_ITS_SID = frozenset({"sending", "unknown"})
 
 SMS_PROGRESS = {
     "accepted": 0,
@@ -154,6 +179,37 @@ def signed_touch(touch_id: int, channel: str) -> tuple[Touch, dict[str, Any]]:
     if touch.channel != channel:
         raise Problem(404, f"No such {channel} touch.")
     return touch, settings
+
+
+def is_about(touch: Touch, sid: str) -> bool:
+    """Whether a callback about provider message `sid` is about `touch`: handed over, and
+    as that message (or, with no provider id yet, still sending or unknown)."""
+    if touch.status not in HANDED_OVER:
+        return False
+    if touch.provider_id:
+        return sid == touch.provider_id
+    return touch.status in MAY_LEARN_ITS_SID
+
+
+def learn_sid(touch: Touch, sid: str, data: dict[str, Any]) -> bool:
+    """Record `sid` as the provider id of a touch that had none (checked by is_about)."""
+    if touch.provider_id:
+        return False
+    touch.provider_id = sid
+    data["provider_id"] = sid
+    return True
+
+
+def stray(session: Session, touch: Touch, sid: str) -> None:
+    """A signed callback not about this touch: log it, change nothing."""
+    log.warning(
+        "ignored a signed Twilio callback for touch %s (%s, provider id %s) about %s",
+        touch.id,
+        touch.status,
+        touch.provider_id,
+        sid,
+    )
+    session.rollback()  # release the row lock
 
 
 def twiml(xml: str = EMPTY_TWIML) -> Response:
@@ -337,11 +393,21 @@ class MessageStatus(MethodView):
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
-        """Twilio SMS status callback: delivered or failed"""
+        """Twilio SMS status callback: delivered or failed
+
+        Moves the touch only if it was handed to Twilio as the message `MessageSid`
+        (its provider id; a touch still sending or unknown, with none recorded, takes
+        this one). Any other signed callback, for a touch never sent or about another
+        message, answers 200 and changes nothing; so does a replay.
+        """
         from channels.sms import touch_status_for_sms
 
         session = get_session()
         touch, _ = signed_touch(touch_id, "sms")
+        sid = form["MessageSid"]
+        if not is_about(touch, sid):
+            stray(session, touch, sid)
+            return twiml()
         provider_status = (form.get("MessageStatus") or "").strip().lower()
         error_code = (form.get("ErrorCode") or "").strip() or None
         mapped, opt_out = touch_status_for_sms(provider_status, error_code)
@@ -359,12 +425,11 @@ class MessageStatus(MethodView):
             reason = f"{code}Twilio reported the SMS {provider_status}."
             if opt_out:
                 reason += " The contact has opted out of SMS (replied STOP)."
-        if touch.provider_id is None and form.get("MessageSid"):
-            touch.provider_id = form["MessageSid"][:64]
         data = {"provider_status": provider_status, "error_code": error_code}
+        learned = learn_sid(touch, sid, data)
         moved = advance(session, touch, status, reason=reason, data=data)
         noted = note_provider_status(touch, provider_status, SMS_PROGRESS)
-        if noted and not moved:
+        if (noted or learned) and not moved:
             ledger.record_event(session, touch, "provider_status", ACTOR, data=data)
         if opt_out:
             contact = session.get(Contact, touch.contact_id)
@@ -391,11 +456,18 @@ class CallTwiml(MethodView):
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
-        """Call bridge TwiML: brief the candidate, then dial the contact"""
+        """Call bridge TwiML: brief the candidate, then dial the contact
+
+        Only for the call the touch was handed to Twilio as (`CallSid`, as for the status
+        callbacks); any other signed request is answered with a hang-up.
+        """
         from channels.call import hangup_twiml, render_call_brief, twiml_for_answer
 
         session = get_session()
         touch, settings = signed_touch(touch_id, "call")
+        if not is_about(touch, form["CallSid"]):
+            stray(session, touch, form["CallSid"])
+            return twiml(hangup_twiml("This is not a call Touchbase placed. Goodbye."))
         contact = session.get(Contact, touch.contact_id)
         candidate = session.get(User, touch.candidate_id)
         application = session.get(Application, touch.application_id)
@@ -429,11 +501,19 @@ class CallStatus(MethodView):
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
-        """Twilio call status callback (and the bridge's dial outcome)"""
+        """Twilio call status callback (and the bridge's dial outcome)
+
+        Moves the touch only if it was handed to Twilio as the call `CallSid` (as for
+        SMS status callbacks); any other signed callback answers 200 and changes nothing.
+        """
         from channels.call import is_machine, touch_status_for_call
 
         session = get_session()
         touch, _ = signed_touch(touch_id, "call")
+        sid = form["CallSid"]
+        if not is_about(touch, sid):
+            stray(session, touch, sid)
+            return twiml()
         call_status = (form.get("CallStatus") or "").strip().lower()
         dial_status = (form.get("DialCallStatus") or "").strip().lower()
         answered_by = form.get("AnsweredBy")
@@ -450,15 +530,14 @@ class CallStatus(MethodView):
         status = {"answered": "delivered"}.get(mapped or "", "failed" if mapped else None)
         if status is None and call_status in CALL_PLACED:
             status = "sent"
-        if touch.provider_id is None and form.get("CallSid"):
-            touch.provider_id = form["CallSid"][:64]
         data = {"provider_status": call_status, "dial_status": dial_status or None}
         if answered_by:
             data["answered_by"] = answered_by
+        learned = learn_sid(touch, sid, data)
         reason = why if status == "failed" else None
         moved = advance(session, touch, status, reason=reason, data=data)
         noted = note_provider_status(touch, call_status, CALL_PROGRESS)
-        if noted and not moved:
+        if (noted or learned) and not moved:
             ledger.record_event(session, touch, "provider_status", ACTOR, data=data)
         session.commit()
         return twiml()
