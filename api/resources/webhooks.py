@@ -38,13 +38,18 @@ instead of dialling the contact.
 Callbacks are idempotent and order-insensitive: a touch only ever moves forward
 (sending -> unknown -> sent -> delivered or failed), a delivered or failed touch stays
 so, the provider status never goes back (delivered is not undone by a late "sent"), and
-an event is recorded only when something changed.
+an event is recorded only when something changed. Error 21610 (the contact opted out)
+opts the contact out only from the callback that fails the touch, so a replay of it
+cannot undo a later START.
+
+Inbound SMS: each MessageSid is acted on at most once, and STOP/START are ordered by the
+order the server first saw them (see api.inbound_sms). A replay answers 200 and changes
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import Response, current_app, request
@@ -52,23 +57,11 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import ledger
+from api import inbound_sms, ledger
 from api.auth import public
 from api.channel_settings import effective_raw
 from api.db import get_session
-from api.models import (
-    Application,
-    ChannelSetting,
-    Contact,
-    Interview,
-    Interviewer,
-    Touch,
-    User,
-    utcnow,
-)
-from api.models import (
-    Response as ContactResponse,
-)
+from api.models import Application, ChannelSetting, Contact, Touch, User, utcnow
 from api.problems import Problem
 from api.resources.common import Blueprint
 from api.schemas.channels import CallFormSchema, InboundSmsFormSchema, MessageStatusFormSchema
@@ -92,12 +85,6 @@ BRIDGE_EXAMPLE = (
     "<Number>+14155550100</Number></Dial></Response>"
 )
 ACTOR = "twilio"
-
-# Twilio's opt-out / opt-in keywords (a message consisting of the keyword alone).
-OPT_OUT_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-)
-OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 # A touch only moves up this ladder; delivered and failed are final, like cancelled/skipped.
 TOUCH_RANK = {"scheduled": 0, "sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "failed": 4}
@@ -133,7 +120,6 @@ CALL_PROGRESS = {
 }
 # Call statuses meaning Twilio placed the call (the candidate's phone is ringing or on).
 CALL_PLACED = frozenset({"initiated", "ringing", "in-progress"})
-ACTIVE_APPLICATION = ("active", "next_round")
 NOT_SIGNED = "The request is not signed by Twilio for this account (X-Twilio-Signature)."
 
 
@@ -260,10 +246,6 @@ def note_provider_status(touch: Touch, value: str | None, ladder: dict[str, int]
 # -- inbound SMS helpers --------------------------------------------------------------------
 
 
-def _keyword(body: str) -> str:
-    return re.sub(r"[\s.!]+$", "", body.strip()).upper()
-
-
 def _serves(settings: dict[str, Any], to: str, service_sid: str | None) -> bool:
     if to and settings.get("from_number") == to:
         return True
@@ -301,85 +283,6 @@ def inbound_contacts(session: Session, sender: str, to: str, service_sid: str | 
         for org_id, candidate_id, values in rows
         if _serves(values or {}, to, service_sid)
     )
-
-
-def replying_contact(session: Session, contacts: list[Contact]) -> Contact | None:
-    """The contact a reply is from: the one texted most recently, or the only one."""
-    ids = [c.id for c in contacts]
-    latest = session.scalar(
-        select(Touch.contact_id)
-        .where(
-            Touch.contact_id.in_(ids),
-            Touch.channel == "sms",
-            Touch.status.in_(("sending", "sent", "delivered", "unknown")),
-        )
-        .order_by(Touch.id.desc())
-    )
-    if latest is not None:
-        return next(c for c in contacts if c.id == latest)
-    return contacts[0] if len(contacts) == 1 else None
-
-
-def reply_application(session: Session, contact: Contact) -> Application | None:
-    """The contact's latest active application (by touches, then interviews), else the latest."""
-    ids = list(
-        session.scalars(
-            select(Touch.application_id)
-            .where(Touch.contact_id == contact.id)
-            .order_by(Touch.id.desc())
-        )
-    )
-    ids += list(
-        session.scalars(
-            select(Interview.application_id)
-            .join(Interviewer, Interviewer.interview_id == Interview.id)
-            .where(Interviewer.contact_id == contact.id)
-            .order_by(Interview.starts_at.desc())
-        )
-    )
-    ordered = list(dict.fromkeys(ids))
-    if not ordered:
-        return None
-    apps = {
-        a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ordered)))
-    }
-    for app_id in ordered:
-        if apps[app_id].status in ACTIVE_APPLICATION:
-            return apps[app_id]
-    return apps[ordered[0]]
-
-
-def record_reply(session: Session, contact: Contact, body: str, sid: str | None) -> None:
-    application = reply_application(session, contact)
-    if application is None:
-        log.info("SMS reply from contact %s with no application; not recorded", contact.id)
-        return
-    marker = f"[Twilio {sid}]" if sid else ""
-    if marker and session.scalar(
-        select(ContactResponse.id).where(
-            ContactResponse.contact_id == contact.id,
-            ContactResponse.kind == "replied",
-            ContactResponse.note.like(f"%{marker}"),
-        )
-    ):
-        return  # the same message again
-    ledger.lock_contact(session, contact.id)
-    now = utcnow()
-    note = body.strip()[:1900]
-    response = ContactResponse(
-        org_id=contact.org_id,
-        candidate_id=contact.candidate_id,
-        contact_id=contact.id,
-        application_id=application.id,
-        round=ledger.current_round(session, application.id),
-        kind="replied",
-        channel="sms",
-        occurred_at=now,
-        note=f"{note}\n{marker}" if marker else note,
-    )
-    session.add(response)
-    session.flush()
-    ledger.reexamine_application(session, application, now, actor=f"response:{response.id}")
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -431,10 +334,9 @@ class MessageStatus(MethodView):
         noted = note_provider_status(touch, provider_status, SMS_PROGRESS)
         if (noted or learned) and not moved:
             ledger.record_event(session, touch, "provider_status", ACTOR, data=data)
-        if opt_out:
+        if opt_out and moved and touch.status == "failed":  # not on a replay: see above
             contact = session.get(Contact, touch.contact_id)
-            if not contact.sms_opted_out:
-                contact.sms_opted_out = True
+            if inbound_sms.opt_out_refused(session, contact, touch, utcnow()):
                 ledger.record_event(
                     session,
                     touch,
@@ -555,7 +457,12 @@ class InboundSms(MethodView):
     )
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     def post(self, form):
-        """Inbound SMS: STOP/START opt-out, or a reply that stops the sequence"""
+        """Inbound SMS: STOP/START opt-out, or a reply that stops the sequence
+
+        Each `MessageSid` is acted on once: a replay (even two deliveries at the same
+        moment) answers 200 and changes nothing. STOP/START are applied in the order the
+        server first saw them; the contact records which SID set its opt-out and when.
+        """
         session = get_session()
         sender = (form.get("From") or "").strip()
         to = (form.get("To") or "").strip()
@@ -563,13 +470,16 @@ class InboundSms(MethodView):
         contacts, signed = inbound_contacts(session, sender, to, form.get("MessagingServiceSid"))
         if not signed:
             raise not_signed()
-        word = _keyword(body)
-        if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
-            for contact in contacts:
-                contact.sms_opted_out = word in OPT_OUT_WORDS
-        elif contacts and body.strip():
-            contact = replying_contact(session, contacts)
+        now = utcnow()
+        kind = inbound_sms.message_kind(body)
+        message = inbound_sms.claim(session, form["MessageSid"], kind, now)
+        if message is None:
+            return twiml()  # seen before
+        if kind in ("opt_out", "opt_in"):
+            inbound_sms.set_sms_opt(session, contacts, message, kind == "opt_out")
+        elif kind == "reply" and contacts:
+            contact = inbound_sms.replying_contact(session, contacts)
             if contact is not None:
-                record_reply(session, contact, body, form.get("MessageSid"))
+                inbound_sms.record_reply(session, contact, body, message, now)
         session.commit()
         return twiml()

@@ -234,7 +234,7 @@ class CallFormSchema(_TwilioForm):
 
 
 class InboundSmsFormSchema(_TwilioForm):
-    MessageSid = fields.String()
+    MessageSid = _sid("SM", "The message: each one is acted on once")
     From = fields.String(metadata={"description": "The sender (a contact's phone)"})
     To = fields.String(metadata={"description": "The Twilio number that received it"})
     Body = fields.String()

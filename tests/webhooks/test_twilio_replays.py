@@ -2,7 +2,8 @@
 
 A status callback moves only a touch handed to Twilio, and only as the message (or call)
 it was handed over as; a touch still sending or unknown, with no provider id yet, learns
-it from the first callback. Any other answers 200 and changes nothing.
+it from the first callback. Each inbound SMS acts once, keyed by its MessageSid, and
+STOP/START never undo a later one. Any of these answers 200 and changes nothing.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from xml.etree import ElementTree
 
 import pytest
 
-from api.models import Contact, Touch, utcnow
+from api.models import Contact, Response, Touch, utcnow
 from tests.api.helpers import assert_problem
 from tests.webhooks.twilio import (
     CALL_SID,
     CONTACT_PHONE,
+    INBOUND,
     MESSAGE_SID,
     call_params,
     call_path,
     events,
+    inbound,
     message,
     signed_post,
     status_path,
@@ -131,6 +134,41 @@ def test_a_status_callback_without_a_message_sid_is_422_naming_it(client, sms, s
     assert snapshot() == before
 
 
+# -- opt-outs from status callbacks (21610) ----------------------------------------------
+
+
+def test_a_replayed_21610_does_not_undo_a_later_start(client, sms, row):
+    failed = message("failed", ErrorCode="21610")
+    signed_post(client, status_path(sms.id), failed)
+    signed_post(client, INBOUND, inbound("START", MessageSid=START_SID))
+
+    response = signed_post(client, status_path(sms.id), failed)
+
+    assert response.status_code == 200
+    assert row(Contact, sms.contact_id)["sms_opted_out"] is False
+
+
+def test_a_late_21610_for_an_sms_sent_before_a_start_keeps_the_opt_in(client, sms, row, count):
+    signed_post(client, INBOUND, inbound("STOP", MessageSid=STOP_SID))
+    signed_post(client, INBOUND, inbound("START", MessageSid=START_SID))
+
+    signed_post(client, status_path(sms.id), message("failed", ErrorCode="21610"))
+
+    assert row(Touch, sms.id)["status"] == "failed"
+    assert row(Contact, sms.contact_id)["sms_opted_out"] is False
+    assert row(Contact, sms.contact_id)["sms_opt_source"] == START_SID
+    assert events(count, sms.id, "opted_out") == 0
+
+
+def test_a_21610_records_the_refused_touch_as_the_source(client, sms, row):
+    signed_post(client, status_path(sms.id), message("failed", ErrorCode="21610"))
+
+    contact = row(Contact, sms.contact_id)
+    assert contact["sms_opted_out"] is True
+    assert contact["sms_opt_source"] == f"touch:{sms.id}"
+    assert contact["sms_opt_changed_at"] is not None
+
+
 # -- calls -----------------------------------------------------------------------------------
 
 
@@ -197,3 +235,74 @@ def test_a_call_request_without_a_call_sid_is_422_naming_it(client, call_touch, 
 
     assert_problem(response, 422, "CallSid")
     assert snapshot() == before
+
+
+# -- inbound SMS ---------------------------------------------------------------------------
+
+
+def test_an_inbound_sms_without_a_message_sid_is_422_naming_it(client, conversation, snapshot):
+    before = snapshot()
+    params = inbound("Thanks, we will decide on Friday.")
+    del params["MessageSid"]
+
+    for _ in range(2):
+        assert_problem(signed_post(client, INBOUND, params), 422, "MessageSid")
+
+    assert snapshot() == before
+
+
+def test_a_replayed_stop_does_not_undo_a_later_start(client, dana, row):
+    stop = inbound("STOP", MessageSid=STOP_SID)
+    signed_post(client, INBOUND, stop)
+    signed_post(client, INBOUND, inbound("START", MessageSid=START_SID))
+
+    response = signed_post(client, INBOUND, stop)
+
+    assert response.status_code == 200
+    assert row(Contact, dana.id)["sms_opted_out"] is False
+
+
+def test_a_replayed_start_does_not_undo_a_later_stop(client, dana, row):
+    start = inbound("START", MessageSid=START_SID)
+    signed_post(client, INBOUND, start)
+    signed_post(client, INBOUND, inbound("STOP", MessageSid=STOP_SID))
+
+    response = signed_post(client, INBOUND, start)
+
+    assert response.status_code == 200
+    assert row(Contact, dana.id)["sms_opted_out"] is True
+
+
+def test_a_replayed_reply_makes_no_second_response_and_changes_nothing(
+    client, conversation, snapshot, count
+):
+    reply = inbound("Thanks, we will decide on Friday.")
+    signed_post(client, INBOUND, reply)
+    before = snapshot()
+
+    response = signed_post(client, INBOUND, reply)
+
+    assert response.status_code == 200
+    assert snapshot() == before
+    assert count(Response) == 1
+
+
+def test_the_contact_records_which_sid_set_its_opt_out_and_when(client, dana, world, call):
+    signed_post(client, INBOUND, inbound("STOP", MessageSid=STOP_SID))
+
+    shown = call("GET", f"/v1/contacts/{dana.id}", world.tokens["candidate"]).get_json()
+
+    assert shown["sms_opted_out"] is True
+    assert shown["sms_opt_source"] == STOP_SID
+    assert shown["sms_opt_changed_at"] is not None
+
+
+def test_each_inbound_message_is_logged_once_with_what_it_was(client, dana, sql):
+    signed_post(client, INBOUND, inbound("STOP", MessageSid=STOP_SID))
+    signed_post(client, INBOUND, inbound("STOP", MessageSid=STOP_SID))
+    signed_post(client, INBOUND, inbound("Thanks!", MessageSid=OTHER_SID))
+
+    assert sql("SELECT sid, kind FROM inbound_messages ORDER BY id") == [
+        (STOP_SID, "opt_out"),
+        (OTHER_SID, "reply"),
+    ]
