@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -60,6 +61,49 @@ def test_check_finds_a_model_the_migrations_lack(tmp_path, monkeypatch):
             migrate.check(url)
     finally:
         Base.metadata.remove(Base.metadata.tables["drift_probe"])
+
+
+def test_the_inbound_log_starts_with_the_sids_of_replies_already_recorded(tmp_path):
+    """Replies answered before the log existed carry their SID in the note: a replay of
+    one must stay a no-op after the upgrade, so the upgrade logs those SIDs."""
+    url = f"sqlite:///{tmp_path / 'backfill.db'}"
+    migrate.upgrade(url, "cd7635adb11f")
+    tables = Base.metadata.tables
+    sid = "SM" + "5" * 32
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(tables["organizations"].insert().values(id=1, name="North"))
+            conn.execute(
+                tables["users"]
+                .insert()
+                .values(id=1, org_id=1, email="c@x.example", name="C", role="candidate")
+            )
+            who = {"org_id": 1, "candidate_id": 1}
+            conn.execute(tables["contacts"].insert().values(id=1, name="Dana", **who))
+            conn.execute(
+                tables["applications"].insert().values(id=1, company="Acme", position="DE", **who)
+            )
+            for note in (f"Thanks!\n[Twilio {sid}]", f"Again\n[Twilio {sid}]", "by phone"):
+                conn.execute(
+                    tables["responses"]
+                    .insert()
+                    .values(
+                        contact_id=1,
+                        application_id=1,
+                        kind="replied",
+                        occurred_at=datetime(2026, 11, 20, tzinfo=UTC),
+                        note=note,
+                        **who,
+                    )
+                )
+        migrate.upgrade(url, "head")
+        with engine.connect() as conn:
+            logged = conn.execute(text("SELECT sid, kind FROM inbound_messages")).all()
+    finally:
+        engine.dispose()
+
+    assert [tuple(r) for r in logged] == [(sid, "reply")]
 
 
 @pytest.fixture

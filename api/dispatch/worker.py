@@ -54,7 +54,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import ledger, preflight
+from api import inbound_sms, ledger, preflight
 from api.dispatch import claim as claims
 from api.dispatch.context import SendContext, fence_facts, load_contexts
 from api.dispatch.outgoing import build_message
@@ -939,7 +939,7 @@ class Worker:
         data["code"] = result.code
         if result.opt_out:
             contact = session.get(Contact, touch.contact_id)
-            contact.sms_opted_out = True
+            inbound_sms.mark_refused(contact, touch, self.clock())
             data["opt_out"] = True
             reason += (
                 " The contact opted out of SMS (replied STOP): no SMS will be sent to them again."

@@ -1,6 +1,7 @@
 """Typed declarative models. Importing this package registers every table on `Base.metadata`."""
 
 from api.models.base import Base, UTCDateTime, utcnow
+from api.models.inbound import InboundMessage
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
 from api.models.settings import ChannelSetting, PolicySetting, Template
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "ChannelSetting",
     "Contact",
+    "InboundMessage",
     "Interview",
     "Interviewer",
     "Organization",

@@ -44,6 +44,13 @@ class Contact(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who set sms_opted_out last, and in which order (api.inbound_sms): the MessageSid of
+    # the contact's STOP/START, or "touch:<id>" when Twilio refused that SMS (21610).
+    sms_opt_source: Mapped[str | None] = mapped_column(String(64))
+    sms_opt_changed_at: Mapped[datetime | None]
+    # InboundMessage.id of the last STOP/START applied: an older-seen one never undoes it.
+    # A plain number, not a foreign key: the inbound log may be pruned.
+    sms_opt_seq: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -14,16 +14,42 @@ nothing about which ids exist). 404 is answered only after the signature was ver
 for a touch that is not of the endpoint's channel. With no auth token configured the
 answer is also 403.
 
+A status callback (and the bridge's TwiML request) is about the touch in its URL only if
+that touch was handed to the provider, as the provider message the callback names: the
+touch is sending, unknown, sent, delivered or failed, and its recorded provider id equals
+the callback's MessageSid/CallSid (required fields: Twilio always sends them). One case
+has no provider id yet: a touch still 'sending' (the worker has not written Twilio's
+answer down) or 'unknown' (the worker died between the provider call and that write).
+The URL with the touch id is given to Twilio only at send time, after the touch was
+committed 'sending', so a callback signed for that URL may settle it, and the SID it
+names is recorded as the touch's provider id; from then on only that SID counts. A touch
+never handed over (scheduled, cancelled, skipped, a manual touch) or one with another
+provider id is never moved by a callback. (What remains: a touch id reused after a
+database restore while Twilio still reports an old message to it, for a touch that is
+'sending' or 'unknown' at that moment.)
+
+Decision on stray callbacks: such a signed callback answers 200 with empty TwiML and
+changes nothing (no event, no provider status, no opt-out; a warning is logged). It is
+authentic and was understood, only about a message this touch does not know: a 4xx/5xx
+would show as an error (11200) in the Twilio console and be sent again where retries are
+configured, to the same answer. The bridge's TwiML answers a stray call with a hang-up
+instead of dialling the contact.
+
 Callbacks are idempotent and order-insensitive: a touch only ever moves forward
-(scheduled/sending -> unknown -> sent -> delivered or failed), a delivered or failed
-touch stays so, the provider status never goes back (delivered is not undone by a late
-"sent"), and an event is recorded only when something changed.
+(sending -> unknown -> sent -> delivered or failed), a delivered or failed touch stays
+so, the provider status never goes back (delivered is not undone by a late "sent"), and
+an event is recorded only when something changed. Error 21610 (the contact opted out)
+opts the contact out only from the callback that fails the touch, so a replay of it
+cannot undo a later START.
+
+Inbound SMS: each MessageSid is acted on at most once, and STOP/START are ordered by the
+order the server first saw them (see api.inbound_sms). A replay answers 200 and changes
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import Response, current_app, request
@@ -31,23 +57,11 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import ledger
+from api import inbound_sms, ledger
 from api.auth import public
 from api.channel_settings import effective_raw
 from api.db import get_session
-from api.models import (
-    Application,
-    ChannelSetting,
-    Contact,
-    Interview,
-    Interviewer,
-    Touch,
-    User,
-    utcnow,
-)
-from api.models import (
-    Response as ContactResponse,
-)
+from api.models import Application, ChannelSetting, Contact, Touch, User, utcnow
 from api.problems import Problem
 from api.resources.common import Blueprint
 from api.schemas.channels import CallFormSchema, InboundSmsFormSchema, MessageStatusFormSchema
@@ -72,15 +86,13 @@ BRIDGE_EXAMPLE = (
 )
 ACTOR = "twilio"
 
-# Twilio's opt-out / opt-in keywords (a message consisting of the keyword alone).
-OPT_OUT_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-)
-OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
-
 # A touch only moves up this ladder; delivered and failed are final, like cancelled/skipped.
 TOUCH_RANK = {"scheduled": 0, "sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "failed": 4}
 SETTLED = frozenset({"delivered", "failed", "cancelled", "skipped"})
+# A touch in these statuses was handed to the provider (the worker's fence committed it).
+HANDED_OVER = frozenset({"sending", "unknown", "sent", "delivered", "failed"})
+# ...and in these its provider id may not be written down yet (see the module docstring).
+MAY_LEARN_ITS_SID = frozenset({"sending", "unknown"})
 
 SMS_PROGRESS = {
     "accepted": 0,
@@ -108,7 +120,6 @@ CALL_PROGRESS = {
 }
 # Call statuses meaning Twilio placed the call (the candidate's phone is ringing or on).
 CALL_PLACED = frozenset({"initiated", "ringing", "in-progress"})
-ACTIVE_APPLICATION = ("active", "next_round")
 NOT_SIGNED = "The request is not signed by Twilio for this account (X-Twilio-Signature)."
 
 
@@ -154,6 +165,37 @@ def signed_touch(touch_id: int, channel: str) -> tuple[Touch, dict[str, Any]]:
     if touch.channel != channel:
         raise Problem(404, f"No such {channel} touch.")
     return touch, settings
+
+
+def is_about(touch: Touch, sid: str) -> bool:
+    """Whether a callback about provider message `sid` is about `touch`: handed over, and
+    as that message (or, with no provider id yet, still sending or unknown)."""
+    if touch.status not in HANDED_OVER:
+        return False
+    if touch.provider_id:
+        return sid == touch.provider_id
+    return touch.status in MAY_LEARN_ITS_SID
+
+
+def learn_sid(touch: Touch, sid: str, data: dict[str, Any]) -> bool:
+    """Record `sid` as the provider id of a touch that had none (checked by is_about)."""
+    if touch.provider_id:
+        return False
+    touch.provider_id = sid
+    data["provider_id"] = sid
+    return True
+
+
+def stray(session: Session, touch: Touch, sid: str) -> None:
+    """A signed callback not about this touch: log it, change nothing."""
+    log.warning(
+        "ignored a signed Twilio callback for touch %s (%s, provider id %s) about %s",
+        touch.id,
+        touch.status,
+        touch.provider_id,
+        sid,
+    )
+    session.rollback()  # release the row lock
 
 
 def twiml(xml: str = EMPTY_TWIML) -> Response:
@@ -204,10 +246,6 @@ def note_provider_status(touch: Touch, value: str | None, ladder: dict[str, int]
 # -- inbound SMS helpers --------------------------------------------------------------------
 
 
-def _keyword(body: str) -> str:
-    return re.sub(r"[\s.!]+$", "", body.strip()).upper()
-
-
 def _serves(settings: dict[str, Any], to: str, service_sid: str | None) -> bool:
     if to and settings.get("from_number") == to:
         return True
@@ -247,85 +285,6 @@ def inbound_contacts(session: Session, sender: str, to: str, service_sid: str | 
     )
 
 
-def replying_contact(session: Session, contacts: list[Contact]) -> Contact | None:
-    """The contact a reply is from: the one texted most recently, or the only one."""
-    ids = [c.id for c in contacts]
-    latest = session.scalar(
-        select(Touch.contact_id)
-        .where(
-            Touch.contact_id.in_(ids),
-            Touch.channel == "sms",
-            Touch.status.in_(("sending", "sent", "delivered", "unknown")),
-        )
-        .order_by(Touch.id.desc())
-    )
-    if latest is not None:
-        return next(c for c in contacts if c.id == latest)
-    return contacts[0] if len(contacts) == 1 else None
-
-
-def reply_application(session: Session, contact: Contact) -> Application | None:
-    """The contact's latest active application (by touches, then interviews), else the latest."""
-    ids = list(
-        session.scalars(
-            select(Touch.application_id)
-            .where(Touch.contact_id == contact.id)
-            .order_by(Touch.id.desc())
-        )
-    )
-    ids += list(
-        session.scalars(
-            select(Interview.application_id)
-            .join(Interviewer, Interviewer.interview_id == Interview.id)
-            .where(Interviewer.contact_id == contact.id)
-            .order_by(Interview.starts_at.desc())
-        )
-    )
-    ordered = list(dict.fromkeys(ids))
-    if not ordered:
-        return None
-    apps = {
-        a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ordered)))
-    }
-    for app_id in ordered:
-        if apps[app_id].status in ACTIVE_APPLICATION:
-            return apps[app_id]
-    return apps[ordered[0]]
-
-
-def record_reply(session: Session, contact: Contact, body: str, sid: str | None) -> None:
-    application = reply_application(session, contact)
-    if application is None:
-        log.info("SMS reply from contact %s with no application; not recorded", contact.id)
-        return
-    marker = f"[Twilio {sid}]" if sid else ""
-    if marker and session.scalar(
-        select(ContactResponse.id).where(
-            ContactResponse.contact_id == contact.id,
-            ContactResponse.kind == "replied",
-            ContactResponse.note.like(f"%{marker}"),
-        )
-    ):
-        return  # the same message again
-    ledger.lock_contact(session, contact.id)
-    now = utcnow()
-    note = body.strip()[:1900]
-    response = ContactResponse(
-        org_id=contact.org_id,
-        candidate_id=contact.candidate_id,
-        contact_id=contact.id,
-        application_id=application.id,
-        round=ledger.current_round(session, application.id),
-        kind="replied",
-        channel="sms",
-        occurred_at=now,
-        note=f"{note}\n{marker}" if marker else note,
-    )
-    session.add(response)
-    session.flush()
-    ledger.reexamine_application(session, application, now, actor=f"response:{response.id}")
-
-
 # -- routes ---------------------------------------------------------------------------------
 
 
@@ -337,11 +296,21 @@ class MessageStatus(MethodView):
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
-        """Twilio SMS status callback: delivered or failed"""
+        """Twilio SMS status callback: delivered or failed
+
+        Moves the touch only if it was handed to Twilio as the message `MessageSid`
+        (its provider id; a touch still sending or unknown, with none recorded, takes
+        this one). Any other signed callback, for a touch never sent or about another
+        message, answers 200 and changes nothing; so does a replay.
+        """
         from channels.sms import touch_status_for_sms
 
         session = get_session()
         touch, _ = signed_touch(touch_id, "sms")
+        sid = form["MessageSid"]
+        if not is_about(touch, sid):
+            stray(session, touch, sid)
+            return twiml()
         provider_status = (form.get("MessageStatus") or "").strip().lower()
         error_code = (form.get("ErrorCode") or "").strip() or None
         mapped, opt_out = touch_status_for_sms(provider_status, error_code)
@@ -359,17 +328,15 @@ class MessageStatus(MethodView):
             reason = f"{code}Twilio reported the SMS {provider_status}."
             if opt_out:
                 reason += " The contact has opted out of SMS (replied STOP)."
-        if touch.provider_id is None and form.get("MessageSid"):
-            touch.provider_id = form["MessageSid"][:64]
         data = {"provider_status": provider_status, "error_code": error_code}
+        learned = learn_sid(touch, sid, data)
         moved = advance(session, touch, status, reason=reason, data=data)
         noted = note_provider_status(touch, provider_status, SMS_PROGRESS)
-        if noted and not moved:
+        if (noted or learned) and not moved:
             ledger.record_event(session, touch, "provider_status", ACTOR, data=data)
-        if opt_out:
+        if opt_out and moved and touch.status == "failed":  # not on a replay: see above
             contact = session.get(Contact, touch.contact_id)
-            if not contact.sms_opted_out:
-                contact.sms_opted_out = True
+            if inbound_sms.opt_out_refused(session, contact, touch, utcnow()):
                 ledger.record_event(
                     session,
                     touch,
@@ -391,11 +358,18 @@ class CallTwiml(MethodView):
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
-        """Call bridge TwiML: brief the candidate, then dial the contact"""
+        """Call bridge TwiML: brief the candidate, then dial the contact
+
+        Only for the call the touch was handed to Twilio as (`CallSid`, as for the status
+        callbacks); any other signed request is answered with a hang-up.
+        """
         from channels.call import hangup_twiml, render_call_brief, twiml_for_answer
 
         session = get_session()
         touch, settings = signed_touch(touch_id, "call")
+        if not is_about(touch, form["CallSid"]):
+            stray(session, touch, form["CallSid"])
+            return twiml(hangup_twiml("This is not a call Touchbase placed. Goodbye."))
         contact = session.get(Contact, touch.contact_id)
         candidate = session.get(User, touch.candidate_id)
         application = session.get(Application, touch.application_id)
@@ -429,11 +403,19 @@ class CallStatus(MethodView):
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
-        """Twilio call status callback (and the bridge's dial outcome)"""
+        """Twilio call status callback (and the bridge's dial outcome)
+
+        Moves the touch only if it was handed to Twilio as the call `CallSid` (as for
+        SMS status callbacks); any other signed callback answers 200 and changes nothing.
+        """
         from channels.call import is_machine, touch_status_for_call
 
         session = get_session()
         touch, _ = signed_touch(touch_id, "call")
+        sid = form["CallSid"]
+        if not is_about(touch, sid):
+            stray(session, touch, sid)
+            return twiml()
         call_status = (form.get("CallStatus") or "").strip().lower()
         dial_status = (form.get("DialCallStatus") or "").strip().lower()
         answered_by = form.get("AnsweredBy")
@@ -450,15 +432,14 @@ class CallStatus(MethodView):
         status = {"answered": "delivered"}.get(mapped or "", "failed" if mapped else None)
         if status is None and call_status in CALL_PLACED:
             status = "sent"
-        if touch.provider_id is None and form.get("CallSid"):
-            touch.provider_id = form["CallSid"][:64]
         data = {"provider_status": call_status, "dial_status": dial_status or None}
         if answered_by:
             data["answered_by"] = answered_by
+        learned = learn_sid(touch, sid, data)
         reason = why if status == "failed" else None
         moved = advance(session, touch, status, reason=reason, data=data)
         noted = note_provider_status(touch, call_status, CALL_PROGRESS)
-        if noted and not moved:
+        if (noted or learned) and not moved:
             ledger.record_event(session, touch, "provider_status", ACTOR, data=data)
         session.commit()
         return twiml()
@@ -476,7 +457,12 @@ class InboundSms(MethodView):
     )
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
     def post(self, form):
-        """Inbound SMS: STOP/START opt-out, or a reply that stops the sequence"""
+        """Inbound SMS: STOP/START opt-out, or a reply that stops the sequence
+
+        Each `MessageSid` is acted on once: a replay (even two deliveries at the same
+        moment) answers 200 and changes nothing. STOP/START are applied in the order the
+        server first saw them; the contact records which SID set its opt-out and when.
+        """
         session = get_session()
         sender = (form.get("From") or "").strip()
         to = (form.get("To") or "").strip()
@@ -484,13 +470,16 @@ class InboundSms(MethodView):
         contacts, signed = inbound_contacts(session, sender, to, form.get("MessagingServiceSid"))
         if not signed:
             raise not_signed()
-        word = _keyword(body)
-        if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
-            for contact in contacts:
-                contact.sms_opted_out = word in OPT_OUT_WORDS
-        elif contacts and body.strip():
-            contact = replying_contact(session, contacts)
+        now = utcnow()
+        kind = inbound_sms.message_kind(body)
+        message = inbound_sms.claim(session, form["MessageSid"], kind, now)
+        if message is None:
+            return twiml()  # seen before
+        if kind in ("opt_out", "opt_in"):
+            inbound_sms.set_sms_opt(session, contacts, message, kind == "opt_out")
+        elif kind == "reply" and contacts:
+            contact = inbound_sms.replying_contact(session, contacts)
             if contact is not None:
-                record_reply(session, contact, body, form.get("MessageSid"))
+                inbound_sms.record_reply(session, contact, body, message, now)
         session.commit()
         return twiml()

@@ -205,8 +205,17 @@ class _TwilioForm(ma.Schema):
     AccountSid = fields.String()
 
 
+def _sid(prefix: str, description: str) -> fields.String:
+    """A Twilio SID (two letters and 32 hex digits today): always sent, so required."""
+    return fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9]{2,64}$", error="Not a Twilio SID."),
+        metadata={"description": description, "example": prefix + "0123456789abcdef" * 2},
+    )
+
+
 class MessageStatusFormSchema(_TwilioForm):
-    MessageSid = fields.String()
+    MessageSid = _sid("SM", "The message the callback is about: the touch's provider id")
     MessageStatus = fields.String(
         metadata={"description": "queued, sending, sent, delivered, undelivered, failed..."}
     )
@@ -214,7 +223,7 @@ class MessageStatusFormSchema(_TwilioForm):
 
 
 class CallFormSchema(_TwilioForm):
-    CallSid = fields.String()
+    CallSid = _sid("CA", "The call (the candidate's leg): the touch's provider id")
     CallStatus = fields.String(
         metadata={"description": "queued, ringing, in-progress, completed, busy, no-answer..."}
     )
@@ -225,7 +234,7 @@ class CallFormSchema(_TwilioForm):
 
 
 class InboundSmsFormSchema(_TwilioForm):
-    MessageSid = fields.String()
+    MessageSid = _sid("SM", "The message: each one is acted on once")
     From = fields.String(metadata={"description": "The sender (a contact's phone)"})
     To = fields.String(metadata={"description": "The Twilio number that received it"})
     Body = fields.String()

@@ -33,7 +33,19 @@ class ContactSchema(StrictSchema):
     preferred_channel = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     do_not_contact = fields.Boolean()
-    sms_opted_out = fields.Boolean()
+    sms_opted_out = fields.Boolean(
+        metadata={"description": "Replied STOP (or Twilio refused an SMS to them: 21610)"}
+    )
+    sms_opt_source = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "What set sms_opted_out last: the MessageSid of their STOP/START, "
+            'or "touch:<id>" when Twilio refused that SMS (21610); null: never changed'
+        },
+    )
+    sms_opt_changed_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When sms_opt_source set it"}
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -199,6 +199,7 @@ def test_an_sms_opt_out_fails_the_touch_and_marks_the_contact(
     assert "opted out of SMS" in done.reason
     db.expire_all()
     assert db.get(Contact, scene.contact.id).sms_opted_out is True
+    assert db.get(Contact, scene.contact.id).sms_opt_source == f"touch:{touch.id}"
     db.commit()
     assert events(db, touch)[-1].data["opt_out"] is True
 
