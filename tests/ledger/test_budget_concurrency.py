@@ -81,11 +81,13 @@ def request(base: str, method: str, path: str, token: str, payload=None) -> tupl
 
 
 def test_twenty_simultaneous_requests_for_the_last_touch_leave_exactly_one(scene, server, count):
-    # Only the budget may refuse: no minimum gap, and a daily cap far above the traffic.
+    # Only the budget may refuse: no minimum gap, and a daily cap far above the traffic
+    # (loosenings, so staff set them).
     assert (
         scene.call(
             "put",
             f"/v1/contacts/{scene.dana.id}/policy",
+            scene.world.tokens["admin"],
             json={"min_gap_hours": 0, "daily_cap": 100},
         ).status_code
         == 200
