@@ -42,22 +42,30 @@ COUNTING = tuple(sorted(policy.COUNTING_STATUSES))
 def policy_layers(
     session: Session, org_id: int, candidate_id: int | None, contact_id: int | None
 ) -> tuple[dict, dict, dict]:
+    """The staff-set layers (org, candidate, contact), without the candidate's own rules."""
+    return all_layers(session, org_id, candidate_id, contact_id)[:3]
+
+
+def all_layers(
+    session: Session, org_id: int, candidate_id: int | None, contact_id: int | None
+) -> tuple[dict, dict, dict, dict]:
+    """The staff layers and the candidate's own rules for the contact, as policy.merge takes."""
     rows = session.scalars(select(PolicySetting).where(PolicySetting.org_id == org_id)).all()
-    org, cand, cont = {}, {}, {}
+    org, cand, cont, own = {}, {}, {}, {}
     for row in rows:
         if row.candidate_id is None and row.contact_id is None:
             org = row.values or {}
         elif row.contact_id is None and row.candidate_id == candidate_id:
             cand = row.values or {}
         elif contact_id is not None and row.contact_id == contact_id:
-            cont = row.values or {}
-    return org, cand, cont
+            cont, own = row.values or {}, row.own_values or {}
+    return org, cand, cont, own
 
 
 def effective_policy(
     session: Session, org_id: int, candidate_id: int | None = None, contact_id: int | None = None
 ) -> tuple[policy.PolicySettings, dict[str, str]]:
-    return policy.merge(*policy_layers(session, org_id, candidate_id, contact_id))
+    return policy.merge(*all_layers(session, org_id, candidate_id, contact_id))
 
 
 def message_limits(settings: policy.PolicySettings) -> dict[str, int]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from api import policy_bounds
 from api.timewindow import (
     Window,
     format_hhmm,
@@ -290,10 +291,13 @@ def merge(
     org: Mapping[str, Any] | None,
     candidate: Mapping[str, Any] | None,
     contact: Mapping[str, Any] | None,
+    own: Mapping[str, Any] | None = None,
 ) -> tuple[PolicySettings, dict[str, str]]:
     """Layer overrides (org default -> candidate -> contact) and report where each came from.
 
     ``None`` values in a layer mean "not overridden here", matching nullable columns.
+    ``own``, the candidate's own rules for the contact, can only tighten what the staff
+    layers give (source ``"own"`` where it does): see :mod:`api.policy_bounds`.
     """
     values: dict[str, Any] = {}
     sources = dict.fromkeys(SETTING_NAMES, "default")
@@ -305,6 +309,12 @@ def merge(
         settings = PolicySettings(**values)
     except PolicyError as exc:
         raise PolicyError(exc.field, str(exc).split(": ", 1)[1], sources[exc.field]) from None
+    if own:
+        values, tightened = policy_bounds.combine(
+            settings.to_mapping(), validate_overrides(own, "own")
+        )
+        settings = PolicySettings(**values)
+        sources.update(dict.fromkeys(tightened, "own"))
     return settings, sources
 
 

@@ -160,7 +160,7 @@ class Factory:
             "name": f"Dana Jones {n}",
             "company": "Acme Corp",
             "email": f"dana{n}@acme.example",
-            "phone": "+14155550100",
+            "phone": f"+1415555{n:04d}",  # one person, one number (uq_contacts_candidate_phone)
             "timezone": "America/New_York",
             "country": "US",
         }

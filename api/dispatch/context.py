@@ -316,17 +316,17 @@ def _policy_settings(
         by_org[row.org_id].append(row)
     out = {}
     for contact in b.contacts.values():
-        org, cand, cont = {}, {}, {}
-        # The same selection as ledger.policy_layers.
+        org, cand, cont, own = {}, {}, {}, {}
+        # The same selection as ledger.all_layers.
         for row in by_org.get(contact.org_id, ()):
             if row.candidate_id is None and row.contact_id is None:
                 org = row.values or {}
             elif row.contact_id is None and row.candidate_id == contact.candidate_id:
                 cand = row.values or {}
             elif row.contact_id == contact.id:
-                cont = row.values or {}
+                cont, own = row.values or {}, row.own_values or {}
         key = (contact.org_id, contact.candidate_id, contact.id)
-        out[key] = policy.merge(org, cand, cont)[0]
+        out[key] = policy.merge(org, cand, cont, own)[0]
     return out
 
 

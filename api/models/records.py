@@ -27,7 +27,9 @@ class Contact(Base):
     __table_args__ = (
         Index(None, "org_id", "candidate_id", "id"),
         Index(None, "candidate_id", "company"),
-        Index(None, "candidate_id", "email"),
+        # One person, one contact (api.contact_identity); NULLs never collide.
+        Index("uq_contacts_candidate_email", "candidate_id", "email", unique=True),
+        Index("uq_contacts_candidate_phone", "candidate_id", "phone", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -44,6 +44,9 @@ class PolicySetting(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     values: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: Contact rows only: the candidate's own rules for the contact, kept apart from the
+    #: staff-set ``values`` because they may only tighten them (api.policy_bounds).
+    own_values: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

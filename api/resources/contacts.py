@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, scope
+from api.contact_identity import normal_email, refuse_duplicates
 from api.db import get_session
 from api.models import Contact
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, filter_equal
@@ -34,23 +36,28 @@ class Contacts(MethodView):
         """List contacts"""
         query = scope(select(Contact), Contact, current())
         if "email" in args:
-            args["email"] = args["email"].lower()
+            args["email"] = normal_email(args["email"])
         query = filter_equal(query, Contact, args, "candidate_id", "company", "email")
         return query.order_by(Contact.id)
 
     @roles(*ALL_ROLES)
     @blp.arguments(ContactCreateSchema)
     @blp.response(201, ContactSchema)
+    @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
     def post(self, data):
-        """Add a contact"""
+        """Add a contact
+
+        One contact per person: an email or phone already on another of the candidate's
+        contacts is a 409 naming the field, with `existing_id`."""
         candidate = resolve_candidate(data.pop("candidate_id", None))
         if data.get("email"):
-            data["email"] = data["email"].lower()
+            data["email"] = normal_email(data["email"])
         data.setdefault("timezone", candidate.timezone)
-        contact = Contact(org_id=candidate.org_id, candidate_id=candidate.id, **data)
         session = get_session()
+        refuse_duplicates(session, candidate.id, data)
+        contact = Contact(org_id=candidate.org_id, candidate_id=candidate.id, **data)
         session.add(contact)
-        session.commit()
+        _commit(session, candidate.id, data)
         return contact
 
 
@@ -67,13 +74,16 @@ class ContactById(MethodView):
     @blp.arguments(ContactUpdateSchema)
     @blp.response(200, ContactSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
     def patch(self, data, contact_id):
         """Change a contact"""
         contact = get_visible(Contact, contact_id)
         if data.get("email"):
-            data["email"] = data["email"].lower()
+            data["email"] = normal_email(data["email"])
+        session = get_session()
+        refuse_duplicates(session, contact.candidate_id, data, except_id=contact.id)
         apply_changes(contact, data)
-        get_session().commit()
+        _commit(session, contact.candidate_id, data, except_id=contact.id)
         return contact
 
     @roles(*ALL_ROLES)
@@ -84,3 +94,14 @@ class ContactById(MethodView):
         session = get_session()
         session.delete(get_visible(Contact, contact_id))
         session.commit()
+
+
+def _commit(session, candidate_id: int, data: dict, except_id: int | None = None) -> None:
+    """Commit; a concurrent request that took the same address first makes the unique
+    index refuse ours: answer the same 409 as the check before it would have."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        refuse_duplicates(session, candidate_id, data, except_id)
+        raise

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api import cadence, ledger, policy, timewindow
+from api import cadence, ledger, locks, policy, timewindow
 from api.auth import ALL_ROLES, current, get_visible, roles
 from api.db import get_session
 from api.models import Application, Contact, Interview, utcnow
@@ -41,11 +41,10 @@ class InterviewPlan(MethodView):
         session = get_session()
         interview = get_visible(Interview, interview_id)
         application = session.get(Application, interview.application_id)
-        # Locked in id order, so two plans over overlapping panels cannot deadlock.
-        locked = {
-            cid: ledger.lock_contact(session, cid)
-            for cid in sorted({i.contact_id for i in interview.interviewers})
-        }
+        # The candidate (daily cap), then the panel in id order (api.locks).
+        locked = locks.lock_for_touches(
+            session, interview.candidate_id, (i.contact_id for i in interview.interviewers)
+        )
         contacts: list[Contact] = [locked[i.contact_id] for i in interview.interviewers]
         now = utcnow()
         settings = {

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api import ledger, policy
+from api import ledger, policy, policy_bounds
 from api.auth import ALL_ROLES, current, get_visible, not_found, roles, visible_candidates
 from api.db import get_session
 from api.models import (
@@ -21,6 +21,7 @@ from api.models import (
     User,
     utcnow,
 )
+from api.problems import Problem
 from api.resources.common import Blueprint, field_error
 from api.schemas.touches import BudgetQuerySchema, BudgetSchema, PolicySchema, PolicyValuesSchema
 
@@ -53,41 +54,84 @@ def _row(session, org_id: int, candidate_id: int | None, contact_id: int | None)
     return row
 
 
-def _answer(scope: str, overrides: dict, layers: tuple[dict, dict, dict]) -> dict[str, Any]:
+def _answer(
+    scope: str, overrides: dict, layers: tuple[dict, ...], own: dict | None = None
+) -> dict[str, Any]:
     try:
-        settings, sources = policy.merge(*layers)
+        settings, sources = policy.merge(*layers, own)
     except policy.PolicyError as exc:
         raise field_error(exc.field, str(exc).split(": ", 1)[-1]) from exc
     return {
         "scope": scope,
         "overrides": overrides,
+        "own": own or {},
         "effective": settings.to_mapping(),
         "sources": sources,
     }
 
 
-def _store(scope: str, org_id, candidate_id, contact_id, values: dict) -> dict[str, Any]:
-    """Replace one layer's overrides (null or absent: not set here) after validating the
-    merged result, so an impossible combination is refused with the field named."""
-    session = get_session()
+def _validated(values: dict) -> dict:
     try:
         overrides = policy.validate_overrides(values)
     except policy.PolicyError as exc:
         raise field_error(exc.field, str(exc).split(": ", 1)[-1]) from exc
     if "business_days" in overrides:
         overrides["business_days"] = list(overrides["business_days"])
-    org, cand, cont = ledger.policy_layers(session, org_id, candidate_id, contact_id)
+    return overrides
+
+
+def _lock_org(session, org_id: int) -> None:
+    """Serialise changes to one organisation's policy: each change reads every layer."""
+    session.scalars(select(Organization).where(Organization.id == org_id).with_for_update()).one()
+
+
+def _store(scope: str, org_id, candidate_id, contact_id, values: dict) -> dict[str, Any]:
+    """Replace one staff layer's overrides (null or absent: not set here) after validating
+    the merged result, so an impossible combination is refused with the field named."""
+    session = get_session()
+    overrides = _validated(values)
+    _lock_org(session, org_id)
+    org, cand, cont, own = ledger.all_layers(session, org_id, candidate_id, contact_id)
     layers = {
         "org": (overrides, cand if candidate_id else {}, cont if contact_id else {}),
         "candidate": (org, overrides, cont if contact_id else {}),
         "contact": (org, cand, overrides),
     }[scope]
-    answer = _answer(scope, overrides, layers)
-    # Serialise changes to one organisation's policy: the check below reads every layer.
-    session.scalars(select(Organization).where(Organization.id == org_id).with_for_update()).one()
+    answer = _answer(scope, overrides, layers, own if contact_id else None)
     _check_dependents(session, scope, org_id, candidate_id, overrides)
     row = _row(session, org_id, candidate_id, contact_id)
     row.values = overrides
+    session.commit()
+    return answer
+
+
+def _store_own(contact: Contact, values: dict) -> dict[str, Any]:
+    """Replace the candidate's own rules for a contact: each may only be stricter than the
+    value the staff levels put in force (403 naming the field, the level and the value);
+    the combination must still be a valid policy (422)."""
+    session = get_session()
+    own = _validated(values)
+    _lock_org(session, contact.org_id)
+    org, cand, cont, _ = ledger.all_layers(
+        session, contact.org_id, contact.candidate_id, contact.id
+    )
+    above, sources = policy.merge(org, cand, cont)
+    looser = policy_bounds.loosenings(above.to_mapping(), sources, own)
+    if looser:
+        raise Problem(
+            403,
+            "A candidate may only make their own rules stricter than the levels above: "
+            + "; ".join(f"{x.field}: {x.reason}" for x in looser),
+            type_="urn:touchbase:problem:policy-looser",
+            title="Looser than the policy in force",
+            errors={x.field: [x.reason] for x in looser},
+            limits={x.field: {"level": x.level, "in_force": x.in_force} for x in looser},
+        )
+    # Stricter values combine like plain overrides; merging them so names a bad combination.
+    _answer("contact", cont, (org, cand, {**cont, **own}))
+    answer = _answer("contact", cont, (org, cand, cont), own)
+    row = _row(session, contact.org_id, contact.candidate_id, contact.id)
+    row.own_values = own
     session.commit()
     return answer
 
@@ -182,18 +226,26 @@ class ContactPolicy(MethodView):
     def get(self, contact_id):
         """A contact's policy: the values in force for touches to this person"""
         contact = get_visible(Contact, contact_id)
-        layers = ledger.policy_layers(
+        org, cand, cont, own = ledger.all_layers(
             get_session(), contact.org_id, contact.candidate_id, contact.id
         )
-        return _answer("contact", layers[2], layers)
+        return _answer("contact", cont, (org, cand, cont), own)
 
     @roles(*ALL_ROLES)
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicySchema)
+    @blp.alt_response(403, response="FORBIDDEN", description="A candidate's value is looser")
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, contact_id):
-        """Set overrides for one contact"""
+        """Set overrides for one contact
+
+        Staff (admins, advisors) set the contact's `overrides`, looser or stricter within
+        the settings' ranges. A candidate sets their `own` rules, which may only be stricter
+        than what the levels above put in force; they are combined as the stricter of the
+        two at every check, so a later staff change never turns them into a loosening."""
         contact = get_visible(Contact, contact_id)
+        if current().role == "candidate":
+            return _store_own(contact, data)
         return _store("contact", contact.org_id, contact.candidate_id, contact.id, data)
 
 

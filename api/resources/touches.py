@@ -8,7 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import ledger, policy, templating
+from api import ledger, locks, policy, templating
 from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
 from api.compose import Parties, compose, previous_subject
 from api.db import get_session
@@ -311,7 +311,7 @@ class Touches(MethodView):
         session = get_session()
         contact, application, interview = _parties(session, data)
         known_channel(data["channel"])
-        contact = ledger.lock_contact(session, contact.id)
+        contact = locks.lock_for_touches(session, contact.candidate_id, [contact.id])[contact.id]
         now = utcnow()
         round_ = requested_round(session, application.id, data.get("round"))
         actor = ledger.actor_for_user(current().user_id)
@@ -374,7 +374,9 @@ class TouchById(MethodView):
         """Move, re-channel or edit a scheduled touch (checked again by the policy)"""
         session = get_session()
         touch = get_visible(Touch, touch_id)
-        contact = ledger.lock_contact(session, touch.contact_id)
+        contact = locks.lock_for_touches(session, touch.candidate_id, [touch.contact_id])[
+            touch.contact_id
+        ]
         touch = ledger.lock_touch(session, touch.id)
         if touch.status != "scheduled" or not touch.automated:
             raise Problem(

@@ -222,11 +222,17 @@ PolicyValuesSchema = StrictSchema.from_dict(
 
 class PolicySchema(StrictSchema):
     scope = fields.String(metadata={"enum": ["org", "candidate", "contact"]})
-    overrides = fields.Dict(metadata={"description": "What this level sets itself"})
+    overrides = fields.Dict(metadata={"description": "What this level sets itself (staff)"})
+    own = fields.Dict(
+        metadata={
+            "description": "Contact scope: the candidate's own rules for this contact, in "
+            "force where stricter than the levels above"
+        }
+    )
     effective = fields.Dict(metadata={"description": "The values in force at this level"})
     sources = fields.Dict(
         keys=fields.String(),
-        values=fields.String(),
+        values=fields.String(metadata={"enum": ["default", "org", "candidate", "contact", "own"]}),
         metadata={"description": "Where each effective value comes from"},
     )
 

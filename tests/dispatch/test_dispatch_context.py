@@ -142,6 +142,33 @@ def test_the_batch_context_matches_the_ledger_touch_by_touch(
     db.commit()
 
 
+def test_the_batch_context_combines_the_candidates_own_rules_as_the_ledger_does(
+    db, world, factory, clock, smtp_peer, app
+):
+    touches = _busy_scene(db, world, factory, clock, smtp_peer)
+    dana_id = touches[0].contact_id
+    own = {"min_gap_hours": 72, "daily_cap": 50}  # stricter gap; a looser cap, stored anyway
+    db.add(
+        PolicySetting(
+            org_id=world.org.id,
+            candidate_id=world.candidate.id,
+            contact_id=dana_id,
+            values={},
+            own_values=own,
+        )
+    )
+    db.commit()
+    due = [t for t in touches if t.status == "scheduled" and t.contact_id == dana_id]
+
+    contexts = load_contexts(db, due, app.config, {"email": get_channel("email")})
+
+    for touch in due:
+        settings = contexts[touch.id].situation.settings
+        assert (settings.min_gap_hours, settings.daily_cap) == (72, 7)
+        contact, application = contexts[touch.id].contact, contexts[touch.id].application
+        assert settings == ledger.situation(db, contact, application, touch.round).settings
+
+
 def test_the_stamp_notices_a_reply_a_manual_touch_and_a_contact_change(
     db, world, factory, clock, smtp_peer, app
 ):

@@ -8,12 +8,20 @@ between the thank-you and the call), so each expected local time is a plain numb
 
 from __future__ import annotations
 
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from werkzeug.serving import make_server
 
+from api import create_app
+from api.db import make_engine
 from tests.api.conftest import count, engine_of, row, snapshot  # noqa: F401 (fixtures)
 from tests.api.helpers import assert_documented_problem
 
@@ -148,3 +156,88 @@ def refused(response, rule: str) -> dict[str, Any]:
     assert body["detail"]
     assert_documented_problem(body)
     return body
+
+
+# -- the app under a real server, for races on PostgreSQL ---------------------------------------
+
+PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
+#: Requests fired at once by the race tests; the served pool holds a connection for each.
+LIVE_REQUESTS = 20
+
+needs_postgres = pytest.mark.skipif(
+    not PG_URL.startswith("postgresql"),
+    reason="needs real parallel connections to PostgreSQL: set TOUCHBASE_TEST_DATABASE_URL "
+    "to a postgresql:// URL (SQLite serialises all writers, so there is no race to test)",
+)
+
+
+@pytest.fixture
+def server(app, tmp_path):
+    """The app under a threaded WSGI server on a free local port, with a pool big enough
+    for every request to hold its own database connection at the same moment."""
+    engine = make_engine(PG_URL, pool_size=LIVE_REQUESTS + 5, max_overflow=0)
+    served = create_app(
+        {
+            "ENGINE": engine,
+            "DATABASE_URL": PG_URL,
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_DIR": str(tmp_path / "served-instance"),
+            "OUTBOX_DIR": str(tmp_path / "served-outbox"),
+            "PUBLIC_URL": "http://127.0.0.1:8000",
+            "TESTING": True,
+        }
+    )
+    httpd = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+        engine.dispose()
+
+
+def request(base: str, method: str, path: str, token: str, payload=None) -> tuple[int, dict]:
+    data = None if payload is None else json.dumps(payload).encode()
+    req = urllib.request.Request(
+        base + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            return error.code, json.loads(raw or b"null")
+        except ValueError:  # not ours (a server error page): keep it for the assertion
+            return error.code, raw.decode(errors="replace")
+
+
+def race(base: str, token: str, calls: list[tuple[str, str, Any]]) -> list[tuple[int, Any]]:
+    """Fire each (method, path, payload) from its own thread, all released by one barrier,
+    each over its own HTTP and database connection; the (status, body) answers, any order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[tuple[int, Any]] = []
+    lock = threading.Lock()
+
+    def compete(method: str, path: str, payload: Any) -> None:
+        barrier.wait(timeout=30)
+        try:
+            outcome = request(base, method, path, token, payload)
+        except Exception as exc:  # a lost answer is a result too, never a silent pass
+            outcome = (0, repr(exc))
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=compete, args=call) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(results) == len(calls), f"{len(calls) - len(results)} requests never answered"
+    return results

@@ -12,80 +12,31 @@ sets TOUCHBASE_TEST_DATABASE_URL.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
-import pytest
-from werkzeug.serving import make_server
-
-from api import create_app
-from api.db import make_engine
 from api.models import Touch
-from tests.ledger.conftest import CALL_AT, FOLLOW_UP_AT, THANK_YOU_AT
-
-PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
-REQUESTS = 20
-
-pytestmark = pytest.mark.skipif(
-    not PG_URL.startswith("postgresql"),
-    reason="needs real parallel connections to PostgreSQL: set TOUCHBASE_TEST_DATABASE_URL "
-    "to a postgresql:// URL (SQLite serialises all writers, so there is no race to test)",
+from tests.ledger.conftest import (
+    CALL_AT,
+    FOLLOW_UP_AT,
+    LIVE_REQUESTS,
+    THANK_YOU_AT,
+    needs_postgres,
+    request,
 )
 
-
-@pytest.fixture
-def server(app, tmp_path):
-    """The app under a threaded WSGI server on a free local port, with a pool big enough
-    for every request to hold its own database connection at the same moment."""
-    engine = make_engine(PG_URL, pool_size=REQUESTS + 5, max_overflow=0)
-    served = create_app(
-        {
-            "ENGINE": engine,
-            "DATABASE_URL": PG_URL,
-            "SECRET_KEY": "test-secret",
-            "INSTANCE_DIR": str(tmp_path / "served-instance"),
-            "OUTBOX_DIR": str(tmp_path / "served-outbox"),
-            "PUBLIC_URL": "http://127.0.0.1:8000",
-            "TESTING": True,
-        }
-    )
-    httpd = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
-        engine.dispose()
-
-
-def request(base: str, method: str, path: str, token: str, payload=None) -> tuple[int, dict]:
-    data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(
-        base + path,
-        data=data,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=60) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+REQUESTS = LIVE_REQUESTS
+pytestmark = needs_postgres
 
 
 def test_twenty_simultaneous_requests_for_the_last_touch_leave_exactly_one(scene, server, count):
-    # Only the budget may refuse: no minimum gap, and a daily cap far above the traffic.
+    # Only the budget may refuse: no minimum gap, and a daily cap far above the traffic
+    # (loosenings, so staff set them).
     assert (
         scene.call(
             "put",
             f"/v1/contacts/{scene.dana.id}/policy",
+            scene.world.tokens["admin"],
             json={"min_gap_hours": 0, "daily_cap": 100},
         ).status_code
         == 200

@@ -46,7 +46,8 @@ def test_each_effective_value_names_the_layer_it_comes_from(scene):
     assert put(scene, "/v1/policy", admin, min_gap_hours=72).status_code == 200
     url = f"/v1/users/{scene.candidate.id}/policy"
     assert put(scene, url, advisor, follow_up_wait_days=10).status_code == 200
-    assert put(scene, f"/v1/contacts/{scene.dana.id}/policy", touch_budget=2).status_code == 200
+    contact_url = f"/v1/contacts/{scene.dana.id}/policy"
+    assert put(scene, contact_url, advisor, touch_budget=2).status_code == 200
 
     body = scene.call("get", f"/v1/contacts/{scene.dana.id}/policy").get_json()
 
@@ -135,7 +136,7 @@ def test_an_org_change_that_would_break_a_candidates_overrides_is_422(scene, cou
 
 def test_a_candidate_change_that_would_break_a_contacts_overrides_is_422(scene):
     contact_url = f"/v1/contacts/{scene.dana.id}/policy"
-    assert put(scene, contact_url, call_window_start="15:00").status_code == 200
+    assert put(scene, contact_url, "admin", call_window_start="15:00").status_code == 200
 
     url = f"/v1/users/{scene.candidate.id}/policy"
     answer = put(scene, url, "advisor", call_window_end="14:00")

@@ -1,0 +1,162 @@
+"""Migrations that change data: what a production database's existing rows become.
+
+Each test builds the schema as it was before the migration on a fresh database, puts
+in the rows a production database may hold, and upgrades (and downgrades) across it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from api import migrate
+from api.db import make_engine
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """A fresh SQLite file, and a throwaway PostgreSQL database next to the test database
+    when TOUCHBASE_TEST_DATABASE_URL is set (never that database itself)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    if not PG_URL.startswith("postgresql"):
+        pytest.skip("TOUCHBASE_TEST_DATABASE_URL is not a PostgreSQL URL")
+    server = make_url(PG_URL)
+    name = f"touchbase_data_{secrets.token_hex(6)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def old_database(empty_database):
+    """`old_database(revision)`: the database migrated up to `revision`, with one org and
+    two candidates (ids 1 and 2); `sql(url, statement, **params)` runs on it."""
+
+    def make(revision: str) -> str:
+        url = empty_database
+        migrate.upgrade(url, revision)
+        sql(url, "INSERT INTO organizations (id, name, created_at) VALUES (1, 'Office', :now)")
+        for user_id in (1, 2):
+            sql(
+                url,
+                "INSERT INTO users (id, org_id, email, name, role, timezone, created_at, "
+                "updated_at) VALUES (:id, 1, :email, 'Cand', 'candidate', 'UTC', :now, :now)",
+                id=user_id,
+                email=f"c{user_id}@example.org",
+            )
+        return url
+
+    return make
+
+
+def sql(url: str, statement: str, **params):
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(statement), {"now": NOW, **params})
+            return result.all() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def loads(value):
+    """A JSON column as read by plain SQL: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def add_contact(url: str, contact_id: int, candidate_id: int, **values) -> None:
+    row = {"email": None, "phone": None, "notes": None, **values}
+    sql(
+        url,
+        "INSERT INTO contacts (id, org_id, candidate_id, name, email, phone, notes, timezone, "
+        "do_not_contact, sms_opted_out, created_at, updated_at) VALUES (:id, 1, :cand, "
+        "'Dana', :email, :phone, :notes, 'UTC', false, false, :now, :now)",
+        id=contact_id,
+        cand=candidate_id,
+        **row,
+    )
+
+
+# -- a3c1e5f7b902: contact-level policy values of unknown authorship become the candidate's
+
+
+def test_existing_contact_values_become_the_candidates_own_rules(old_database):
+    url = old_database("cd7635adb11f")
+    add_contact(url, 1, 1)
+    loose = json.dumps({"touch_budget": 10, "min_gap_hours": 0})
+    sql(
+        url,
+        'INSERT INTO policy_settings (id, org_id, candidate_id, contact_id, "values", '
+        "updated_at) VALUES (1, 1, NULL, NULL, :org, :now), "
+        "(2, 1, 1, 1, :loose, :now)",
+        org=json.dumps({"touch_budget": 2}),
+        loose=loose,
+    )
+
+    migrate.upgrade(url, "a3c1e5f7b902")
+
+    rows = sql(url, 'SELECT id, "values", own_values FROM policy_settings ORDER BY id')
+    assert [(i, loads(v), loads(o)) for i, v, o in rows] == [
+        (1, {"touch_budget": 2}, None),
+        (2, {}, {"touch_budget": 10, "min_gap_hours": 0}),
+    ]
+    migrate.downgrade(url, "cd7635adb11f")
+    rows = sql(url, 'SELECT "values" FROM policy_settings WHERE id = 2')
+    assert loads(rows[0][0]) == {"touch_budget": 10, "min_gap_hours": 0}
+
+
+# -- d4e8f2a6c913: one contact per email and per phone, per candidate ------------------------
+
+
+def _contacts(url: str) -> dict[int, tuple]:
+    rows = sql(url, "SELECT id, email, phone, notes FROM contacts ORDER BY id")
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_existing_duplicates_keep_the_address_on_the_oldest_contact(old_database):
+    url = old_database("a3c1e5f7b902")
+    add_contact(url, 1, 1, email=" Dana@Acme.example", phone="+14155550100")
+    add_contact(url, 2, 1, email="dana@acme.EXAMPLE", notes="Met at the fair.")
+    add_contact(url, 3, 1, email="raj@acme.example", phone="+14155550100")
+    add_contact(url, 4, 2, email="dana@acme.example", phone="+14155550100")  # another candidate
+
+    migrate.upgrade(url, "d4e8f2a6c913")
+
+    after = _contacts(url)
+    assert after[1] == ("dana@acme.example", "+14155550100", None)
+    assert after[2][:2] == (None, None)
+    assert after[2][2].startswith("Met at the fair.\n[touchbase upgrade] email dana@acme.example")
+    assert "contact 1 has it" in after[2][2]
+    assert after[3][:2] == ("raj@acme.example", None)
+    assert "phone +14155550100 removed: contact 1 has it" in after[3][2]
+    assert after[4] == ("dana@acme.example", "+14155550100", None)
+
+
+def test_after_the_upgrade_the_database_refuses_a_duplicate(old_database):
+    url = old_database("a3c1e5f7b902")
+    add_contact(url, 1, 1, email="dana@acme.example")
+    migrate.upgrade(url, "d4e8f2a6c913")
+
+    with pytest.raises(IntegrityError):
+        add_contact(url, 2, 1, email="dana@acme.example")
+    migrate.downgrade(url, "a3c1e5f7b902")
+    add_contact(url, 2, 1, email="dana@acme.example")  # the downgrade lifts the index
