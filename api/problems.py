@@ -29,6 +29,15 @@ class ProblemSchema(ma.Schema):
     existing_id = ma.fields.Integer(
         metadata={"description": "On a 409 for a duplicate: the id of the one that exists"}
     )
+    limits = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(),
+        metadata={
+            "description": "On a refused policy change: per setting, the level that forbids "
+            'it and the value in force there, e.g. {"touch_budget": {"level": "candidate", '
+            '"in_force": 2}}'
+        },
+    )
     checks = ma.fields.List(
         ma.fields.Nested(lambda: _finding_schema()),
         metadata={"description": "On a refused message: every finding of the message check"},
