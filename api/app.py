@@ -16,6 +16,7 @@ from api.auth import access_rule, public
 from api.config import load_config
 from api.db import close_session, make_engine
 from api.problems import PROBLEM_MIMETYPE, Problem, ProblemSchema, from_http_exception
+from api.resources.common import IdConverter
 
 API_DESCRIPTION = """\
 Touchbase helps job candidates follow up with the people who interviewed them, well and
@@ -84,6 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["touchbase.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
 
+    # Before any route is added: every `<int:...>` in a path is an id in range (else 404).
+    app.url_map.converters["int"] = IdConverter
     api = TouchbaseApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "tb_ token"}

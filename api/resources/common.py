@@ -1,4 +1,4 @@
-"""Pieces every resource shares: SQL pagination, patching, uniqueness errors."""
+"""Pieces every resource shares: id paths, SQL pagination, patching, uniqueness errors."""
 
 from __future__ import annotations
 
@@ -10,12 +10,30 @@ from flask_smorest import Page
 from sqlalchemy import Select, func, select
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from api.db import get_session
 from api.problems import Problem
+from api.schemas.fields import ID_MAX
 
 PAGINATION = {"page_size": 20, "max_page_size": 100}
 PAGINATION_KEYS = frozenset({"page", "page_size"})
+#: No table holds more rows than there are ids, so no page beyond this has anything on it;
+#: and (PAGE_MAX - 1) * max_page_size fits the 64-bit OFFSET of both databases.
+PAGE_MAX = ID_MAX
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: an id, 1 to ID_MAX. Anything else matches no route, so
+    it is a plain 404 before any handler (or webhook signature check) runs."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=ID_MAX, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+    def to_python(self, value: str):
+        if len(value) > len(str(self.max)):  # int() of thousands of digits is refused
+            raise ValidationError()
+        return super().to_python(value)
 
 
 class StrictQueryParser(FlaskParser):
@@ -35,9 +53,27 @@ class StrictQueryParser(FlaskParser):
 
 
 class Blueprint(_SmorestBlueprint):
-    """flask-smorest Blueprint with strict query parsing; every resource uses this one."""
+    """flask-smorest Blueprint with strict query parsing and bounded page numbers; every
+    resource uses this one."""
 
     ARGUMENTS_PARSER = StrictQueryParser()
+
+    def paginate(self, pager=None, **kwargs):
+        """flask-smorest's pagination, with `page` at most PAGE_MAX (a 422 naming it): a
+        larger page would overflow the OFFSET of the query."""
+        decorate = super().paginate(pager, **kwargs)
+
+        def decorator(func):
+            view = decorate(func)
+            # flask-smorest builds one parameters schema per endpoint: bound its page field
+            # there, so the parsing and the OpenAPI document both carry the limit.
+            schema = view._apidoc["pagination"]["parameters"]["schema"]
+            schema._declared_fields["page"].validators.append(
+                ma.validate.Range(min=1, max=PAGE_MAX)
+            )
+            return view
+
+        return decorator
 
 
 class SelectPage(Page):

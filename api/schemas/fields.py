@@ -97,10 +97,15 @@ def Aware(**kwargs) -> fields.AwareDateTime:
     return _AwareUTC(format="iso", **kwargs)
 
 
+#: The largest object id: ids are INTEGER columns, 32-bit on PostgreSQL. SQLite could go
+#: further, but one range on both keeps a larger number from ever reaching a query.
+ID_MAX = 2**31 - 1
+
+
 def Id(**kwargs) -> fields.Integer:
     """An object id: a JSON integer in bodies (strict); query strings pass `strict=False`."""
     kwargs.setdefault("strict", True)
-    return fields.Integer(validate=validate.Range(min=1), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=ID_MAX), **kwargs)
 
 
 def QueryId(**kwargs) -> fields.Integer:
