@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from api.auth import access_rule, public
 from api.config import load_config
 from api.db import close_session, make_engine
+from api.input_hygiene import screen_request
 from api.problems import PROBLEM_MIMETYPE, Problem, ProblemSchema, from_http_exception
 from api.resources.common import IdConverter
 
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _serve_docs_assets(app)
     _mark_docs_public(app)
+    app.before_request(screen_request)
     app.before_request(_require_access_rule)
     return app
 

@@ -8,10 +8,11 @@ import marshmallow as ma
 from flask_smorest import Blueprint as _SmorestBlueprint
 from flask_smorest import Page
 from sqlalchemy import Select, func, select
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from api import input_hygiene
 from api.db import get_session
 from api.problems import Problem
 from api.schemas.fields import ID_MAX
@@ -38,13 +39,21 @@ class IdConverter(IntegerConverter):
 
 class StrictQueryParser(FlaskParser):
     """Unknown query parameters are a 422: a mistyped filter must never quietly return
-    everything. The pagination parameters are left to the pagination parser."""
+    everything. The pagination parameters are left to the pagination parser. JSON bodies
+    come parsed and screened from the edge."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": ma.RAISE,
         "querystring": ma.RAISE,
     }
+
+    def _raw_load_json(self, req):
+        """The body as the edge parsed and screened it (api.input_hygiene), not again."""
+        if not is_json_request(req):
+            return ma.missing
+        body = input_hygiene.json_body(req)
+        return body if input_hygiene.has_body(body) else ma.missing
 
     def load_querystring(self, req, schema):
         reserved = PAGINATION_KEYS - set(schema.fields)
