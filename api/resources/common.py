@@ -48,6 +48,18 @@ class StrictQueryParser(FlaskParser):
         "querystring": ma.RAISE,
     }
 
+    def load_json(self, req, schema):
+        """PATCH changes something and PUT replaces something: both need a body. An empty
+        PATCH is a mistake (it would answer 200 and change nothing); a PUT without a body
+        must not erase what is stored (`{}` says that on purpose)."""
+        data = super().load_json(req, schema)
+        if req.method in ("PATCH", "PUT") and data is ma.missing:
+            reason = f"A JSON body (Content-Type: application/json) is required for {req.method}."
+            raise ma.ValidationError({"json": [reason]})
+        if req.method == "PATCH" and data == {}:
+            raise ma.ValidationError({"_schema": ["Give at least one field to change."]})
+        return data
+
     def _raw_load_json(self, req):
         """The body as the edge parsed and screened it (api.input_hygiene), not again."""
         if not is_json_request(req):

@@ -149,7 +149,11 @@ class OrgPolicy(MethodView):
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicySchema)
     def put(self, data):
-        """Set the organisation's defaults (absent or null: the built-in default)"""
+        """Set the organisation's defaults (absent or null: the built-in default)
+
+        The body replaces this level's overrides: `{}` clears them all. A body is
+        required; a PUT without one is a 422 and changes nothing.
+        """
         return _store("org", current().org_id, None, None, data)
 
 
@@ -169,7 +173,11 @@ class CandidatePolicy(MethodView):
     @blp.response(200, PolicySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, user_id):
-        """Set a candidate's overrides"""
+        """Set a candidate's overrides
+
+        The body replaces this level's overrides (absent or null: inherited); `{}` clears
+        them all. A PUT without a body is a 422 and changes nothing.
+        """
         user = _candidate(user_id)
         return _store("candidate", user.org_id, user.id, None, data)
 
@@ -192,7 +200,11 @@ class ContactPolicy(MethodView):
     @blp.response(200, PolicySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, contact_id):
-        """Set overrides for one contact"""
+        """Set overrides for one contact
+
+        The body replaces this level's overrides (absent or null: inherited); `{}` clears
+        them all. A PUT without a body is a 422 and changes nothing.
+        """
         contact = get_visible(Contact, contact_id)
         return _store("contact", contact.org_id, contact.candidate_id, contact.id, data)
 

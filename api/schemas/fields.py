@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import functools
-import zoneinfo
+import importlib.resources
 from datetime import UTC
 
 import marshmallow as ma
 import phonenumbers
 from marshmallow import fields, validate
 
+#: In the tzdata list but not a place: "local time is unknown".
+_NOT_PLACES = frozenset({"Factory"})
+
 
 @functools.cache
 def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """The IANA zone names, from the tzdata package's own list: the system's zoneinfo
+    directory also holds files such as localtime, posixrules, posix/... and right/...,
+    which load but name no zone (localtime is whatever the server's zone is)."""
+    listed = importlib.resources.files("tzdata").joinpath("zones").read_text()
+    return frozenset(listed.split()) - _NOT_PLACES
 
 
 def is_valid_timezone(name: str) -> bool:
@@ -21,7 +28,7 @@ def is_valid_timezone(name: str) -> bool:
 
 
 class TimeZone(fields.String):
-    """An IANA time zone name such as Europe/London."""
+    """An IANA time zone name such as Europe/London (links such as US/Eastern too)."""
 
     default_error_messages = {"zone": "Not a known IANA time zone (e.g. America/New_York)."}
 
@@ -111,6 +118,37 @@ def Id(**kwargs) -> fields.Integer:
 def QueryId(**kwargs) -> fields.Integer:
     """An object id in a query string, where every value arrives as text."""
     return Id(strict=False, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, and nothing else: a JSON body that says 0, 1, "yes" or "" has not
+    said a boolean. Every body schema uses this one."""
+
+    default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def QueryBoolean(**kwargs) -> fields.Boolean:
+    """A boolean in a query string, where it arrives as text: `true` or `false`."""
+    return fields.Boolean(truthy={"true"}, falsy={"false"}, **kwargs)
+
+
+def loose_booleans(schema: ma.Schema, values: dict) -> dict[str, list[str]]:
+    """Errors for the values of `values` (a JSON body checked by another schema, e.g. a
+    channel's settings) that a boolean field of `schema` would read as a boolean though
+    they are none: the same rule as StrictBoolean, for schemas we do not write."""
+    by_key = {f.data_key or name: f for name, f in schema.fields.items()}
+    return {
+        key: [StrictBoolean.default_error_messages["invalid"]]
+        for key, value in values.items()
+        if isinstance(by_key.get(key), fields.Boolean)
+        and value is not None
+        and not isinstance(value, bool)
+    }
 
 
 class StrictSchema(ma.Schema):

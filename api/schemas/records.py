@@ -12,6 +12,7 @@ from api.schemas.fields import (
     Id,
     Phone,
     QueryId,
+    StrictBoolean,
     StrictSchema,
     Text,
     TimeZone,
@@ -48,7 +49,7 @@ class _ContactFields(StrictSchema):
     country = Country(allow_none=True)
     preferred_channel = fields.String(allow_none=True, validate=CHANNEL_NAME)
     notes = fields.String(allow_none=True, validate=validate.Length(max=10_000))
-    do_not_contact = fields.Boolean()
+    do_not_contact = StrictBoolean()
 
 
 class ContactCreateSchema(_ContactFields):

@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
 from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
-from api.schemas.fields import Aware, Id, QueryId, StrictSchema
+from api.schemas.fields import Aware, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
 from api.schemas.records import CHANNEL_NAME
 
 
@@ -200,7 +200,7 @@ def _setting_field(name: str) -> fields.Field:
             allow_none=True, strict=True, validate=validate.Range(low, high), metadata=meta
         )
     if name in ("stop_on_response", "observe_holidays"):
-        return fields.Boolean(allow_none=True, metadata=meta)
+        return StrictBoolean(allow_none=True, metadata=meta)
     if name == "business_days":
         return fields.List(
             fields.Integer(strict=True, validate=validate.Range(0, 6)),
@@ -232,7 +232,7 @@ class PolicySchema(StrictSchema):
 
 
 class PlanQuerySchema(StrictSchema):
-    dry_run = fields.Boolean(load_default=False)
+    dry_run = QueryBoolean(load_default=False)
 
 
 class PlannedStepSchema(StrictSchema):
