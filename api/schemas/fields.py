@@ -10,6 +10,7 @@ import marshmallow as ma
 import phonenumbers
 from marshmallow import fields, validate
 
+from api import timebounds
 from channels.email_address import email_address_problem
 
 #: In the tzdata list but not a place: "local time is unknown".
@@ -110,15 +111,43 @@ class Email(fields.String):
 
 
 class _AwareUTC(fields.AwareDateTime):
-    """Aware on input, then held in UTC: answers show the same instant the way reads do."""
+    """Aware on input, then held in UTC: answers show the same instant the way reads do.
+    Within the working range (api.timebounds), so nothing computed from it overflows."""
+
+    default_error_messages = {"range": f"Must be between {timebounds.RANGE_TEXT}."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            at = parsed.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
+            raise self.make_error("range") from None
+        if not timebounds.in_range(at):
+            raise self.make_error("range")
+        return at
 
 
 def Aware(**kwargs) -> fields.AwareDateTime:
-    """A datetime with an explicit UTC offset: naive times are ambiguous across zones."""
+    """A datetime with an explicit UTC offset (naive times are ambiguous across zones), in
+    the working range 2000-01-01 to 2100-01-01 UTC. Every time input uses this one."""
     return _AwareUTC(format="iso", **kwargs)
+
+
+class _Day(fields.Date):
+    default_error_messages = {
+        "range": f"Must be between {timebounds.FIRST_DAY} and {timebounds.LAST_DAY}."
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not timebounds.FIRST_DAY <= day <= timebounds.LAST_DAY:
+            raise self.make_error("range")
+        return day
+
+
+def Day(**kwargs) -> fields.Date:
+    """A calendar date (YYYY-MM-DD) in the working range. Every date input uses this one."""
+    return _Day(**kwargs)
 
 
 #: The largest object id: ids are INTEGER columns, 32-bit on PostgreSQL. SQLite could go

@@ -8,6 +8,7 @@ from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
 from api.schemas.fields import (
     Aware,
     Country,
+    Day,
     Email,
     Id,
     Phone,
@@ -82,7 +83,7 @@ class _ApplicationFields(StrictSchema):
     company = Text(200)
     position = Text(200)
     status = fields.String(validate=validate.OneOf(APPLICATION_STATUSES))
-    decision_expected_on = fields.Date(allow_none=True)
+    decision_expected_on = Day(allow_none=True)
 
 
 class ApplicationCreateSchema(_ApplicationFields):
