@@ -94,7 +94,7 @@ def Text(max_length: int, **kwargs) -> fields.String:
 class Email(fields.String):
     """An email address the email channel can send to: its own rule, not a second one."""
 
-    default_error_messages = {"invalid": "Not a valid email address: {reason}"}
+    default_error_messages = {"address": "Not a valid email address: {reason}"}
 
     def __init__(self, **kwargs):
         metadata = kwargs.setdefault("metadata", {})
@@ -106,7 +106,7 @@ class Email(fields.String):
         value = super()._deserialize(value, attr, data, **kwargs)
         problem = email_address_problem(value)
         if problem:
-            raise self.make_error("invalid", reason=problem.rstrip("."))
+            raise self.make_error("address", reason=problem.rstrip("."))
         return value
 
 

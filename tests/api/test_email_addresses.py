@@ -91,3 +91,12 @@ def test_the_reason_says_what_is_wrong(call, world):
     reason = assert_problem(response, 422, "email")["errors"]["email"][0]
     assert reason.startswith("Not a valid email address: ")
     assert "@-sign" in reason
+
+
+@pytest.mark.parametrize("value", [5, True, ["dana@example.org"], {"a": 1}])
+def test_an_address_that_is_not_a_string_is_a_422(call, world, value):
+    response = call(
+        "POST", "/v1/contacts", world.tokens["candidate"], json={"name": "D", "email": value}
+    )
+
+    assert_problem(response, 422, "email")
