@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from api.auth import access_rule, public
 from api.config import load_config
 from api.db import close_session, make_engine
+from api.input_hygiene import screen_request
 from api.problems import (
     PROBLEM_MIMETYPE,
     Problem,
@@ -24,6 +25,7 @@ from api.problems import (
     from_http_exception,
     problem_response,
 )
+from api.resources.common import IdConverter
 from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin
 
 log = logging.getLogger("touchbase.api")
@@ -101,6 +103,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["touchbase.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
 
+    # Before any route is added: every `<int:...>` in a path is an id in range (else 404).
+    app.url_map.converters["int"] = IdConverter
     api = TouchbaseApi(app, spec_kwargs={"extra_plugins": [EdgeResponsesPlugin()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "tb_ token"}
@@ -111,6 +115,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _serve_docs_assets(app)
     _mark_docs_public(app)
+    app.before_request(screen_request)
     app.before_request(_require_access_rule)
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(error, _database_unavailable)

@@ -31,7 +31,8 @@ from api.policy import (
     follow_up_earliest,
     stop_state,
 )
-from api.timewindow import to_utc, zone
+from api.timebounds import bounded, clamp_day
+from api.timewindow import zone
 
 __all__ = [
     "PLAN_STEPS",
@@ -114,8 +115,8 @@ def plan_interview(
     (and any other touches to these contacts, for R7). ``decision_date`` defaults to the
     interview's ``decision_expected_on``; a decision_date response of the round wins.
     """
-    now = to_utc(now, "now")
-    planner = _Planner(interview, list(existing), responses, now, decision_date)
+    now = bounded(now, "now")
+    planner = _Planner(interview, list(existing), responses, now, clamp_day(decision_date))
     out: list[PlannedStep] = []
     for contact in panel:
         pol = policy if isinstance(policy, PolicySettings) else policy[contact.id]

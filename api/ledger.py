@@ -30,6 +30,7 @@ from api.models import (
     TouchEvent,
     utcnow,
 )
+from api.timebounds import clamp_instant
 
 log = logging.getLogger("touchbase.ledger")
 
@@ -204,7 +205,8 @@ def daily_cap_params(
     when the touch does not count toward the cap (manual, or not automated)."""
     if not automated or channel == "manual":
         return None
-    start, end = timewindow.local_day_bounds(max(at, now), contact.timezone)
+    day = clamp_instant(max(at, now))  # a stored time past the working range: its bound
+    start, end = timewindow.local_day_bounds(day, contact.timezone)
     return {
         "cap_candidate": contact.candidate_id,
         "cap_start": start,

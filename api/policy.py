@@ -2,7 +2,9 @@
 
 No database, no web framework, no clock: callers pass the history they loaded and ``now``.
 Every datetime in and out is timezone-aware UTC; local reasoning happens in the contact's
-IANA zone via :mod:`api.timewindow`.
+IANA zone via :mod:`api.timewindow`. Times and dates coming in are held to the working
+range (:mod:`api.timebounds`): a stored year 9999 is read as a bound, so no arithmetic here
+leaves Python's datetime range.
 
 What ``history`` should contain: every touch from the candidate to this contact (R7 spaces
 touches to a *person*, across applications) and every touch to the other contacts of the
@@ -32,6 +34,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from api import policy_bounds
+from api.timebounds import bounded, clamp_day
 from api.timewindow import (
     Window,
     format_hhmm,
@@ -344,7 +347,7 @@ class TouchRecord:
     def __post_init__(self) -> None:
         _check_choice("step", self.step, STEPS)
         _check_choice("status", self.status, STATUSES)
-        object.__setattr__(self, "at", to_utc(self.at, "TouchRecord.at"))
+        object.__setattr__(self, "at", bounded(self.at, "TouchRecord.at"))
 
     @property
     def counts(self) -> bool:
@@ -367,7 +370,9 @@ class ResponseRecord:
 
     def __post_init__(self) -> None:
         _check_choice("response kind", self.kind, RESPONSE_KINDS)
-        object.__setattr__(self, "occurred_at", to_utc(self.occurred_at, "occurred_at"))
+        object.__setattr__(self, "occurred_at", bounded(self.occurred_at, "occurred_at"))
+        object.__setattr__(self, "decision_date", clamp_day(self.decision_date))
+        object.__setattr__(self, "until", clamp_day(self.until))
 
 
 @dataclass(frozen=True)
@@ -395,7 +400,8 @@ class InterviewInfo:
     decision_expected_on: date | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ends_at", to_utc(self.ends_at, "ends_at"))
+        object.__setattr__(self, "ends_at", bounded(self.ends_at, "ends_at"))
+        object.__setattr__(self, "decision_expected_on", clamp_day(self.decision_expected_on))
 
 
 @dataclass(frozen=True)
@@ -416,7 +422,7 @@ class ProposedTouch:
         _check_choice("step", self.step, STEPS)
         if not self.channel:
             raise ValueError("channel must be a non-empty name")
-        object.__setattr__(self, "at", to_utc(self.at, "ProposedTouch.at"))
+        object.__setattr__(self, "at", bounded(self.at, "ProposedTouch.at"))
 
 
 @dataclass(frozen=True)
@@ -468,7 +474,7 @@ def adjust_to_window(
     zone; a time already inside is returned unchanged. Callers apply this before
     :func:`evaluate` instead of refusing the user's time."""
     return next_opening(
-        at,
+        bounded(at, "at"),
         contact.tz,
         window_for(policy, step, channel),
         policy.business_days,
@@ -518,7 +524,8 @@ def follow_up_earliest(
     zone. A decision date whose grace had already run out when the thank-you went out gives
     no usable timeline, so R5 applies instead: thank-you + ``follow_up_wait_days``.
     """
-    thank_you_at = to_utc(thank_you_at, "thank_you_at")
+    thank_you_at = bounded(thank_you_at, "thank_you_at")
+    decision_date = clamp_day(decision_date)
     if decision_date is not None:
         grace_day = decision_date + timedelta(days=policy.decision_grace_days)
         earliest = local_midnight(grace_day, tz)
@@ -994,9 +1001,9 @@ def _build_ctx(
         app_responses=tuple(r for r in responses if _same_app(r.application_id, app)),
         candidate_sends_today=candidate_sends_today,
         cap_day=local_date(t, contact.tz),
-        thank_you_anchor=to_utc(thank_you_anchor) if thank_you_anchor else None,
-        interview_end=to_utc(interview_end) if interview_end else None,
-        decision_date=decision_date,
+        thank_you_anchor=bounded(thank_you_anchor) if thank_you_anchor else None,
+        interview_end=bounded(interview_end) if interview_end else None,
+        decision_date=clamp_day(decision_date),
         manual=is_manual(proposed),
     )
 
@@ -1027,7 +1034,7 @@ def evaluate(
     - ``interview_end`` enables R2; ``decision_date`` is the application's expected date for
       R4, overridden by the latest decision_date response of the round.
     """
-    now = to_utc(now, "now")
+    now = bounded(now, "now")
     manual = is_manual(proposed)
     t = proposed.at if manual else max(proposed.at, now)
     ctx = _build_ctx(
@@ -1071,7 +1078,7 @@ def stop_state(
     """(rule, reason) if automated touches to this contact in this round are over."""
     if contact.do_not_contact:
         return "DNC", "This contact is marked do-not-contact."
-    at = to_utc(at, "at")
+    at = bounded(at, "at")
     probe = ProposedTouch(contact.id, application_id, round, "custom", "email", at)
     ctx = _build_ctx(policy, contact, (), responses, probe, at, 0, None, None, None)
     for check in (_check_r9, _check_r8):
@@ -1098,7 +1105,7 @@ def budget_summary(
     next automated touch could go (``None``: not at all). The probe step is the natural
     next one: thank-you until one exists, then follow-up; call for the call channel.
     ``application_id=None`` treats all given records as one application."""
-    now = to_utc(now, "now")
+    now = bounded(now, "now")
     counting = [
         h
         for h in history

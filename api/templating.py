@@ -35,6 +35,7 @@ saved, not when the message is sent.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -304,7 +305,8 @@ def format_local_date(value: date | datetime | str | None, tz: str | tzinfo | No
         return value.strip()
     if isinstance(value, datetime):
         if tz is not None and value.tzinfo is not None:
-            value = value.astimezone(ZoneInfo(tz) if isinstance(tz, str) else tz)
+            with contextlib.suppress(OverflowError):  # a stored time at the end of the range
+                value = value.astimezone(ZoneInfo(tz) if isinstance(tz, str) else tz)
         value = value.date()
     return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
 

@@ -118,13 +118,15 @@ class SmtpPeer:
     the server had it). ``refused``: mail answered with an error at DATA.
     Program the next sessions with :meth:`reply_next`, :meth:`hang_next`,
     :meth:`drop_next`. ``auth``: ``{"user": "password"}`` enables AUTH (over
-    plain text, loopback only).
+    plain text, loopback only). ``smtputf8=False``: a server that does not offer
+    SMTPUTF8 (non-ASCII addresses).
     """
 
-    def __init__(self, auth: dict[str, str] | None = None) -> None:
+    def __init__(self, auth: dict[str, str] | None = None, *, smtputf8: bool = True) -> None:
         self.host = LOOPBACK
         self.port = 0
         self.auth = dict(auth or {})
+        self.smtputf8 = smtputf8
         self.messages: list[ReceivedMail] = []
         self.refused: list[ReceivedMail] = []
         self._actions: deque[_SmtpAction] = deque()
@@ -177,7 +179,7 @@ class SmtpPeer:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        kwargs: dict[str, Any] = {"enable_SMTPUTF8": True}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
         if self.auth:
 
             def authenticator(server, session, envelope, mechanism, auth_data):

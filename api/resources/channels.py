@@ -30,6 +30,7 @@ from api.schemas.channels import (
     ChannelSettingsInputSchema,
     ChannelSettingsSchema,
 )
+from api.schemas.fields import loose_booleans
 
 blp = Blueprint(
     "channels",
@@ -186,7 +187,9 @@ def new_layer(
     for key in body:
         if key in deployment:
             errors[key] = ["Set by the deployment, not through the API."]
-    found = channel.settings_schema().validate({**below, **layer}, partial=True)
+    schema = channel.settings_schema()
+    errors.update((k, v) for k, v in loose_booleans(schema, body).items() if k not in errors)
+    found = schema.validate({**below, **layer}, partial=True)
     if isinstance(found, dict):
         for key, reasons in found.items():
             if key in body and key not in errors:

@@ -193,7 +193,11 @@ class OrgPolicy(MethodView):
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicySchema)
     def put(self, data):
-        """Set the organisation's defaults (absent or null: the built-in default)"""
+        """Set the organisation's defaults (absent or null: the built-in default)
+
+        The body replaces this level's overrides: `{}` clears them all. A body is
+        required; a PUT without one is a 422 and changes nothing.
+        """
         return _store("org", current().org_id, None, None, data)
 
 
@@ -213,7 +217,11 @@ class CandidatePolicy(MethodView):
     @blp.response(200, PolicySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, user_id):
-        """Set a candidate's overrides"""
+        """Set a candidate's overrides
+
+        The body replaces this level's overrides (absent or null: inherited); `{}` clears
+        them all. A PUT without a body is a 422 and changes nothing.
+        """
         user = _candidate(user_id)
         return _store("candidate", user.org_id, user.id, None, data)
 
@@ -242,7 +250,11 @@ class ContactPolicy(MethodView):
         Staff (admins, advisors) set the contact's `overrides`, looser or stricter within
         the settings' ranges. A candidate sets their `own` rules, which may only be stricter
         than what the levels above put in force; they are combined as the stricter of the
-        two at every check, so a later staff change never turns them into a loosening."""
+        two at every check, so a later staff change never turns them into a loosening.
+
+        The body replaces this level's values (absent or null: inherited); `{}` clears
+        them all. A PUT without a body is a 422 and changes nothing.
+        """
         contact = get_visible(Contact, contact_id)
         if current().role == "candidate":
             return _store_own(contact, data)

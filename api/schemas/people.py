@@ -5,7 +5,17 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.models.people import ROLES
-from api.schemas.fields import Aware, Email, Id, Phone, QueryId, StrictSchema, Text, TimeZone
+from api.schemas.fields import (
+    Aware,
+    Email,
+    Id,
+    Phone,
+    QueryBoolean,
+    QueryId,
+    StrictSchema,
+    Text,
+    TimeZone,
+)
 
 
 class UserSchema(StrictSchema):
@@ -73,7 +83,7 @@ class TokenCreateSchema(StrictSchema):
 
 class TokenQuerySchema(StrictSchema):
     user_id = QueryId()
-    include_revoked = fields.Boolean(load_default=False)
+    include_revoked = QueryBoolean(load_default=False)
 
 
 class AssignmentSchema(StrictSchema):

@@ -8,10 +8,12 @@ from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
 from api.schemas.fields import (
     Aware,
     Country,
+    Day,
     Email,
     Id,
     Phone,
     QueryId,
+    StrictBoolean,
     StrictSchema,
     Text,
     TimeZone,
@@ -60,7 +62,7 @@ class _ContactFields(StrictSchema):
     country = Country(allow_none=True)
     preferred_channel = fields.String(allow_none=True, validate=CHANNEL_NAME)
     notes = fields.String(allow_none=True, validate=validate.Length(max=10_000))
-    do_not_contact = fields.Boolean()
+    do_not_contact = StrictBoolean()
 
 
 class ContactCreateSchema(_ContactFields):
@@ -93,7 +95,7 @@ class _ApplicationFields(StrictSchema):
     company = Text(200)
     position = Text(200)
     status = fields.String(validate=validate.OneOf(APPLICATION_STATUSES))
-    decision_expected_on = fields.Date(allow_none=True)
+    decision_expected_on = Day(allow_none=True)
 
 
 class ApplicationCreateSchema(_ApplicationFields):

@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
 from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
-from api.schemas.fields import Aware, Id, QueryId, StrictSchema
+from api.schemas.fields import Aware, Day, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
 from api.schemas.records import CHANNEL_NAME
 
 
@@ -146,8 +146,8 @@ class ResponseCreateSchema(StrictSchema):
     round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
     channel = fields.String(allow_none=True, validate=CHANNEL_NAME)
     occurred_at = Aware()
-    decision_date = fields.Date(metadata={"description": "Required for kind decision_date"})
-    until = fields.Date(metadata={"description": "Last day away, for kind out_of_office"})
+    decision_date = Day(metadata={"description": "Required for kind decision_date"})
+    until = Day(metadata={"description": "Last day away, for kind out_of_office"})
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema
@@ -200,7 +200,7 @@ def _setting_field(name: str) -> fields.Field:
             allow_none=True, strict=True, validate=validate.Range(low, high), metadata=meta
         )
     if name in ("stop_on_response", "observe_holidays"):
-        return fields.Boolean(allow_none=True, metadata=meta)
+        return StrictBoolean(allow_none=True, metadata=meta)
     if name == "business_days":
         return fields.List(
             fields.Integer(strict=True, validate=validate.Range(0, 6)),
@@ -238,7 +238,7 @@ class PolicySchema(StrictSchema):
 
 
 class PlanQuerySchema(StrictSchema):
-    dry_run = fields.Boolean(load_default=False)
+    dry_run = QueryBoolean(load_default=False)
 
 
 class PlannedStepSchema(StrictSchema):
