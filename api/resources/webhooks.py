@@ -12,7 +12,8 @@ organisation or candidate, so a touch id that does not exist has no token to che
 against and answers 403, exactly like a forged request (an unsigned caller learns
 nothing about which ids exist). 404 is answered only after the signature was verified,
 for a touch that is not of the endpoint's channel. With no auth token configured the
-answer is also 403.
+answer is also 403. An id outside 1..2^31-1 matches no route at all: a plain 404, before
+any of this runs (no such id can exist).
 
 A status callback (and the bridge's TwiML request) is about the touch in its URL only if
 that touch was handed to the provider, as the provider message the callback names: the

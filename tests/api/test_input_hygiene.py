@@ -214,7 +214,13 @@ def twilio_account(world, factory):
 
 
 def _signed_inbound(client, body: str):
-    params = {"AccountSid": ACCOUNT, "From": CONTACT_PHONE, "To": TWILIO_NUMBER, "Body": body}
+    params = {
+        "AccountSid": ACCOUNT,
+        "MessageSid": "SM" + "1" * 32,
+        "From": CONTACT_PHONE,
+        "To": TWILIO_NUMBER,
+        "Body": body,
+    }
     signature = sign_twilio_request(TWILIO_TOKEN, "http://127.0.0.1:8000" + INBOUND, params)
     return client.post(INBOUND, data=params, headers={"X-Twilio-Signature": signature})
 

@@ -67,7 +67,8 @@ def test_an_id_beyond_the_column_in_a_path_is_a_404(call, world, path, method, r
     [p for p, m, r in ID_ROUTES if r == PUBLIC and m == "POST"],
 )
 def test_an_unsigned_webhook_for_an_id_in_range_is_still_403(client, path):
-    response = client.post(_fill(path, ID_MAX, {}), data={"MessageStatus": "delivered"})
+    form = {"MessageSid": "SM" + "1" * 32, "CallSid": "CA" + "1" * 32, "MessageStatus": "sent"}
+    response = client.post(_fill(path, ID_MAX, {}), data=form)
 
     assert_problem(response, 403)
 
