@@ -64,7 +64,7 @@ def postgres_comes_back():
 
 
 def test_a_postgres_restart_gives_fast_503s_and_nothing_is_sent_twice(
-    app, db, world, smtp_peer, tmp_path, database_url, postgres_comes_back
+    app, db, world, smtp_peer, tmp_path, database_url, postgres_comes_back, reap
 ):
     seeded = seed_due_touches(
         app.extensions["touchbase.engine"], TOUCHES, email_settings=smtp_peer.settings()
@@ -86,6 +86,7 @@ def test_a_postgres_restart_gives_fast_503s_and_nothing_is_sent_twice(
         )
         for n in range(2)
     ]
+    reap.extend([api.proc for api in apis] + [proc for proc, _ in workers])
     clients = [
         Client(api.base, world.tokens["admin"], _portal(world.candidate.id), timeout=20)
         for api in apis
