@@ -22,6 +22,7 @@ reached the sink twice.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
 import subprocess
@@ -201,18 +202,28 @@ def main() -> int:
     warmup = args.warmup if args.warmup is not None else min(30.0, args.seconds / 6)
 
     reset(args.database_url)
-    with tempfile.TemporaryDirectory(prefix="touchbase-soak-") as name, SmtpPeer() as sink:
+    with (
+        tempfile.TemporaryDirectory(prefix="touchbase-soak-") as name,
+        SmtpPeer() as sink,
+        contextlib.ExitStack() as cleanup,
+    ):
         tmp = Path(name)
         env = no_tls_env(tmp)
-        apis = [start_api(args.database_url, tmp, f"api{n}", **env) for n in range(2)]
+        procs: dict[str, subprocess.Popen] = {}
+        apis = []
+        for n in range(2):
+            api = start_api(args.database_url, tmp, f"api{n}", **env)
+            cleanup.callback(stop, api.proc)
+            procs[f"api{n}"] = api.proc
+            apis.append(api)
         bases = [api.base for api in apis]
         tokens = setup(args.database_url, tmp, bases[0], sink, args.clients)
-        workers = [
-            start_worker(args.database_url, tmp, "--poll", "0.5", log_name=f"worker{n}", **env)[0]
-            for n in range(2)
-        ]
-        procs = {f"api{n}": api.proc for n, api in enumerate(apis)}
-        procs.update({f"worker{n}": proc for n, proc in enumerate(workers)})
+        for n in range(2):
+            proc, _log = start_worker(
+                args.database_url, tmp, "--poll", "0.5", log_name=f"worker{n}", **env
+            )
+            cleanup.callback(stop, proc)
+            procs[f"worker{n}"] = proc
         started = time.monotonic()
         portals = [
             Portal(n, bases, token, args.think, started + args.seconds)

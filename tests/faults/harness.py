@@ -50,7 +50,11 @@ def start_api(database_url: str, tmp_path: Path, name: str, **env: str) -> Api:
     )
     handle.close()
     api = Api(proc, port, log)
-    wait_until(lambda: _answers(api), 60, f"{name} did not start:\n{log.read_text()[-2000:]}")
+    try:
+        wait_until(lambda: _answers(api), 60, f"{name} did not start")
+    except AssertionError:
+        stop(proc, timeout=5)
+        raise AssertionError(f"{name} did not start:\n{log.read_text()[-2000:]}") from None
     return api
 
 
