@@ -57,7 +57,7 @@ def screen_request() -> None:
         _screen_pairs(request.get_data(cache=True))
     elif request.mimetype == "multipart/form-data":
         form = request.form.items(multi=True)
-        _raise_for({_printable(k): text_problem(k) or text_problem(v) for k, v in form})
+        _raise_for({printable(k): text_problem(k) or text_problem(v) for k, v in form})
     elif is_json(request.mimetype):
         json_body(request)
 
@@ -104,7 +104,7 @@ def string_problems(value: Any) -> dict[str, list[str]]:
                 errors[path or "_schema"] = [problem]
         elif isinstance(item, dict):
             for key, child in item.items():
-                child_path = f"{path}.{_printable(key)}" if path else _printable(key)
+                child_path = f"{path}.{printable(key)}" if path else printable(key)
                 problem = text_problem(key)
                 if problem:
                     errors[child_path] = ["The field name " + problem[0].lower() + problem[1:]]
@@ -145,7 +145,7 @@ def _screen_pairs(raw: bytes) -> None:
         except UnicodeDecodeError:
             undecodable[label] = [NOT_UTF8]
             continue
-        problems[_printable(label)] = text_problem(name_text) or text_problem(value_text)
+        problems[printable(label)] = text_problem(name_text) or text_problem(value_text)
     if undecodable:
         raise Problem(400, describe_errors(undecodable), errors=undecodable)
     _raise_for(problems)
@@ -161,7 +161,7 @@ def _raise_for(problems: dict[str, Any]) -> None:
         raise Problem(422, describe_errors(errors), errors=errors)
 
 
-def _printable(name: str) -> str:
+def printable(name: str) -> str:
     """A field name fit to appear in an answer (NUL and surrogates escaped)."""
     return name.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
 

@@ -27,13 +27,30 @@ PAGINATION_HEADER = {
 
 
 class EdgeResponsesPlugin(BasePlugin):
-    """Adds the status codes the HTTP edge can answer to every operation they apply to."""
+    """Adds what the HTTP edge does to every operation it applies to: the status codes it
+    can answer, and that a PATCH body must change at least one field (api.resources.common
+    refuses `{}`)."""
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        self.spec = spec
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **_):
         for method, operation in (operations or {}).items():
             responses: dict[Any, Any] = operation.setdefault("responses", {})
             for status, name in edge_statuses(path or "", method, operation):
                 responses.setdefault(str(status), name)
+            if method == "patch":
+                self._require_a_change(operation)
+
+    def _require_a_change(self, operation: dict) -> None:
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            schema = media.get("schema")
+            ref = schema.get("$ref", "") if isinstance(schema, dict) else ""
+            if ref:
+                self.spec.components.schemas[ref.rsplit("/", 1)[1]]["minProperties"] = 1
+            elif isinstance(schema, dict):
+                schema["minProperties"] = 1
 
 
 def edge_statuses(path: str, method: str, operation: dict) -> list[tuple[int, str]]:

@@ -226,3 +226,13 @@ def test_template_writes_document_the_403_for_organisation_wide_templates(spec):
         ("delete", "/v1/templates/{template_id}"),
     ):
         assert "403" in paths[path][method]["responses"], f"{method} {path}"
+
+
+def test_every_patch_body_must_change_a_field(spec):
+    schemas = spec["components"]["schemas"]
+    for path, method, operation in _operations(spec):
+        if method != "patch":
+            continue
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        body = schemas[body["$ref"].rsplit("/", 1)[1]] if "$ref" in body else body
+        assert body.get("minProperties") == 1, f"{method} {path} accepts {{}} in the document"

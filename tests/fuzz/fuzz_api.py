@@ -151,7 +151,7 @@ class Seeder:
                     "name": f"Dana Jones {n}{i}",
                     "company": "Acme Corp",
                     "email": f"dana{n}{i}@acme.example",
-                    "phone": f"+1415555010{n}{i}"[:12],
+                    "phone": f"+141555501{n}{i}",
                     "timezone": "America/New_York",
                     "country": "US",
                 },
