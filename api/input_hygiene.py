@@ -90,27 +90,32 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+def _join(path: str | None, name: str) -> str:
+    return name if path is None else f"{path}.{name}"
+
+
 def string_problems(value: Any) -> dict[str, list[str]]:
     """Every string in a parsed JSON value that cannot be text, by dotted field path
     (a name that cannot be text is reported at its own path). Iterative: the depth is
     already bounded, but nothing here needs to recurse."""
     errors: dict[str, list[str]] = {}
-    stack: list[tuple[str, Any]] = [("", value)]
+    # The root has no path (None): an empty key ("") is a field name like any other.
+    stack: list[tuple[str | None, Any]] = [(None, value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, str):
             problem = text_problem(item)
             if problem:
-                errors[path or "_schema"] = [problem]
+                errors["_schema" if path is None else path] = [problem]
         elif isinstance(item, dict):
             for key, child in item.items():
-                child_path = f"{path}.{printable(key)}" if path else printable(key)
+                child_path = _join(path, printable(key))
                 problem = text_problem(key)
                 if problem:
                     errors[child_path] = ["The field name " + problem[0].lower() + problem[1:]]
                 stack.append((child_path, child))
         elif isinstance(item, list):
-            stack.extend((f"{path}.{i}" if path else str(i), child) for i, child in enumerate(item))
+            stack.extend((_join(path, str(i)), child) for i, child in enumerate(item))
     return dict(sorted(errors.items()))
 
 

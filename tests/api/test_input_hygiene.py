@@ -116,6 +116,14 @@ def test_a_field_name_that_cannot_be_text_is_named_escaped(call, world):
     assert body["errors"]["no\\u0000tes"][0].startswith("The field name contains a NUL")
 
 
+def test_a_field_under_an_empty_name_is_named_by_its_whole_path(call, world):
+    body = {"name": "D", "notes": "x", "": {"a\u0000": 1}}
+
+    response = call("POST", "/v1/contacts", world.tokens["candidate"], json=body)
+
+    assert list(assert_problem(response, 422)["errors"]) == [".a\\u0000"]
+
+
 def test_a_body_that_is_not_utf8_is_a_400_naming_the_body(call, world):
     response = call(
         "POST",
