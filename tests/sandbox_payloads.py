@@ -21,7 +21,7 @@ ISSUE_PAYLOADS: dict[str, tuple[str, str]] = {
         "too much work",
     ),
     "format width": ("{{ '%0100000000d' % 1 }}", "format field is wider than"),
-    "join": ("{{ ('a'*20000)|list|join('b'*20000) }}", "joined text would be too long"),
+    "join": ("{{ ('a'*20000)|list|join('b'*20000) }}", "list would be too large"),
     "self": ("{{ self }}", '"self" is not available'),
 }
 
@@ -43,7 +43,7 @@ MORE_PAYLOADS: dict[str, tuple[str, str]] = {
         "text would be too long",
     ),
     "repeated list": (
-        "{% set a = ['x'*20000] * 20000 %}{{ '' if a else '' }}",
+        "{% set a = ['x'*10000] * 20000 %}{{ '' if a else '' }}",
         "repetition would produce a too large value",
     ),
     "nested literals": (
@@ -62,7 +62,7 @@ MORE_PAYLOADS: dict[str, tuple[str, str]] = {
         "calling .format() is not allowed",
     ),
     "round precision": ("{{ 5|round(-1000000) }}", "round's precision"),
-    "sum of lists": ("{{ '' if ([[1]] * 10000)|sum(start=[]) else '' }}", "sum adds numbers"),
+    "sum of lists": ("{{ '' if ([[1]] * 5000)|sum(start=[]) else '' }}", "sum adds numbers"),
     "long loop": (
         "{% for i in 'x'*20000 %}" + "{% if i %}{% endif %}" * 10 + "{% endfor %}",
         "too much work",
@@ -72,7 +72,7 @@ MORE_PAYLOADS: dict[str, tuple[str, str]] = {
         "too much work",
     ),
     "big comparisons in a loop": (
-        "{% set a = ('x'*20000)|list %}{% set b = ('x'*20000)|list %}"
+        "{% set a = ('x'*9000)|list %}{% set b = ('x'*9000)|list %}"
         "{% for i in a[:2000] %}{{ '' if a == b else '' }}{% endfor %}",
         "too much work",
     ),
@@ -97,7 +97,7 @@ PAYLOADS: dict[str, tuple[str, str]] = {**ISSUE_PAYLOADS, **MORE_PAYLOADS}
 DATA_HEAVY_BODY = (
     "Dear {{ contact.name }},\n"
     "{% for t in notes.topics %}"
-    "{{ '' if (notes.specific_point * 10)|list|sort|unique|list else '' }}"
+    "{{ '' if (notes.specific_point * 4)|list|sort|unique|list else '' }}"
     "{% endfor %}"
     "Thank you for {{ notes.specific_point }}."
 )

@@ -17,7 +17,7 @@ from jinja2.exceptions import SecurityError
 #: Longest string any operation may build (the rendered-field bound as well).
 MAX_TEXT = 20_000
 #: Largest container: its items plus their characters, nested ones included.
-MAX_WEIGHT = 50_000
+MAX_WEIGHT = 20_000
 #: Largest integer (1024 bits is 309 decimal digits).
 MAX_INT_BITS = 1024
 #: Widest ``%`` format field and largest ``round`` precision / method argument.
@@ -27,7 +27,7 @@ MAX_ARGUMENT = 100
 #: is about a microsecond of work: an operation, a filter call, an item a filter handles in
 #: Python, a node of a loop's body per iteration, 10 items or 100 characters of a value
 #: built, compared or looked through, 10 characters a regex goes through.
-WORK_STEPS = 100_000
+WORK_STEPS = 50_000
 RENDER_SECONDS = 0.5
 CHARS_PER_STEP = 100
 WEIGHT_PER_STEP = 10

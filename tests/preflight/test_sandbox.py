@@ -32,8 +32,8 @@ from tests.sandbox_payloads import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-#: "In well under a second": generous for a loaded two-CPU machine; the sandbox answers in
-#: a few to ~150 ms (tests/bench/sandbox_bench.py).
+#: "In well under a second": generous for a loaded two-CPU machine; the sandbox refuses
+#: each payload in 1-40 ms alone, ~150 ms at worst for 10,000 characters of source.
 REFUSED_WITHIN = 1.0
 
 # Validates each payload named on the command line, one JSON line per payload.
