@@ -457,19 +457,21 @@ def _render_field(
         return "".join(chunks)
     except TemplateRenderError:
         raise
-    except TemplateSyntaxError as exc:
-        raise TemplateRenderError(field, checks.syntax_reason(exc)) from exc
-    except SecurityError as exc:
-        raise TemplateRenderError(field, f"not allowed: {exc}") from exc
-    except UndefinedError as exc:
-        raise TemplateRenderError(field, f"unknown value: {exc}") from exc
-    except Exception as exc:  # any other runtime error inside the template
-        reason = checks.compile_issue(exc)
-        if reason:
-            raise TemplateRenderError(field, reason) from exc
-        raise TemplateRenderError(
-            field, f"the template fails to render ({type(exc).__name__}: {exc})"
-        ) from exc
+    except Exception as exc:  # any other error of the template's own
+        raise TemplateRenderError(field, _failure_reason(exc)) from exc
+
+
+def _failure_reason(exc: Exception) -> str:
+    """Why compiling or rendering a template failed, for the user."""
+    if isinstance(exc, TemplateSyntaxError):
+        return checks.syntax_reason(exc)
+    if isinstance(exc, SecurityError):
+        return f"not allowed: {exc}"
+    if isinstance(exc, UndefinedError):
+        return f"unknown value: {exc}"
+    return checks.compile_issue(exc) or (
+        f"the template fails to render ({type(exc).__name__}: {exc})"
+    )
 
 
 def validate_template(
@@ -540,13 +542,8 @@ def _checked_source_issue(field: str, source: str) -> list[TemplateIssue]:
         if ast_issues:
             return ast_issues
         _compile(source)  # unknown filters / tests are compile-time errors
-    except TemplateSyntaxError as exc:
-        return [TemplateIssue(field, checks.syntax_reason(exc))]
-    except Exception as exc:
-        reason = checks.compile_issue(exc)
-        if reason is None:
-            raise
-        return [TemplateIssue(field, reason)]
+    except Exception as exc:  # also what Jinja's constant folding raises: {{ (9)[1:] and 1 }}
+        return [TemplateIssue(field, _failure_reason(exc))]
     return []
 
 

@@ -85,6 +85,7 @@ MORE_PAYLOADS: dict[str, tuple[str, str]] = {
     "long operator chain": ("{{ 1" + " + 1" * 2000 + " }}", "nested too deeply"),
     "long filter chain": ("{{ 1" + "|abs" * 1000 + " }}", "nested too deeply"),
     "huge number literal": ("{{ " + "9" * 5000 + " }}", "too many digits"),
+    "undefined folded at compile time": ("{{ (9)[1:] and 1 }}", "unknown value"),
     "too many elements": ("{{contact.name}}" * 600, "too complex"),
     "self in a print tag": ("{% print self %}", '"self" is not available'),
 }
