@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame, operators, optimizeconst
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import LoopContext
+from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from api.sandbox.budget import (
@@ -211,6 +211,8 @@ class SandboxEnvironment(ImmutableSandboxedEnvironment):
         return checked(super().getitem(obj, argument))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(__obj, Undefined):
+            return __obj()  # raises its own error: "'int object' has no attribute 'strip'"
         owner = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", None)
         if isinstance(__obj, types.BuiltinMethodType) and isinstance(owner, str):
