@@ -3,12 +3,13 @@
 Pure module: no Flask, no database, no I/O except reading the packaged default
 templates under ``api/templates/``.
 
-Rendering uses Jinja2's :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`
-with :class:`~jinja2.StrictUndefined`, autoescaping off (messages are plain
-text).  On top of the sandbox the environment is deliberately small: no globals,
-a whitelist of filters, no macros / includes / nested or recursive loops, guarded
-``*`` and ``**`` and a cap on the rendered size, so a saved template cannot make
-a render slow or huge.
+Rendering uses the bounded sandbox of :mod:`api.sandbox` (Jinja2's immutable
+sandbox, every operation size-checked and charged to a per-render budget with a
+deadline) with :class:`~jinja2.StrictUndefined`, autoescaping off (messages are
+plain text).  The environment is deliberately small: no globals, a whitelist of
+filters, and :mod:`api.sandbox.checks` refuses at save time what a message never
+needs (macros, includes, nested or recursive loops, Jinja specials, deep nesting),
+so a saved template cannot make a render slow or huge.
 
 Variable namespace (fixed; every value is a string unless noted)
 -----------------------------------------------------------------
@@ -48,7 +49,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.ext import Extension
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from api.sandbox import MAX_TEXT, Budget, SandboxEnvironment, checks, metered
 
 __all__ = [
     "CHANNELS",
@@ -107,55 +109,7 @@ _LIST_FIELDS = {("notes", "topics"), ("notes", "skills")}
 MAX_SUBJECT_CHARS = 300
 MAX_BODY_CHARS = 10_000
 #: Upper bound on a rendered field (the output of one template).
-MAX_RENDERED_CHARS = 20_000
-
-_ALLOWED_FILTERS = frozenset(
-    {
-        "abs",
-        "capitalize",
-        "count",
-        "d",
-        "default",
-        "first",
-        "float",
-        "int",
-        "join",
-        "last",
-        "length",
-        "list",
-        "lower",
-        "map",
-        "max",
-        "min",
-        "reject",
-        "rejectattr",
-        "reverse",
-        "round",
-        "select",
-        "selectattr",
-        "sort",
-        "string",
-        "sum",
-        "title",
-        "trim",
-        "truncate",
-        "unique",
-        "upper",
-        "wordcount",
-    }
-)
-# Template constructs a message template never needs and that could make a
-# render unbounded (recursion) or reach outside the template (includes).
-_FORBIDDEN_NODES: dict[type[nodes.Node], str] = {
-    nodes.Macro: "macros ({% macro %}) are not supported in message templates",
-    nodes.CallBlock: "call blocks ({% call %}) are not supported in message templates",
-    nodes.Include: "including other templates is not supported",
-    nodes.Import: "importing other templates is not supported",
-    nodes.FromImport: "importing other templates is not supported",
-    nodes.Extends: "extending other templates is not supported",
-    nodes.Block: "blocks ({% block %}) are not supported in message templates",
-}
-
+MAX_RENDERED_CHARS = MAX_TEXT
 
 # --------------------------------------------------------------------------- #
 # Public value types
@@ -214,25 +168,6 @@ class TextList(tuple):
 # --------------------------------------------------------------------------- #
 
 
-class _MessageEnvironment(ImmutableSandboxedEnvironment):
-    """Sandbox with size guards on ``*`` and ``**``."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if (
-                    isinstance(seq, str | list | tuple)
-                    and isinstance(times, int)
-                    and len(seq) * times > MAX_RENDERED_CHARS
-                ):
-                    raise SecurityError("the repetition would produce a too large value")
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
-            raise SecurityError("the exponent is too large")
-        return super().call_binop(context, operator, left, right)
-
-
 # A line holding nothing but ``{% ... %}`` / ``{# ... #}`` tags.
 _STANDALONE_TAG_LINE = re.compile(
     r"^[ \t]*(?:(?:\{%(?:(?!%\}).)*%\}|\{#(?:(?!#\}).)*#\})[ \t]*)+\r?\n", re.MULTILINE
@@ -250,8 +185,8 @@ class _StandaloneTagLines(Extension):
         return _STANDALONE_TAG_LINE.sub(lambda m: m.group(0).rstrip("\r\n"), source)
 
 
-def _make_environment() -> _MessageEnvironment:
-    env = _MessageEnvironment(
+def _make_environment() -> SandboxEnvironment:
+    return SandboxEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
         extensions=[_StandaloneTagLines],
@@ -259,9 +194,6 @@ def _make_environment() -> _MessageEnvironment:
         keep_trailing_newline=False,
         auto_reload=False,
     )
-    env.globals.clear()
-    env.filters = {k: v for k, v in env.filters.items() if k in _ALLOWED_FILTERS}
-    return env
 
 
 _ENV = _make_environment()
@@ -471,16 +403,6 @@ def _ast_issues(field: str, ast: nodes.Template) -> list[TemplateIssue]:
                 + "."
             )
 
-    for node_type, reason in _FORBIDDEN_NODES.items():
-        if any(True for _ in ast.find_all(node_type)):
-            add(reason)
-
-    for loop in ast.find_all(nodes.For):
-        if loop.recursive:
-            add("recursive loops are not supported in message templates")
-        if any(True for _ in loop.find_all(nodes.For)):
-            add("loops inside loops are not supported in message templates")
-
     for node in ast.find_all(nodes.Name):
         if node.ctx in ("store", "param") and node.name in NAMESPACE:
             add(f'"{node.name}" is a built-in variable and cannot be assigned')
@@ -517,37 +439,41 @@ def _ast_issues(field: str, ast: nodes.Template) -> list[TemplateIssue]:
     return issues
 
 
-def _render_field(field: str, source: str, context: Mapping[str, Any]) -> str:
-    """Render one template string, mapping every failure to TemplateRenderError."""
+def _render_field(
+    field: str, source: str, context: Mapping[str, Any], budget: Budget | None = None
+) -> str:
+    """Render one template string within ``budget`` (a fresh one by default), mapping
+    every failure to TemplateRenderError."""
     try:
         template = _compile(source)
         size = 0
         chunks: list[str] = []
-        for chunk in template.generate(context):
-            size += len(chunk)
-            if size > MAX_RENDERED_CHARS:
-                raise TemplateRenderError(
-                    field, f"the rendered text is longer than {MAX_RENDERED_CHARS} characters"
-                )
-            chunks.append(chunk)
+        with metered(budget):
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > MAX_RENDERED_CHARS:
+                    raise TemplateRenderError(
+                        field, f"the rendered text is longer than {MAX_RENDERED_CHARS} characters"
+                    )
+                chunks.append(chunk)
         return "".join(chunks)
     except TemplateRenderError:
         raise
-    except TemplateSyntaxError as exc:
-        raise TemplateRenderError(field, _syntax_reason(exc)) from exc
-    except SecurityError as exc:
-        raise TemplateRenderError(field, f"not allowed: {exc}") from exc
-    except UndefinedError as exc:
-        raise TemplateRenderError(field, f"unknown value: {exc}") from exc
-    except Exception as exc:  # any other runtime error inside the template
-        raise TemplateRenderError(
-            field, f"the template fails to render ({type(exc).__name__}: {exc})"
-        ) from exc
+    except Exception as exc:  # any other error of the template's own
+        raise TemplateRenderError(field, _failure_reason(exc)) from exc
 
 
-def _syntax_reason(exc: TemplateSyntaxError) -> str:
-    where = f" on line {exc.lineno}" if exc.lineno else ""
-    return f"syntax error{where}: {exc.message}"
+def _failure_reason(exc: Exception) -> str:
+    """Why compiling or rendering a template failed, for the user."""
+    if isinstance(exc, TemplateSyntaxError):
+        return checks.syntax_reason(exc)
+    if isinstance(exc, SecurityError):
+        return f"not allowed: {exc}"
+    if isinstance(exc, UndefinedError):
+        return f"unknown value: {exc}"
+    return checks.compile_issue(exc) or (
+        f"the template fails to render ({type(exc).__name__}: {exc})"
+    )
 
 
 def validate_template(
@@ -591,23 +517,36 @@ def validate_template(
             continue
         if not source:
             continue
-        try:
-            ast = _ENV.parse(source)
-            _compile(source)  # unknown filters / tests are compile-time errors
-        except TemplateSyntaxError as exc:
-            issues.append(TemplateIssue(field, _syntax_reason(exc)))
+        issue = _checked_source_issue(field, source)
+        if issue:
+            issues.extend(issue)
             continue
-        ast_issues = _ast_issues(field, ast)
-        if ast_issues:
-            issues.extend(ast_issues)
-            continue
+        budget = Budget()  # both renders together: the field's validation is bounded
         for context in (sample_context(), empty_context()):
             try:
-                _render_field(field, source, context)
+                _render_field(field, source, context, budget)
             except TemplateRenderError as exc:
                 issues.append(TemplateIssue(field, exc.reason))
                 break
     return issues
+
+
+def _checked_source_issue(field: str, source: str) -> list[TemplateIssue]:
+    """What is wrong with the source itself, checked before it is compiled: [] if nothing."""
+    ast, reason = checks.parse(_ENV, source)
+    if ast is None:
+        return [TemplateIssue(field, reason or "the template cannot be parsed")]
+    reasons = checks.structure_issues(ast)
+    if reasons:
+        return [TemplateIssue(field, r) for r in reasons]
+    try:
+        ast_issues = _ast_issues(field, ast)  # an unknown filter is an error here
+        if ast_issues:
+            return ast_issues
+        _compile(source)  # unknown filters / tests are compile-time errors
+    except Exception as exc:  # also what Jinja's constant folding raises: {{ (9)[1:] and 1 }}
+        return [TemplateIssue(field, _failure_reason(exc))]
+    return []
 
 
 # --------------------------------------------------------------------------- #

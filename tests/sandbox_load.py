@@ -1,0 +1,280 @@
+"""The template sandbox under load: the real server (``touchbase serve``, SQLite under a
+temporary directory), one client that saves and previews every payload of
+tests/sandbox_payloads.py in a loop, and a second that times ``/healthz``.
+
+Shared by tests/bench/sandbox_bench.py (the figures, for CI) and
+tests/integration/test_sandbox_load.py (the same, shorter, in the suite).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from channels.testing_peers import free_port
+from tests.sandbox_payloads import DATA_HEAVY_BODY, HEAVY_NOTES, ISSUE_PAYLOADS, PAYLOADS
+
+TOUCHBASE = str(Path(sys.executable).with_name("touchbase"))
+_TOKEN = re.compile(r"Admin token \(shown once, keep it safe\): (\S+)")
+#: A request that takes longer than this is recorded as taking this long, and failed.
+REQUEST_TIMEOUT = 30.0
+
+
+def request(base: str, method: str, path: str, token: str | None = None, body: Any = None):
+    """(status, JSON answer) of one request on a new connection."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+@dataclass
+class Server:
+    """``touchbase serve`` on a free loopback port, a new SQLite instance in ``workdir``."""
+
+    proc: subprocess.Popen
+    base: str
+    log_path: Path
+    token: str = ""
+
+    @classmethod
+    def start(cls, workdir: Path) -> Server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
+        env.update(TOUCHBASE_INSTANCE_DIR=str(workdir / "instance"), PYTHONUNBUFFERED="1")
+        port = free_port()
+        log_path = workdir / "serve.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [TOUCHBASE, "serve", "--port", str(port)],
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = cls(proc, f"http://127.0.0.1:{port}", log_path)
+        try:
+            server.token = server._wait_for_token()
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+    def _wait_for_token(self) -> str:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = _TOKEN.search(self.log_path.read_text())
+            if found:
+                try:
+                    if request(self.base, "GET", "/healthz")[0] == 200:
+                        return found.group(1)
+                except OSError:
+                    pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"touchbase serve did not come up:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        """SIGINT as Ctrl-C; killed if it does not stop (as the old code did not)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class Attack:
+    """One request of the attacker and the field its 422 must name."""
+
+    label: str
+    method: str
+    path: str
+    body: dict[str, Any]
+    field: str
+
+
+def set_up(server: Server) -> list[Attack]:
+    """A candidate, a contact with the longest notes the API accepts, and two saved
+    templates; returns the attacker's round of requests."""
+    base, token = server.base, server.token
+
+    def made(path: str, body: dict[str, Any]) -> int:
+        status, answer = request(base, "POST", path, token, body)
+        if status != 201:
+            raise RuntimeError(f"POST {path}: {status} {answer}")
+        return answer["id"]
+
+    candidate = made(
+        "/v1/users", {"email": "alex@example.org", "name": "Alex Kim", "role": "candidate"}
+    )
+    contact = made(
+        "/v1/contacts",
+        {"candidate_id": candidate, "name": "Dana Jones", "email": "dana@example.org"},
+    )
+    application = made(
+        "/v1/applications",
+        {"candidate_id": candidate, "company": "Initech", "position": "Backend Engineer"},
+    )
+    made(
+        "/v1/interviews",
+        {
+            "application_id": application,
+            "starts_at": "2030-06-04T13:00:00+00:00",
+            "ends_at": "2030-06-04T14:00:00+00:00",
+            "interviewers": [{"contact_id": contact, **HEAVY_NOTES}],
+        },
+    )
+    template = {"candidate_id": candidate, "channel": "email", "subject": "Thank you"}
+    heavy = made("/v1/templates", {**template, "step": "thank_you", "body": DATA_HEAVY_BODY})
+    plain_body = "Hi {{ contact.name }}"
+    plain = made("/v1/templates", {**template, "step": "follow_up", "body": plain_body})
+
+    attacks: list[Attack] = []
+    for name, (source, _) in PAYLOADS.items():
+        new = {**template, "step": "custom", "body": source}
+        attacks.append(Attack(f"save: {name}", "POST", "/v1/templates", new, "body"))
+        attacks.append(
+            Attack(f"update: {name}", "PATCH", f"/v1/templates/{plain}", {"body": source}, "body")
+        )
+    for name, (source, _) in ISSUE_PAYLOADS.items():
+        new = {**template, "step": "custom", "subject": source, "body": "Hi"}
+        attacks.append(Attack(f"save subject: {name}", "POST", "/v1/templates", new, "subject"))
+    attacks.append(
+        Attack(
+            "preview: heavy for the notes",
+            "POST",
+            f"/v1/templates/{heavy}/preview",
+            {"contact_id": contact},
+            "body",
+        )
+    )
+    attacks.append(
+        Attack(
+            "step preview: heavy for the notes",
+            "POST",
+            "/v1/templates/preview",
+            {"contact_id": contact, "step": "thank_you", "channel": "email"},
+            "body",
+        )
+    )
+    return attacks
+
+
+@dataclass
+class Answer:
+    label: str
+    status: int
+    refused: bool  # 422 naming the expected field
+    seconds: float
+
+
+@dataclass
+class Figures:
+    """What one phase measured."""
+
+    healthz: list[float] = field(default_factory=list)  # seconds per /healthz
+    healthz_failed: int = 0
+    answers: list[Answer] = field(default_factory=list)
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.healthz)
+        return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else math.nan
+
+    def summary(self) -> dict[str, Any]:
+        slowest: dict[str, float] = {}
+        for answer in self.answers:
+            slowest[answer.label] = max(slowest.get(answer.label, 0.0), answer.seconds)
+        return {
+            "healthz_count": len(self.healthz),
+            "healthz_failed": self.healthz_failed,
+            "healthz_p50_ms": round(self.percentile(0.50) * 1000, 1),
+            "healthz_p99_ms": round(self.percentile(0.99) * 1000, 1),
+            "healthz_max_ms": round(max(self.healthz, default=math.nan) * 1000, 1),
+            "attacker_requests": len(self.answers),
+            "attacker_refused": sum(a.refused for a in self.answers),
+            "attacker_not_refused": sorted(
+                {f"{a.label} ({a.status})" for a in self.answers if not a.refused}
+            ),
+            "attacker_slowest_ms": {k: round(v * 1000, 1) for k, v in slowest.items()},
+        }
+
+
+def _probe(base: str, stop: threading.Event, figures: Figures, interval: float) -> None:
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            ok = request(base, "GET", "/healthz")[0] == 200
+        except OSError:
+            ok = False
+        figures.healthz.append(time.perf_counter() - started)
+        figures.healthz_failed += not ok
+        stop.wait(interval)
+
+
+def _attack(server: Server, attacks: list[Attack], stop: threading.Event, figures: Figures):
+    while not stop.is_set():
+        for attack in attacks:
+            if stop.is_set():
+                return
+            started = time.perf_counter()
+            try:
+                status, answer = request(
+                    server.base, attack.method, attack.path, server.token, attack.body
+                )
+            except OSError:
+                status, answer = 0, None
+            errors = (answer or {}).get("errors") if isinstance(answer, dict) else None
+            refused = status == 422 and isinstance(errors, dict) and attack.field in errors
+            figures.answers.append(
+                Answer(attack.label, status, refused, time.perf_counter() - started)
+            )
+
+
+def measure(
+    server: Server,
+    attacks: list[Attack] | None,
+    seconds: float,
+    interval: float = 0.02,
+    rounds: int = 0,
+    patience: float = 120,
+) -> Figures:
+    """/healthz timed every ``interval`` s for ``seconds`` (and, with ``rounds``, at least
+    until the attacker has made that many rounds, for ``patience`` s more at most), while
+    ``attacks`` run (None: idle)."""
+    figures = Figures()
+    stop = threading.Event()
+    threads = [threading.Thread(target=_probe, args=(server.base, stop, figures, interval))]
+    if attacks:
+        threads.append(threading.Thread(target=_attack, args=(server, attacks, stop, figures)))
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline or (attacks and len(figures.answers) < rounds * len(attacks)):
+        time.sleep(0.05)
+        if time.monotonic() > deadline + patience:
+            break  # the attacker stalls the server: stop and report it
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=REQUEST_TIMEOUT + 5)
+    return figures
