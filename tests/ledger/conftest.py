@@ -9,7 +9,6 @@ between the thank-you and the call), so each expected local time is a plain numb
 from __future__ import annotations
 
 import json
-import os
 import threading
 import urllib.error
 import urllib.request
@@ -18,12 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
-from api import create_app
-from api.db import make_engine
 from tests.api.conftest import count, engine_of, row, snapshot  # noqa: F401 (fixtures)
 from tests.api.helpers import assert_documented_problem
+from tests.live_server import PG_URL, live_server, needs_postgres  # noqa: F401 (re-exported)
 
 INTERVIEW_START = datetime(2030, 6, 4, 13, 0, tzinfo=UTC)  # Tue 09:00 EDT
 INTERVIEW_END = INTERVIEW_START + timedelta(hours=1)  # Tue 10:00 EDT
@@ -160,43 +157,15 @@ def refused(response, rule: str) -> dict[str, Any]:
 
 # -- the app under a real server, for races on PostgreSQL ---------------------------------------
 
-PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
 #: Requests fired at once by the race tests; the served pool holds a connection for each.
 LIVE_REQUESTS = 20
-
-needs_postgres = pytest.mark.skipif(
-    not PG_URL.startswith("postgresql"),
-    reason="needs real parallel connections to PostgreSQL: set TOUCHBASE_TEST_DATABASE_URL "
-    "to a postgresql:// URL (SQLite serialises all writers, so there is no race to test)",
-)
 
 
 @pytest.fixture
 def server(app, tmp_path):
-    """The app under a threaded WSGI server on a free local port, with a pool big enough
-    for every request to hold its own database connection at the same moment."""
-    engine = make_engine(PG_URL, pool_size=LIVE_REQUESTS + 5, max_overflow=0)
-    served = create_app(
-        {
-            "ENGINE": engine,
-            "DATABASE_URL": PG_URL,
-            "SECRET_KEY": "test-secret",
-            "INSTANCE_DIR": str(tmp_path / "served-instance"),
-            "OUTBOX_DIR": str(tmp_path / "served-outbox"),
-            "PUBLIC_URL": "http://127.0.0.1:8000",
-            "TESTING": True,
-        }
-    )
-    httpd = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
-        engine.dispose()
+    """The app under a threaded WSGI server, a connection for every request at once."""
+    with live_server(tmp_path, pool_size=LIVE_REQUESTS + 5) as base:
+        yield base
 
 
 def request(base: str, method: str, path: str, token: str, payload=None) -> tuple[int, dict]:

@@ -11,7 +11,6 @@ SQLite serialises writers anyway, so the test needs PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import urllib.error
@@ -20,21 +19,13 @@ import urllib.request
 
 import pytest
 from sqlalchemy import select, text
-from werkzeug.serving import make_server
 
-from api import create_app
-from api.db import make_engine
 from api.models import Contact, Response
 from channels.twilio_client import sign_twilio_request
+from tests.live_server import live_server, needs_postgres
 from tests.webhooks.twilio import INBOUND, ORG_TOKEN, PUBLIC_URL, inbound
 
-PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
-
-pytestmark = pytest.mark.skipif(
-    not PG_URL.startswith("postgresql"),
-    reason="needs real parallel connections to PostgreSQL: set TOUCHBASE_TEST_DATABASE_URL "
-    "to a postgresql:// URL (SQLite serialises all writers, so there is no race to test)",
-)
+pytestmark = needs_postgres
 
 WAITING = text(
     "SELECT count(*) FROM pg_stat_activity "
@@ -44,28 +35,8 @@ WAITING = text(
 
 @pytest.fixture
 def server(app, tmp_path):
-    engine = make_engine(PG_URL, pool_size=4, max_overflow=0)
-    served = create_app(
-        {
-            "ENGINE": engine,
-            "DATABASE_URL": PG_URL,
-            "SECRET_KEY": "test-secret",
-            "INSTANCE_DIR": str(tmp_path / "served-instance"),
-            "OUTBOX_DIR": str(tmp_path / "served-outbox"),
-            "PUBLIC_URL": PUBLIC_URL,
-            "TESTING": True,
-        }
-    )
-    httpd = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
-        engine.dispose()
+    with live_server(tmp_path, pool_size=4, public_url=PUBLIC_URL) as base:
+        yield base
 
 
 def deliver(base: str, params: dict[str, str]) -> int:
