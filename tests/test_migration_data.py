@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from api import migrate
 from api.db import make_engine
+from tests.scratch_db import scratch_postgres
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
@@ -33,17 +32,8 @@ def empty_database(request, tmp_path) -> Iterator[str]:
         return
     if not PG_URL.startswith("postgresql"):
         pytest.skip("TOUCHBASE_TEST_DATABASE_URL is not a PostgreSQL URL")
-    server = make_url(PG_URL)
-    name = f"touchbase_data_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(PG_URL, "touchbase_data") as url:
+        yield url
 
 
 @pytest.fixture

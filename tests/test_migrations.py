@@ -8,17 +8,16 @@ there).
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from api import migrate
 from api.db import make_engine
 from api.models import Base
+from tests.scratch_db import scratch_postgres as scratch_database
 
 PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
 MODEL_TABLES = set(Base.metadata.tables)
@@ -109,17 +108,8 @@ def test_the_inbound_log_starts_with_the_sids_of_replies_already_recorded(tmp_pa
 @pytest.fixture
 def scratch_postgres() -> Iterator[str]:
     """A throwaway database next to the test database, dropped afterwards."""
-    server = make_url(PG_URL)
-    name = f"touchbase_migrations_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(PG_URL, "touchbase_migrations") as url:
+        yield url
 
 
 @pytest.mark.postgres
