@@ -27,6 +27,7 @@ from api.models import (
     Interview,
     Interviewer,
     Organization,
+    Response,
     Touch,
     User,
 )
@@ -229,6 +230,21 @@ class Factory:
         self.s.add(touch)
         self.s.commit()
         return touch
+
+    def response(self, contact: Contact, application: Application, kind: str, **kw) -> Response:
+        """Something the contact did (replied, gave a decision date...), recorded directly."""
+        kw.setdefault("occurred_at", datetime(2026, 11, 18, 15, 0, tzinfo=UTC))
+        found = Response(
+            org_id=contact.org_id,
+            candidate_id=contact.candidate_id,
+            contact_id=contact.id,
+            application_id=application.id,
+            kind=kind,
+            **kw,
+        )
+        self.s.add(found)
+        self.s.commit()
+        return found
 
 
 @pytest.fixture

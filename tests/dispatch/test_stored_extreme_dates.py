@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from api.models import Response, Touch
+from api.models import Touch
 from api.timebounds import LATEST
 from tests.dispatch.conftest import kinds, reload
 
@@ -37,18 +37,13 @@ def thanked(scene, factory, clock):
 
 
 def _decision_response(factory, scene, day: date, clock) -> None:
-    factory.s.add(
-        Response(
-            org_id=scene.org.id,
-            candidate_id=scene.candidate.id,
-            contact_id=scene.contact.id,
-            application_id=scene.application.id,
-            kind="decision_date",
-            occurred_at=clock.now - timedelta(hours=1),
-            decision_date=day,
-        )
+    factory.response(
+        scene.contact,
+        scene.application,
+        "decision_date",
+        occurred_at=clock.now - timedelta(hours=1),
+        decision_date=day,
     )
-    factory.s.commit()
 
 
 @pytest.fixture(params=["application", "response"])
@@ -112,18 +107,13 @@ def test_the_worker_moves_a_due_follow_up_once_and_does_not_retry_it(
 def test_a_far_out_of_office_return_does_not_break_the_budget(
     call, world, scene, factory, thanked, clock
 ):
-    factory.s.add(
-        Response(
-            org_id=scene.org.id,
-            candidate_id=scene.candidate.id,
-            contact_id=scene.contact.id,
-            application_id=scene.application.id,
-            kind="out_of_office",
-            occurred_at=clock.now - timedelta(hours=1),
-            until=FAR_DAY,
-        )
+    factory.response(
+        scene.contact,
+        scene.application,
+        "out_of_office",
+        occurred_at=clock.now - timedelta(hours=1),
+        until=FAR_DAY,
     )
-    factory.s.commit()
 
     response = call("GET", f"/v1/contacts/{scene.contact.id}/budget", world.tokens["candidate"])
 
