@@ -98,7 +98,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "servers": [{"url": "/"}],
         },
     )
-    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
+    engine = app.config.get("ENGINE") or make_engine(
+        app.config["DATABASE_URL"],
+        pool_size=app.config["DB_POOL_SIZE"],
+        max_overflow=app.config["DB_MAX_OVERFLOW"],
+    )
     app.extensions["touchbase.engine"] = engine
     app.extensions["touchbase.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)

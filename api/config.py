@@ -54,6 +54,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Bodies larger than this are answered 413 before any parsing.
         "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 256 * 1024),
         "TOKEN_DEFAULT_TTL_DAYS": _int("TOKEN_DEFAULT_TTL_DAYS", 0),
+        # PostgreSQL connections each process keeps open (and may add for bursts).
+        "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
+        "DB_MAX_OVERFLOW": _int("DB_MAX_OVERFLOW", 10),
         "LOG_JSON": os.environ.get("TOUCHBASE_LOG_JSON", "") not in ("", "0", "false"),
         "WORKER_ENABLED": True,
     }

@@ -22,6 +22,9 @@ CONNECT_TIMEOUT_SECONDS = 5
 def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # One writer at a time anyway: the pool's size is SQLAlchemy's default.
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
         if parsed.database and parsed.database != ":memory:":
             from pathlib import Path
 

@@ -76,3 +76,22 @@ def test_a_connection_cut_mid_request_ends_the_request_cleanly(app, engine):
     with app.test_request_context():
         assert get_session().execute(text("SELECT 1")).scalar_one() == 1
         close_session()
+
+
+def test_the_postgresql_pool_holds_what_the_configuration_says(tmp_path, monkeypatch):
+    """Sized for the requests one process serves at once: a pool smaller than that opens
+    and closes a connection for every request over it (found by the soak benchmark)."""
+    monkeypatch.setenv("TOUCHBASE_DB_POOL_SIZE", "7")
+    monkeypatch.setenv("TOUCHBASE_DB_MAX_OVERFLOW", "3")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "pool", "INSTANCE_DIR": str(tmp_path)})
+
+    pool = app.extensions["touchbase.engine"].pool
+    assert (pool.size(), pool._max_overflow) == (7, 3)
+
+
+def test_the_default_pool_keeps_twenty_connections(tmp_path):
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "pool", "INSTANCE_DIR": str(tmp_path)})
+
+    assert app.extensions["touchbase.engine"].pool.size() == 20
