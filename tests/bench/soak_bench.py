@@ -7,7 +7,8 @@ Set-up is done the way an office would: `touchbase db upgrade`, `touchbase boots
 the API (an open send window, the email channel pointed at a loopback SMTP sink, one
 candidate and token per client). Then two `touchbase serve --no-worker` processes and two
 `touchbase worker` processes run while each client, as its own candidate, loops:
-record a contact and an interview with them, plan it (the thank-you is due at once, so the
+apply to a new company every third round (a panel of three), record a contact and an
+interview with them, plan it (the thank-you is due at once, so the
 workers send it), read the calendar and the budget, and, every other round, record the
 contact's reply (which cancels the rest of their sequence, R8). A short pause between
 requests stands for the portal's user.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
 import re
 import subprocess
@@ -42,10 +44,20 @@ sys.path.insert(0, str(ROOT))
 from channels.testing_peers import SmtpPeer  # noqa: E402
 from tests.dispatch.conftest import TOUCHBASE, no_tls_env, start_worker, worker_env  # noqa: E402
 from tests.dispatch.seeding import OPEN_POLICY, midday_zone  # noqa: E402
-from tests.faults.harness import percentile, rss_kib, start_api, stop  # noqa: E402
+from tests.faults.harness import (  # noqa: E402
+    cpu_seconds,
+    machine_busy_seconds,
+    percentile,
+    postgres_cpu_seconds,
+    rss_kib,
+    start_api,
+    stop,
+)
 
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 P99_RATIO_LIMIT = 1.5
+#: Interviewers per application: a job search has many applications with small panels.
+PANEL = 3
 
 
 def reset(url: str) -> None:
@@ -125,18 +137,20 @@ class Portal(threading.Thread):
 
     def run(self) -> None:
         zone = midday_zone()
-        application = self.call(
-            "create_application",
-            201,
-            "POST",
-            "/v1/applications",
-            json={"company": "Acme Corp", "position": "Data Engineer"},
-        )
-        if application is None:
-            return
+        application = None
         round_ = 0
         while time.monotonic() < self.until:
             round_ += 1
+            if round_ % PANEL == 1 or application is None:  # a new company, a new panel
+                application = self.call(
+                    "create_application",
+                    201,
+                    "POST",
+                    "/v1/applications",
+                    json={"company": f"Acme {round_}", "position": "Data Engineer"},
+                )
+                if application is None:
+                    continue
             contact = self.call(
                 "create_contact",
                 201,
@@ -144,7 +158,7 @@ class Portal(threading.Thread):
                 "/v1/contacts",
                 json={
                     "name": f"Dana Jones {self.n}-{round_}",
-                    "company": "Acme Corp",
+                    "company": application["company"],
                     "email": f"dana.{self.n}.{round_}@acme.example",
                     "timezone": zone,
                 },
@@ -231,10 +245,22 @@ def main() -> int:
         ]
         for portal in portals:
             portal.start()
-        time.sleep(warmup)
-        rss_start = {name: rss_kib(proc.pid) for name, proc in procs.items()}
+        # CPU per process over the first and the last window (what grew, if latency did),
+        # and RSS after warm-up.
+        marks = sorted({0.0, window, warmup, args.seconds - window, args.seconds})
+        cpu: dict[float, dict[str, float]] = {}
+        rss_start: dict[str, int] = {}
+        for mark in marks:
+            time.sleep(max(0.0, started + mark - time.monotonic()))
+            if mark == warmup:
+                rss_start = {name: rss_kib(proc.pid) for name, proc in procs.items()}
+            sample = {name: cpu_seconds(proc.pid) for name, proc in procs.items()}
+            sample["postgres"] = postgres_cpu_seconds()
+            sample["clients+sink"] = sum(os.times()[:2])
+            sample["machine"] = machine_busy_seconds()
+            cpu[mark] = sample
         for portal in portals:
-            portal.join(timeout=args.seconds + 60)
+            portal.join(timeout=60)
         rss_end = {name: rss_kib(proc.pid) for name, proc in procs.items()}
         time.sleep(3)  # the workers send what the last plans made due
         alive = {name: proc.poll() is None for name, proc in procs.items()}
@@ -263,6 +289,19 @@ def main() -> int:
         f"{percentile(last, 0.5) * 1000:.0f} ms, p99 {p99_last * 1000:.0f} ms; "
         f"ratio {ratio:.2f} (limit {P99_RATIO_LIMIT})"
     )
+    print(f"{'request':<20} {'first p50':>10} {'first p99':>10} {'last p50':>10} {'last p99':>10}")
+    for what in sorted({a[2] for a in answers}):
+        f = [a[1] for a in answers if a[2] == what and a[0] - started < window]
+        la = [a[1] for a in answers if a[2] == what and a[0] - started >= args.seconds - window]
+        print(
+            f"{what:<20} {percentile(f, 0.5) * 1000:>8.0f}ms {percentile(f, 0.99) * 1000:>8.0f}ms "
+            f"{percentile(la, 0.5) * 1000:>8.0f}ms {percentile(la, 0.99) * 1000:>8.0f}ms"
+        )
+    first_cpu_at, last_cpu_at = cpu[0.0], cpu[args.seconds - window]
+    for name in first_cpu_at:
+        first_cpu = (cpu[window][name] - first_cpu_at[name]) / window
+        last_cpu = (cpu[args.seconds][name] - last_cpu_at[name]) / window
+        print(f"CPU {name}: {first_cpu:.0%} of a core in the first window, {last_cpu:.0%} last")
     grew = []
     for name in procs:
         start, end = rss_start[name], rss_end[name]
