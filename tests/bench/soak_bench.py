@@ -4,14 +4,15 @@
 
 The database's `public` schema is dropped and recreated: give it a test database only.
 Set-up is done the way an office would: `touchbase db upgrade`, `touchbase bootstrap`, then
-the API (an open send window, the email channel pointed at a loopback SMTP sink, one
-candidate and token per client). Then two `touchbase serve --no-worker` processes and two
-`touchbase worker` processes run while each client, as its own candidate, loops:
-apply to a new company every third round (a panel of three), record a contact and an
-interview with them, plan it (the thank-you is due at once, so the
-workers send it), read the calendar and the budget, and, every other round, record the
-contact's reply (which cancels the rest of their sequence, R8). A short pause between
-requests stands for the portal's user.
+the API (an open send window, the email channel pointed at a loopback SMTP sink, three
+candidates with a token each per client: a portal serves many candidates, and one alone
+would reach the daily cap of 100 sends within the run). Then two `touchbase serve
+--no-worker` processes and two `touchbase worker` processes run while each client loops:
+apply to a new company every third round (a panel of three), as the next of its
+candidates, record a contact and an interview with them, plan it (the thank-you is due
+at once, so the workers send it), read the calendar and the budget, and, every other
+round, record the contact's reply (which cancels the rest of their sequence, R8). A short
+pause between requests stands for the portal's user.
 
 It prints requests, errors, latency per window (p50/p99), the RSS of every process after
 warm-up and at the end, and what the sink received; and exits 1 unless: no errors (every
@@ -58,6 +59,8 @@ MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MUL
 P99_RATIO_LIMIT = 1.5
 #: Interviewers per application: a job search has many applications with small panels.
 PANEL = 3
+#: Candidates each client acts for, in turn, one application each.
+CANDIDATES_PER_CLIENT = 3
 
 
 def reset(url: str) -> None:
@@ -71,7 +74,8 @@ def reset(url: str) -> None:
 
 
 def setup(url: str, tmp: Path, base: str, sink: SmtpPeer, clients: int) -> list[str]:
-    """Migrate and bootstrap with the CLI, then configure through the API; one token per client."""
+    """Migrate and bootstrap with the CLI, then configure through the API; the candidates'
+    tokens, CANDIDATES_PER_CLIENT for each client."""
     env = worker_env(url, tmp)
     subprocess.run([TOUCHBASE, "db", "upgrade"], env=env, check=True, capture_output=True)
     out = subprocess.run(
@@ -93,7 +97,7 @@ def setup(url: str, tmp: Path, base: str, sink: SmtpPeer, clients: int) -> list[
     must(http.put(base + "/v1/policy", json={**OPEN_POLICY, "daily_cap": 100}), 200)
     must(http.put(base + "/v1/channels/email/settings", json=sink.settings()), 200)
     tokens = []
-    for n in range(clients):
+    for n in range(clients * CANDIDATES_PER_CLIENT):
         user = must(
             http.post(
                 base + "/v1/users",
@@ -115,11 +119,11 @@ def setup(url: str, tmp: Path, base: str, sink: SmtpPeer, clients: int) -> list[
 class Portal(threading.Thread):
     """One portal user: a candidate following up their interviews, in a loop."""
 
-    def __init__(self, n: int, bases: list[str], token: str, think: float, until: float):
+    def __init__(self, n: int, bases: list[str], tokens: list[str], think: float, until: float):
         super().__init__(daemon=True)
         self.n, self.bases, self.think, self.until = n, bases, think, until
+        self.tokens = tokens
         self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {token}"
         self.answers: list[tuple[float, float, str, int, int]] = []  # at, seconds, what, got, want
         self.rng = random.Random(n)
 
@@ -142,6 +146,8 @@ class Portal(threading.Thread):
         while time.monotonic() < self.until:
             round_ += 1
             if round_ % PANEL == 1 or application is None:  # a new company, a new panel
+                token = self.tokens[(round_ // PANEL) % len(self.tokens)]
+                self.http.headers["Authorization"] = f"Bearer {token}"
                 application = self.call(
                     "create_application",
                     201,
@@ -240,8 +246,14 @@ def main() -> int:
             procs[f"worker{n}"] = proc
         started = time.monotonic()
         portals = [
-            Portal(n, bases, token, args.think, started + args.seconds)
-            for n, token in enumerate(tokens)
+            Portal(
+                n,
+                bases,
+                tokens[n * CANDIDATES_PER_CLIENT : (n + 1) * CANDIDATES_PER_CLIENT],
+                args.think,
+                started + args.seconds,
+            )
+            for n in range(args.clients)
         ]
         for portal in portals:
             portal.start()
