@@ -114,6 +114,16 @@ def _positive(kind: type[int] | type[float]):
     return parse
 
 
+def _email(text: str) -> str:
+    """An argparse type: an address by the rule the API and the email channel use."""
+    from channels.email_address import email_address_problem
+
+    problem = email_address_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"not a usable email address ({problem}): {text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="touchbase", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     boot = sub.add_parser("bootstrap", help="create an organisation and its first admin")
     boot.add_argument("--org", required=True)
-    boot.add_argument("--email", required=True)
+    boot.add_argument("--email", required=True, type=_email)
     boot.add_argument("--name")
     boot.set_defaults(func=cmd_bootstrap)
 

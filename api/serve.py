@@ -10,6 +10,8 @@ from api import migrate
 
 log = logging.getLogger("touchbase.serve")
 
+#: The first admin of a new embedded database (a placeholder address the API accepts).
+FIRST_ADMIN_EMAIL = "admin@example.org"
 #: Seconds the worker thread gets to finish the touch in flight once serving stops.
 WORKER_STOP_SECONDS = 30
 
@@ -31,7 +33,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> int
     migrate.upgrade(url)
     with session_scope(app.extensions["touchbase.sessionmaker"]) as session:
         if is_empty(session):
-            secret = bootstrap(session, "My career office", "admin@localhost", "Admin")
+            secret = bootstrap(session, "My career office", FIRST_ADMIN_EMAIL, "Admin")
             print("\nA new database: created organisation 'My career office' and its admin.")
             print(f"Admin token (shown once, keep it safe): {secret}\n")
     stop = threading.Event()

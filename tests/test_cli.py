@@ -7,10 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from api import cli, create_app, migrate
+from api import cli, create_app, migrate, serve
 from api.auth import hash_token
 from api.db import make_engine
 from api.models import ApiToken, Organization, User
+from channels.email_address import email_address_problem
 
 TOKEN = re.compile(r"tb_[A-Za-z0-9_-]+")
 
@@ -82,6 +83,20 @@ def test_bootstrap_requires_an_org_and_an_email(database):
         cli.main(["bootstrap", "--org", "North"])
 
     assert exited.value.code != 0
+
+
+def test_bootstrap_refuses_an_address_the_api_would_refuse(database, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["bootstrap", "--org", "North", "--email", "admin@localhost"])
+
+    assert exited.value.code == 2
+    assert "not a usable email address" in capsys.readouterr().err
+    with make_engine(database).connect() as conn:
+        assert conn.scalar(select(User.id)) is None
+
+
+def test_the_embedded_first_admin_has_an_address_the_api_accepts():
+    assert email_address_problem(serve.FIRST_ADMIN_EMAIL) is None
 
 
 def test_db_upgrade_and_check_from_the_command_line(tmp_path, capsys):
