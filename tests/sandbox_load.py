@@ -8,42 +8,25 @@ tests/integration/test_sandbox_load.py (the same, shorter, in the suite).
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import re
 import signal
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from channels.testing_peers import free_port
+from tests import serve_process
 from tests.sandbox_payloads import DATA_HEAVY_BODY, HEAVY_NOTES, ISSUE_PAYLOADS, PAYLOADS
 
-TOUCHBASE = str(Path(sys.executable).with_name("touchbase"))
-_TOKEN = re.compile(r"Admin token \(shown once, keep it safe\): (\S+)")
 #: A request that takes longer than this is recorded as taking this long, and failed.
 REQUEST_TIMEOUT = 30.0
 
 
 def request(base: str, method: str, path: str, token: str | None = None, body: Any = None):
     """(status, JSON answer) of one request on a new connection."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+    return serve_process.request(base, method, path, token, body, timeout=REQUEST_TIMEOUT)
 
 
 @dataclass
@@ -57,19 +40,8 @@ class Server:
 
     @classmethod
     def start(cls, workdir: Path) -> Server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
-        env.update(TOUCHBASE_INSTANCE_DIR=str(workdir / "instance"), PYTHONUNBUFFERED="1")
-        port = free_port()
-        log_path = workdir / "serve.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [TOUCHBASE, "serve", "--port", str(port)],
-                cwd=workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        server = cls(proc, f"http://127.0.0.1:{port}", log_path)
+        proc, base, log_path = serve_process.start_serve(workdir)
+        server = cls(proc, base, log_path)
         try:
             server.token = server._wait_for_token()
         except BaseException:
@@ -80,7 +52,7 @@ class Server:
     def _wait_for_token(self) -> str:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            found = _TOKEN.search(self.log_path.read_text())
+            found = serve_process.TOKEN.search(self.log_path.read_text())
             if found:
                 try:
                     if request(self.base, "GET", "/healthz")[0] == 200:

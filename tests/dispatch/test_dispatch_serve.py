@@ -4,14 +4,9 @@ worker thread) sends a thank-you scheduled through the API into the ``.eml`` out
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import re
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,44 +15,10 @@ from sqlalchemy.orm import Session
 
 from api.db import make_engine
 from api.models import Organization, PolicySetting, Touch
-from channels.testing_peers import free_port
-from tests.dispatch.conftest import TOUCHBASE
 from tests.dispatch.seeding import OPEN_POLICY, midday_zone, seed_due_touches
+from tests.serve_process import TOKEN, request, start_serve
 
 pytestmark = pytest.mark.slow
-TOKEN = re.compile(r"Admin token \(shown once, keep it safe\): (\S+)")
-
-
-def _request(base: str, method: str, path: str, token: str | None = None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
-def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
-    """``touchbase serve`` on a fresh instance under ``tmp_path``, as ``make run`` starts
-    it (no TOUCHBASE_* settings): (process, base URL, log file)."""
-    instance = tmp_path / "instance"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
-    env.update(TOUCHBASE_INSTANCE_DIR=str(instance), PYTHONUNBUFFERED="1")
-    port = free_port()
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [TOUCHBASE, "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return proc, f"http://127.0.0.1:{port}", log_path
 
 
 def _admin_token(base: str, log_path: Path) -> str:
@@ -68,7 +29,7 @@ def _admin_token(base: str, log_path: Path) -> str:
         found = TOKEN.search(log_path.read_text())
         if found:
             try:
-                status, _ = _request(base, "GET", "/healthz")
+                status, _ = request(base, "GET", "/healthz")
             except OSError:
                 status = None
             token = found.group(1) if status == 200 else None
@@ -79,7 +40,7 @@ def _admin_token(base: str, log_path: Path) -> str:
 
 def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_path):
     instance = tmp_path / "instance"
-    proc, base, log_path = _start_serve(tmp_path)
+    proc, base, log_path = start_serve(tmp_path)
     try:
         token = _admin_token(base, log_path)
 
@@ -91,7 +52,7 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             session.commit()
         engine.dispose()
 
-        status, candidate = _request(
+        status, candidate = request(
             base,
             "POST",
             "/v1/users",
@@ -99,7 +60,7 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             {"email": "alex.doe@example.org", "name": "Alex Doe", "role": "candidate"},
         )
         assert status == 201, candidate
-        status, contact = _request(
+        status, contact = request(
             base,
             "POST",
             "/v1/contacts",
@@ -113,7 +74,7 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             },
         )
         assert status == 201, contact
-        status, application = _request(
+        status, application = request(
             base,
             "POST",
             "/v1/applications",
@@ -121,7 +82,7 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
             {"candidate_id": candidate["id"], "company": "Acme Corp", "position": "Data Engineer"},
         )
         assert status == 201, application
-        status, touch = _request(
+        status, touch = request(
             base,
             "POST",
             "/v1/touches",
@@ -150,12 +111,12 @@ def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_
 
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            status, shown = _request(base, "GET", f"/v1/touches/{touch['id']}", token)
+            status, shown = request(base, "GET", f"/v1/touches/{touch['id']}", token)
             if shown["status"] == "sent":
                 break
             time.sleep(0.2)
         assert shown["status"] == "sent", shown
-        status, trail = _request(base, "GET", f"/v1/touches/{touch['id']}/events", token)
+        status, trail = request(base, "GET", f"/v1/touches/{touch['id']}/events", token)
         assert [e["kind"] for e in trail][-2:] == ["sending", "sent"]
     finally:
         proc.send_signal(signal.SIGINT)
@@ -179,7 +140,7 @@ def _killed_if_left(proc: subprocess.Popen):
 def _sending_with_due_touches(tmp_path: Path, smtp_peer, hold: float):
     """serve, with five due touches whose first send the SMTP server holds ``hold`` s;
     returns once one is 'sending': (process, log file, engine, statuses())."""
-    proc, base, log_path = _start_serve(tmp_path)
+    proc, base, log_path = start_serve(tmp_path)
     _admin_token(base, log_path)  # migrated and serving
     engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'touchbase.db'}")
     smtp_peer.hang_next(hold)
