@@ -10,9 +10,8 @@ import pytest
 
 from api import create_app
 from api.input_hygiene import MAX_JSON_DEPTH, json_depth
-from api.models import ChannelSetting
-from channels.twilio_client import sign_twilio_request
 from tests.api.helpers import assert_problem
+from tests.webhooks.twilio import CONTACT_PHONE, INBOUND, inbound, signed_post, twilio_settings
 
 JSON = "application/json"
 
@@ -206,31 +205,16 @@ def test_every_route_refuses_a_nul_in_a_json_body_before_anything_else(call, wor
 
 # -- Twilio's form bodies ---------------------------------------------------------------------
 
-INBOUND = "/v1/webhooks/twilio/sms/inbound"
-TWILIO_TOKEN = "org-auth-token-0123456789abcdef"
-ACCOUNT = "AC" + "ab" * 16
-TWILIO_NUMBER = "+15005550006"
-CONTACT_PHONE = "+14155550100"
-
 
 @pytest.fixture
 def twilio_account(world, factory):
-    values = {"account_sid": ACCOUNT, "auth_token": TWILIO_TOKEN, "from_number": TWILIO_NUMBER}
-    factory.s.add(ChannelSetting(org_id=world.org.id, channel="sms", values=values))
-    factory.s.commit()
+    """The organisation's Twilio account, and a contact texting from CONTACT_PHONE."""
+    twilio_settings(factory, world.org.id)
     return factory.contact(world.candidate, phone=CONTACT_PHONE)
 
 
 def _signed_inbound(client, body: str):
-    params = {
-        "AccountSid": ACCOUNT,
-        "MessageSid": "SM" + "1" * 32,
-        "From": CONTACT_PHONE,
-        "To": TWILIO_NUMBER,
-        "Body": body,
-    }
-    signature = sign_twilio_request(TWILIO_TOKEN, "http://127.0.0.1:8000" + INBOUND, params)
-    return client.post(INBOUND, data=params, headers={"X-Twilio-Signature": signature})
+    return signed_post(client, INBOUND, inbound(body))
 
 
 def test_a_signed_inbound_sms_with_a_nul_is_a_422_and_changes_nothing(
