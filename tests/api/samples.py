@@ -14,20 +14,10 @@ UNKNOWN_CHANNEL = "no-such-channel"
 
 
 def build(factory, candidate, contact, application, interview) -> dict[str, int | str]:
-    from datetime import UTC, datetime
-
-    from api.models import Response, Template
+    from api.models import Template
 
     touch = factory.touch(contact, application)
-    response = Response(
-        org_id=contact.org_id,
-        candidate_id=contact.candidate_id,
-        contact_id=contact.id,
-        application_id=application.id,
-        kind="replied",
-        occurred_at=datetime(2026, 11, 18, 15, 0, tzinfo=UTC),
-    )
-    factory.s.add(response)
+    response = factory.response(contact, application, "replied")
     template = Template(
         org_id=candidate.org_id,
         candidate_id=candidate.id,

@@ -9,8 +9,9 @@ import pytest
 from marshmallow import fields
 
 from api import create_app
-from api.models import PolicySetting, Template
+from api.models import PolicySetting
 from api.schemas.fields import StrictBoolean
+from tests.api import samples
 from tests.api.helpers import assert_problem
 
 APP = create_app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "x"})
@@ -34,25 +35,14 @@ def own(world, factory):
     contact = factory.contact(world.candidate)
     application = factory.application(world.candidate)
     interview = factory.interview(application, [contact])
-    touch = factory.touch(contact, application)
-    template = Template(
-        org_id=world.org.id,
-        candidate_id=world.candidate.id,
-        step="thank_you",
-        channel="email",
-        subject="Thanks",
-        body="Dear {{ contact.first_name }}",
-    )
-    factory.s.add(template)
-    factory.s.commit()
+    ids = samples.build(factory, world.candidate, contact, application, interview)
     return {
+        **ids,
         "contact_id": contact.id,
         "application_id": application.id,
         "interview_id": interview.id,
-        "touch_id": touch.id,
         "user_id": world.candidate.id,
-        "template_id": template.id,
-        "channel": "email",
+        "channel": "email",  # a registered channel: its settings can be PUT
     }
 
 
