@@ -53,7 +53,6 @@ class Applications(MethodView):
 class ApplicationById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ApplicationSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, application_id):
         """Show an application"""
         return get_visible(Application, application_id)
@@ -61,7 +60,6 @@ class ApplicationById(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(ApplicationUpdateSchema)
     @blp.response(200, ApplicationSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data, application_id):
         """Change an application"""
         application = get_visible(Application, application_id)
@@ -71,7 +69,6 @@ class ApplicationById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, application_id):
         """Delete an application with its interviews and touches"""
         session = get_session()

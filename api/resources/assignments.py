@@ -85,14 +85,12 @@ class Assignments(MethodView):
 class AssignmentById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, AssignmentSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, assignment_id):
         """Show an assignment"""
         return _get(assignment_id)
 
     @roles("admin")
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, assignment_id):
         """End an assignment"""
         session = get_session()

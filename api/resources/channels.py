@@ -261,7 +261,6 @@ class Channels(MethodView):
 class OrgChannelSettings(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ChannelSettingsSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, channel):
         """The organisation's settings of a channel (secrets never shown)"""
         found = get_channel_or_404(channel)
@@ -274,7 +273,6 @@ class OrgChannelSettings(MethodView):
         example=SETTINGS_INPUT_EXAMPLE,
     )
     @blp.response(200, ChannelSettingsSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, channel):
         """Set the organisation's settings of a channel"""
         found = get_channel_or_404(channel)
@@ -282,7 +280,6 @@ class OrgChannelSettings(MethodView):
 
     @roles("admin")
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, channel):
         """Remove the organisation's settings of a channel, secrets included"""
         found = get_channel_or_404(channel)
@@ -293,7 +290,6 @@ class OrgChannelSettings(MethodView):
 class CandidateChannelSettings(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ChannelSettingsSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id, channel):
         """A candidate's settings of a channel over the organisation's (secrets never shown)"""
         user = visible_candidate(user_id)
@@ -310,7 +306,6 @@ class CandidateChannelSettings(MethodView):
         example=SETTINGS_INPUT_EXAMPLE,
     )
     @blp.response(200, ChannelSettingsSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, user_id, channel):
         """Set a candidate's own settings of a channel (e.g. their SMTP account)"""
         user = visible_candidate(user_id)
@@ -319,7 +314,6 @@ class CandidateChannelSettings(MethodView):
 
     @roles("admin", "advisor")
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, user_id, channel):
         """Remove a candidate's settings of a channel: the organisation's apply again"""
         user = visible_candidate(user_id)

@@ -65,7 +65,6 @@ class Contacts(MethodView):
 class ContactById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ContactSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id):
         """Show a contact"""
         return get_visible(Contact, contact_id)
@@ -73,7 +72,6 @@ class ContactById(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(ContactUpdateSchema)
     @blp.response(200, ContactSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
     def patch(self, data, contact_id):
         """Change a contact"""
@@ -88,7 +86,6 @@ class ContactById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, contact_id):
         """Delete a contact and its history"""
         session = get_session()

@@ -85,7 +85,6 @@ class Interviews(MethodView):
 class InterviewById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, InterviewSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, interview_id):
         """Show an interview"""
         return get_visible(Interview, interview_id)
@@ -93,7 +92,6 @@ class InterviewById(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(InterviewUpdateSchema)
     @blp.response(200, InterviewSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data, interview_id):
         """Change an interview; `interviewers` replaces the whole panel"""
         interview = get_visible(Interview, interview_id)
@@ -112,7 +110,6 @@ class InterviewById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, interview_id):
         """Delete an interview"""
         session = get_session()

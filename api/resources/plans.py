@@ -35,7 +35,6 @@ class InterviewPlan(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(PlanQuerySchema, location="query")
     @blp.response(200, PlanSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, args, interview_id):
         """Plan follow-ups for each interviewer (`dry_run=true`: show the calendar only)"""
         session = get_session()

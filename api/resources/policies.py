@@ -205,7 +205,6 @@ class OrgPolicy(MethodView):
 class CandidatePolicy(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, PolicySchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id):
         """A candidate's policy: their overrides over the organisation's"""
         user = _candidate(user_id)
@@ -215,7 +214,6 @@ class CandidatePolicy(MethodView):
     @roles("admin", "advisor")
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicySchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, user_id):
         """Set a candidate's overrides
 
@@ -230,7 +228,6 @@ class CandidatePolicy(MethodView):
 class ContactPolicy(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, PolicySchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id):
         """A contact's policy: the values in force for touches to this person"""
         contact = get_visible(Contact, contact_id)
@@ -243,7 +240,6 @@ class ContactPolicy(MethodView):
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicySchema)
     @blp.alt_response(403, response="FORBIDDEN", description="A candidate's value is looser")
-    @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data, contact_id):
         """Set overrides for one contact
 
@@ -281,7 +277,6 @@ class ContactBudget(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(BudgetQuerySchema, location="query")
     @blp.response(200, BudgetSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, contact_id):
         """Touches used and left this round, the next allowed time per channel, any stop"""
         session = get_session()

@@ -82,7 +82,6 @@ class Responses(MethodView):
 class ResponseById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ResponseSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, response_id):
         """Show a response"""
         return get_visible(Response, response_id)

@@ -366,7 +366,6 @@ class StepPreview(MethodView):
 class TemplateById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, TemplateSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, template_id):
         """Show a template"""
         return get_visible_template(template_id)
@@ -374,7 +373,6 @@ class TemplateById(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TemplateUpdateSchema)
     @blp.response(200, TemplateSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(
         403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
     )
@@ -400,7 +398,6 @@ class TemplateById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(
         403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
     )
@@ -418,7 +415,6 @@ class TemplatePreview(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TemplatePreviewSchema)
     @blp.response(200, PreviewSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, template_id):
         """Render this template for a contact or a touch, with the message check's findings"""
         session = get_session()

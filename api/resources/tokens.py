@@ -77,14 +77,12 @@ class Tokens(MethodView):
 class TokenById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, TokenSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, token_id):
         """Show a token (never its secret)"""
         return _visible_token(token_id)
 
     @roles(*ALL_ROLES)
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, token_id):
         """Revoke a token: it stops working at once"""
         token = _visible_token(token_id)

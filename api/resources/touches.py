@@ -360,7 +360,6 @@ class Touches(MethodView):
 class TouchById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, TouchSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, touch_id):
         """Show a touch"""
         return get_visible(Touch, touch_id)
@@ -368,7 +367,6 @@ class TouchById(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TouchUpdateSchema)
     @blp.response(200, TouchSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Refused by the policy, or not pending")
     def patch(self, data, touch_id):
         """Move, re-channel or edit a scheduled touch (checked again by the policy)"""
@@ -465,7 +463,6 @@ class TouchCancel(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TouchCancelSchema)
     @blp.response(200, TouchSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Already sent or ended")
     def post(self, data, touch_id):
         """Cancel a scheduled touch (always allowed while it is pending)"""
@@ -482,7 +479,6 @@ class TouchResolve(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TouchResolveSchema)
     @blp.response(200, TouchSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Not in the unknown state")
     def post(self, data, touch_id):
         """Settle a touch whose outcome is unknown (the worker died mid-send)"""
@@ -519,7 +515,6 @@ class TouchEvents(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, TouchEventSchema(many=True))
     @blp.paginate(SelectPage, **PAGINATION)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, touch_id):
         """The touch's history: every change, when, by whom and why"""
         touch = get_visible(Touch, touch_id)

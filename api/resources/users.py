@@ -77,7 +77,6 @@ class Users(MethodView):
 class UserById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, UserSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id):
         """Show a user"""
         return get_visible_user(user_id)
@@ -85,7 +84,6 @@ class UserById(MethodView):
     @roles("admin")
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, user_id):
         """Change a user's name, email, phone or time zone"""
@@ -100,7 +98,6 @@ class UserById(MethodView):
 
     @roles("admin")
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, user_id):
         """Delete a user; a candidate's contacts, applications and touches go with them"""

@@ -295,7 +295,6 @@ class MessageStatus(MethodView):
     @blp.arguments(MessageStatusFormSchema, location="form")
     @blp.response(200, description="Empty TwiML", content_type="text/xml", example=EMPTY_TWIML)
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
-    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
         """Twilio SMS status callback: delivered or failed
 
@@ -357,7 +356,6 @@ class CallTwiml(MethodView):
         200, description="TwiML for the bridge", content_type="text/xml", example=BRIDGE_EXAMPLE
     )
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
-    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
         """Call bridge TwiML: brief the candidate, then dial the contact
 
@@ -402,7 +400,6 @@ class CallStatus(MethodView):
     @blp.arguments(CallFormSchema, location="form")
     @blp.response(200, description="Empty TwiML", content_type="text/xml", example=EMPTY_TWIML)
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
-    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, form, touch_id):
         """Twilio call status callback (and the bridge's dial outcome)
 
