@@ -43,26 +43,11 @@ class Server:
         proc, base, log_path = serve_process.start_serve(workdir)
         server = cls(proc, base, log_path)
         try:
-            server.token = server._wait_for_token()
+            server.token = serve_process.admin_token(proc, base, log_path)
         except BaseException:
             server.stop()
             raise
         return server
-
-    def _wait_for_token(self) -> str:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            found = serve_process.TOKEN.search(self.log_path.read_text())
-            if found:
-                try:
-                    if request(self.base, "GET", "/healthz")[0] == 200:
-                        return found.group(1)
-                except OSError:
-                    pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise RuntimeError(f"touchbase serve did not come up:\n{self.log_path.read_text()}")
 
     def stop(self) -> None:
         """SIGINT as Ctrl-C; killed if it does not stop (as the old code did not)."""

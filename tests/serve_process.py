@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,22 +21,44 @@ TOUCHBASE = str(Path(sys.executable).with_name("touchbase"))
 TOKEN = re.compile(r"Admin token \(shown once, keep it safe\): (\S+)")
 
 
-def start_serve(workdir: Path) -> tuple[subprocess.Popen, str, Path]:
-    """(process, base URL, log file) of `touchbase serve` with no TOUCHBASE_* settings but
-    its instance directory, `workdir / "instance"`, on a free loopback port."""
+def start_serve(
+    workdir: Path, *args: str, port: int | None = None, **settings: str
+) -> tuple[subprocess.Popen, str, Path]:
+    """(process, base URL, log file) of `touchbase serve *args` on `port` (default: a free
+    loopback port), with no TOUCHBASE_* settings but its instance directory,
+    `workdir / "instance"`, and the `settings` given (TOUCHBASE_DATABASE_URL=...)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
     env.update(TOUCHBASE_INSTANCE_DIR=str(workdir / "instance"), PYTHONUNBUFFERED="1")
-    port = free_port()
+    env.update(settings)
+    port = port or free_port()
     log_path = workdir / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [TOUCHBASE, "serve", "--port", str(port)],
+            [TOUCHBASE, "serve", *args, "--port", str(port)],
             cwd=workdir,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     return proc, f"http://127.0.0.1:{port}", log_path
+
+
+def admin_token(proc: subprocess.Popen, base: str, log_path: Path, seconds: float = 60) -> str:
+    """The token serve prints for a new database, once the API answers; RuntimeError (with
+    the log) if the process exits or does not come up in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = TOKEN.search(log_path.read_text())
+        if found:
+            try:
+                if request(base, "GET", "/healthz")[0] == 200:
+                    return found.group(1)
+            except OSError:
+                pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"touchbase serve did not come up:\n{log_path.read_text()}")
 
 
 def request(

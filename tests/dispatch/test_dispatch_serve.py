@@ -16,33 +16,16 @@ from sqlalchemy.orm import Session
 from api.db import make_engine
 from api.models import Organization, PolicySetting, Touch
 from tests.dispatch.seeding import OPEN_POLICY, midday_zone, seed_due_touches
-from tests.serve_process import TOKEN, request, start_serve
+from tests.serve_process import admin_token, request, start_serve
 
 pytestmark = pytest.mark.slow
-
-
-def _admin_token(base: str, log_path: Path) -> str:
-    """The token serve prints for a new database, once the API answers."""
-    token = None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and token is None:
-        found = TOKEN.search(log_path.read_text())
-        if found:
-            try:
-                status, _ = request(base, "GET", "/healthz")
-            except OSError:
-                status = None
-            token = found.group(1) if status == 200 else None
-        time.sleep(0.2)
-    assert token, log_path.read_text()
-    return token
 
 
 def test_serve_delivers_a_thank_you_scheduled_through_the_api_to_the_outbox(tmp_path):
     instance = tmp_path / "instance"
     proc, base, log_path = start_serve(tmp_path)
     try:
-        token = _admin_token(base, log_path)
+        token = admin_token(proc, base, log_path)
 
         # The demo office sends any day, any hour (the default window is weekdays 08-18).
         engine = make_engine(f"sqlite:///{instance / 'touchbase.db'}")
@@ -141,7 +124,7 @@ def _sending_with_due_touches(tmp_path: Path, smtp_peer, hold: float):
     """serve, with five due touches whose first send the SMTP server holds ``hold`` s;
     returns once one is 'sending': (process, log file, engine, statuses())."""
     proc, base, log_path = start_serve(tmp_path)
-    _admin_token(base, log_path)  # migrated and serving
+    admin_token(proc, base, log_path)  # migrated and serving
     engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'touchbase.db'}")
     smtp_peer.hang_next(hold)
     seeded = seed_due_touches(engine, 5, email_settings=smtp_peer.settings())

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,16 +28,15 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from channels.testing_peers import free_port  # noqa: E402
+from tests.serve_process import admin_token, start_serve  # noqa: E402
+
 BIN = Path(sys.executable).parent
 SPEC = ROOT / "openapi" / "openapi.json"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ROLES = ("admin", "candidate")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def reset_postgres(url: str) -> None:
@@ -52,37 +49,23 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def start_server(url: str, instance: Path, port: int) -> tuple[subprocess.Popen, str]:
-    env = {
-        **os.environ,
-        "TOUCHBASE_DATABASE_URL": url,
-        "TOUCHBASE_INSTANCE_DIR": str(instance),
-        "TOUCHBASE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+def start_server(url: str, instance: Path) -> tuple[subprocess.Popen, str, str]:
+    """(process, base URL, admin token) of `touchbase serve --no-worker` on `url`."""
+    port = free_port()
+    proc, base, log_path = start_serve(
+        instance,
+        "--no-worker",
+        port=port,
+        TOUCHBASE_DATABASE_URL=url,
+        TOUCHBASE_PUBLIC_URL=f"http://127.0.0.1:{port}",
         # Nothing is sent (no worker), and a provider call could never leave loopback.
-        "TOUCHBASE_TWILIO_API_BASE": f"http://127.0.0.1:{free_port()}",
-    }
-    log = open(instance / "serve.log", "w")  # noqa: SIM115 (kept open for the child)
-    proc = subprocess.Popen(
-        [str(BIN / "touchbase"), "serve", "--no-worker", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        TOUCHBASE_TWILIO_API_BASE=f"http://127.0.0.1:{free_port()}",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        text = (instance / "serve.log").read_text()
-        found = re.search(r"Admin token \(shown once, keep it safe\): (tb_\S+)", text)
-        if found:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                return proc, found.group(1)
-            except requests.ConnectionError:
-                pass
-        if proc.poll() is not None:
-            raise SystemExit(f"touchbase serve exited:\n{text}")
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("touchbase serve did not start within 60 s")
+    try:
+        return proc, base, admin_token(proc, base, log_path)
+    except RuntimeError as exc:
+        proc.kill()
+        raise SystemExit(str(exc)) from None
 
 
 class Seeder:
@@ -238,11 +221,9 @@ def main() -> int:
         url = args.database_url or f"sqlite:///{instance / 'touchbase.db'}"
         if url.startswith("postgresql"):
             reset_postgres(url)
-        port = free_port()
-        proc, admin_token = start_server(url, instance, port)
-        base = f"http://127.0.0.1:{port}"
+        proc, base, token = start_server(url, instance)
         try:
-            tokens = Seeder(base, admin_token).run()
+            tokens = Seeder(base, token).run()
             env = {
                 **os.environ,
                 "PYTHONPATH": str(ROOT),
