@@ -121,10 +121,14 @@ def decide(
         sends = sends_today
         if sends is None:
             sends = session.scalar(SENDS_ON_LOCAL_DAY, cap) or 0
+    # Later steps of the same chain give way (api.scheduling re-plans them after it).
+    from api.scheduling.placement import yields_to
+
+    history = [h for h in where.history if not yields_to(h, proposed)]
     return policy.evaluate(
         where.settings,
         where.contact,
-        where.history,
+        history,
         where.responses,
         proposed,
         now,

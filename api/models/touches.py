@@ -78,6 +78,8 @@ class Touch(Base):
     automated: Mapped[bool] = mapped_column(Boolean, default=True)
     planned: Mapped[bool] = mapped_column(Boolean, default=False)
     scheduled_for: Mapped[datetime | None]
+    # A time a person chose; None: as the rules say (the scheduling core re-plans from it).
+    requested_for: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)
