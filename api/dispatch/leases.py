@@ -17,14 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api import ledger
 from api.dispatch import claim as claims
-from api.dispatch.options import (
-    ACTOR,
-    LOST_REASON,
-    UNKNOWN_ADVICE,
-)
-from api.dispatch.stats import (
-    Outcome,
-)
+from api.dispatch.options import ACTOR, LOST_REASON, UNKNOWN_ADVICE
+from api.dispatch.stats import Outcome
 
 if TYPE_CHECKING:
     from api.dispatch.worker import Worker

@@ -6,7 +6,6 @@ the worker's copy from the batch load is reused when the row has not changed sin
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -15,9 +14,6 @@ from sqlalchemy.orm import Session
 
 from api import ledger
 from api.models import Touch
-
-log = logging.getLogger("touchbase.dispatch")
-
 
 # Built once: a statement object reused keeps its cache key and compiled form.
 _TOUCHES = Touch.__table__

@@ -8,7 +8,6 @@ rescheduled (``_move``), skipped (``_skip``) or failed before sending.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,19 +18,13 @@ from sqlalchemy.orm import Session
 
 from api import ledger, preflight
 from api.dispatch.context import SendContext
-from api.dispatch.options import (
-    ACTOR,
-)
+from api.dispatch.options import ACTOR
 from api.dispatch.outgoing import build_message
 from api.dispatch.stamp import fence_facts
-from api.dispatch.stats import (
-    Outcome,
-)
+from api.dispatch.stats import Outcome
 from api.models import Touch
 from channels import registry
 from channels.base import Message, SendResult
-
-log = logging.getLogger("touchbase.dispatch")
 
 
 @dataclass

@@ -25,9 +25,7 @@ from api.dispatch.options import (
     backoff_delay,
 )
 from api.dispatch.prepare import _Answered
-from api.dispatch.stats import (
-    Outcome,
-)
+from api.dispatch.stats import Outcome
 from api.models import Contact, Touch
 from channels.base import Failed, RetryLater, SendResult, Sent, Unknown
 

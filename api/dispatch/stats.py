@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from api.dispatch.options import (
-    WARN_OUTCOMES,
-)
+from api.dispatch.options import WARN_OUTCOMES
 
 log = logging.getLogger("touchbase.dispatch")
 

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from api.preflight.model import (
-    BLOCK,
-    CheckContext,
-    Finding,
-    MessageLike,
-)
+from api.preflight.model import BLOCK, CheckContext, Finding, MessageLike
 from api.preflight.text import _needs_body, _quote_list, _step_label, _unique, word_count
 
 _GSM7_BASIC = frozenset(

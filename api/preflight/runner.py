@@ -12,14 +12,7 @@ from typing import Any
 from api.preflight.completeness import empty_body, missing_subject, placeholders
 from api.preflight.greeting import generic_greeting, missing_greeting
 from api.preflight.length import length
-from api.preflight.model import (
-    BLOCK,
-    WARN,
-    Check,
-    CheckContext,
-    Finding,
-    Message,
-)
+from api.preflight.model import BLOCK, WARN, Check, CheckContext, Finding, Message
 from api.preflight.recipient import wrong_company, wrong_person
 from api.preflight.thank_you import missing_enthusiasm, missing_gratitude, missing_specific_point
 from api.preflight.tone import emoji, exclamation_marks, shouting, slang

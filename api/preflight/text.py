@@ -9,12 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from api.preflight.model import (
-    Check,
-    CheckContext,
-    Finding,
-    MessageLike,
-)
+from api.preflight.model import Check, CheckContext, Finding, MessageLike
 
 _STEP_LABELS = {
     "thank_you": "a thank-you note",

@@ -9,13 +9,7 @@ import math
 import re
 from collections.abc import Iterator
 
-from api.preflight.model import (
-    BLOCK,
-    WARN,
-    CheckContext,
-    Finding,
-    MessageLike,
-)
+from api.preflight.model import BLOCK, WARN, CheckContext, Finding, MessageLike
 from api.preflight.text import _full_text, _needs_body, _unique
 
 _STOPWORDS_TEXT = """

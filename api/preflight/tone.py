@@ -8,13 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from api.preflight.model import (
-    BLOCK,
-    WARN,
-    CheckContext,
-    Finding,
-    MessageLike,
-)
+from api.preflight.model import BLOCK, WARN, CheckContext, Finding, MessageLike
 from api.preflight.text import _full_text, _needs_body, _quote_list, _unique
 
 _EMOJI_RANGES = (
