@@ -16,13 +16,13 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from api import ledger, preflight
+from api import ledger, preflight, scheduling
 from api.dispatch.context import SendContext
 from api.dispatch.options import ACTOR
 from api.dispatch.outgoing import build_message
 from api.dispatch.stamp import fence_facts
 from api.dispatch.stats import Outcome
-from api.models import Touch
+from api.models import Application, Touch
 from channels import registry
 from channels.base import Message, SendResult
 
@@ -92,6 +92,13 @@ class PrepareMixin:
         touch: Touch | None,
         events: list[dict[str, Any]],
     ) -> tuple[_Prepared | Outcome, Touch | None]:
+        if touch is not None and touch.scheduled_for and touch.scheduled_for > now:
+            # claimed when due, then moved by a re-plan in this very transaction (the
+            # previous touch's send moved the steps after it): not due any more
+            touch.lease_owner = touch.lease_expires_at = None
+            later = Outcome(touch.id, "rescheduled", touch.channel, touch.attempts,
+                            "moved by a re-plan", next_at=touch.scheduled_for)  # fmt: skip
+            return later, touch
         if touch is None:
             lost = Outcome(
                 touch_id,
@@ -164,6 +171,24 @@ class PrepareMixin:
         return prepared, touch
 
     def _move(self, session: Session, touch: Touch, decision, now: datetime) -> Outcome:
+        """Not yet: the scheduling core re-plans the whole application from its facts, so
+        the steps after this one move with it, never this one behind them."""
+        application = session.get(Application, touch.application_id)
+        scheduling.replan(session, application, now, ACTOR)
+        touch.lease_owner = touch.lease_expires_at = None
+        if touch.status == "cancelled":
+            return Outcome(touch.id, "skipped", touch.channel, touch.attempts, touch.reason,
+                           touch.rule)  # fmt: skip
+        if touch.scheduled_for is not None and touch.scheduled_for > now:
+            return Outcome(
+                touch.id,
+                "rescheduled",
+                touch.channel,
+                touch.attempts,
+                decision.detail,
+                decision.rule,
+                next_at=touch.scheduled_for,
+            )
         when = max(decision.next_allowed_at, now + timedelta(minutes=1))
         old = touch.scheduled_for
         touch.scheduled_for = when

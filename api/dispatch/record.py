@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api import inbound_sms, ledger
+from api import inbound_sms, ledger, scheduling
 from api.dispatch.options import (
     ACTOR,
     PROVIDER_ID_MAX,
@@ -26,7 +26,7 @@ from api.dispatch.options import (
 )
 from api.dispatch.prepare import _Answered
 from api.dispatch.stats import Outcome
-from api.models import Contact, Touch
+from api.models import Application, Contact, Touch
 from channels.base import Failed, RetryLater, SendResult, Sent, Unknown
 
 log = logging.getLogger("touchbase.dispatch")
@@ -124,6 +124,10 @@ class RecordMixin:
         data.update(_plain(result.info))
         data["provider_id"] = provider_id
         events.append(ledger.event_row(touch.id, "sent", ACTOR, data=data, at=now))
+        if scheduling.has_pending_siblings(session, touch):
+            # the steps after it are placed from when it really went (late by d: by d)
+            application = session.get(Application, touch.application_id)
+            scheduling.replan(session, application, now, ACTOR)
         return Outcome(touch.id, "sent", touch.channel, touch.attempts, provider_id=provider_id)
 
     def _retry(self, session, touch: Touch, result: RetryLater, now: datetime, data) -> Outcome:

@@ -23,6 +23,7 @@ __all__ = [
     "Facts",
     "Pending",
     "Placement",
+    "has_pending_siblings",
     "load_facts",
     "place",
     "replan",
@@ -57,3 +58,21 @@ def replan_where(
     for app_id in sorted(app_ids):
         changed.extend(replan(session, session.get(Application, app_id), now, actor))
     return changed
+
+
+def has_pending_siblings(session: Session, touch: Touch) -> bool:
+    """Whether the application holds another pending touch a change of ``touch`` could
+    move (the worker's check before re-planning after a send: one indexed query)."""
+    return (
+        session.scalar(
+            select(Touch.id)
+            .where(
+                Touch.application_id == touch.application_id,
+                Touch.id != touch.id,
+                Touch.status.in_(MOVABLE),
+                Touch.automated.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
