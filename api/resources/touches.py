@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from api.db import get_session
 from api.models import Application, Contact, Interview, Touch, TouchEvent, User, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
+from api.scheduling.channels import usable_channels
 from api.schemas.touches import (
     TouchCancelSchema,
     TouchChangeSchema,
@@ -58,13 +60,21 @@ def blocked_message(findings) -> Problem:
     )
 
 
-def known_channel(name: str, field: str = "channel") -> None:
+def known_channel(name: str, field: str = "channel", candidate: Contact | None = None) -> None:
+    """An installed channel (422 otherwise) that can send for the contact's candidate: one
+    whose settings are complete (api.scheduling.channels)."""
     if name == "manual":
         return
     from channels.registry import channels
 
     if name not in channels():
         raise field_error(field, "Unknown channel; see GET /v1/channels.")
+    if candidate is not None:
+        usable = usable_channels(
+            get_session(), candidate.org_id, candidate.candidate_id, current_app.config
+        )
+        if not usable.can_send(name):
+            raise field_error(field, usable.settings_hint(name))
 
 
 def _parties(session: Session, data: dict) -> tuple[Contact, Application, Interview | None]:
@@ -312,7 +322,7 @@ class Touches(MethodView):
         """Schedule a touch, or log a manual one (channel `manual`)"""
         session = get_session()
         contact, application, interview = _parties(session, data)
-        known_channel(data["channel"])
+        known_channel(data["channel"], candidate=contact)
         contact = locks.lock_for_touches(session, contact.candidate_id, [contact.id])[contact.id]
         now = utcnow()
         round_ = requested_round(session, application.id, data.get("round"))
@@ -382,7 +392,7 @@ class TouchById(MethodView):
                 409, f"Only a scheduled touch can be changed; this one is {touch.status}."
             )
         if "channel" in data:
-            known_channel(data["channel"])
+            known_channel(data["channel"], candidate=contact)
             if data["channel"] == "manual":
                 raise field_error("channel", "A scheduled touch cannot become manual.")
         application = session.get(Application, touch.application_id)

@@ -133,6 +133,13 @@ class Scene:
         )
 
 
+@pytest.fixture(autouse=True)
+def _twilio_configured(world, factory):
+    """Every channel can send here (a touch by an unconfigured channel is refused at
+    creation: tests/scheduling says so)."""
+    factory.twilio_channels(world.org)
+
+
 @pytest.fixture
 def scene(world, factory, call) -> Scene:
     return Scene(world, factory, call)

@@ -46,7 +46,7 @@ class Clock:
 class Calendar:
     """Dana (New York) on one interview panel; the candidate's requests and the worker."""
 
-    def __init__(self, app, db, world, factory, call, smtp, starts_at=INTERVIEW_START):
+    def __init__(self, app, db, world, factory, call, smtp, starts_at=INTERVIEW_START, twilio=True):
         self.app, self.db, self.factory, self._call = app, db, factory, call
         self.token = world.tokens["candidate"]
         self.candidate = world.candidate
@@ -60,6 +60,8 @@ class Calendar:
             )
         )
         db.commit()
+        if twilio:
+            factory.twilio_channels(world.org)
         self.dana = factory.contact(
             world.candidate, name="Dana Jones", timezone="America/New_York", country="US"
         )
@@ -134,3 +136,10 @@ def recent(app, db, world, factory, call, request) -> Calendar:
     )
     scene.open_all_hours()
     return scene
+
+
+@pytest.fixture
+def bare(app, db, world, factory, call, request) -> Calendar:
+    """The same, with email only: nobody configured Twilio (no SMS, no calls)."""
+    smtp = request.getfixturevalue("smtp_peer")
+    return Calendar(app, db, world, factory, call, smtp, twilio=False)
