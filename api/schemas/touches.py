@@ -152,6 +152,15 @@ class ResponseSchema(StrictSchema):
     note = fields.String(allow_none=True)
     created_at = fields.DateTime()
     affected_touches = fields.List(fields.Nested(TouchSchema), dump_only=True)
+    proposed_touch = fields.Nested(
+        TouchSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The note this response calls for, planned: R9's one thank-you "
+            "after a rejection, R10's prompt answer to a next-round invitation"
+        },
+    )
 
 
 class ResponseCreateSchema(StrictSchema):

@@ -46,7 +46,19 @@ class Clock:
 class Calendar:
     """Dana (New York) on one interview panel; the candidate's requests and the worker."""
 
-    def __init__(self, app, db, world, factory, call, smtp, starts_at=INTERVIEW_START, twilio=True):
+    def __init__(
+        self,
+        app,
+        db,
+        world,
+        factory,
+        call,
+        smtp,
+        starts_at=INTERVIEW_START,
+        *,
+        twilio=True,
+        with_raj=False,
+    ):
         self.app, self.db, self.factory, self._call = app, db, factory, call
         self.token = world.tokens["candidate"]
         self.candidate = world.candidate
@@ -65,8 +77,14 @@ class Calendar:
         self.dana = factory.contact(
             world.candidate, name="Dana Jones", timezone="America/New_York", country="US"
         )
+        panel = [self.dana]
+        if with_raj:
+            self.raj = factory.contact(
+                world.candidate, name="Raj Patel", timezone="Europe/London", country="GB"
+            )
+            panel.append(self.raj)
         self.application = factory.application(world.candidate)
-        self.interview = factory.interview(self.application, [self.dana], starts_at=starts_at)
+        self.interview = factory.interview(self.application, panel, starts_at=starts_at)
         self.ends_at = self.interview.ends_at
         self.clock = Clock(starts_at)
 
@@ -102,8 +120,12 @@ class Calendar:
     def events(self, touch_id: int) -> list[dict]:
         return self.ok("get", f"/v1/touches/{touch_id}/events")
 
-    def respond(self, kind: str, **extra: Any) -> dict:
-        payload = {"contact_id": self.dana.id, "application_id": self.application.id, "kind": kind}
+    def respond(self, kind: str, contact=None, **extra: Any) -> dict:
+        payload = {
+            "contact_id": (contact or self.dana).id,
+            "application_id": self.application.id,
+            "kind": kind,
+        }
         payload.update(extra)
         return self.ok("post", "/v1/responses", json=payload)
 
@@ -143,3 +165,10 @@ def bare(app, db, world, factory, call, request) -> Calendar:
     """The same, with email only: nobody configured Twilio (no SMS, no calls)."""
     smtp = request.getfixturevalue("smtp_peer")
     return Calendar(app, db, world, factory, call, smtp, twilio=False)
+
+
+@pytest.fixture
+def duo(app, db, world, factory, call, request) -> Calendar:
+    """Dana (New York) and Raj (London) on the panel."""
+    smtp = request.getfixturevalue("smtp_peer")
+    return Calendar(app, db, world, factory, call, smtp, with_raj=True)
