@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from api import ledger
 from api.models import Contact, Response, Touch
-from api.scheduling.channels import reaches, pick, usable_channels
+from api.scheduling.channels import pick, reaches, usable_channels
 
 #: response kind -> (step, rule, why)
 PROPOSED = {
