@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, event, func, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from api import policy, timewindow
+from api import approval, policy, timewindow
 from api.models import (
     Application,
     Contact,
@@ -35,6 +35,7 @@ from api.timebounds import clamp_instant
 log = logging.getLogger("touchbase.ledger")
 
 COUNTING = tuple(sorted(policy.COUNTING_STATUSES))
+PENDING = tuple(sorted(policy.PENDING_STATUSES))
 
 
 # -- policy layers ----------------------------------------------------------------------------
@@ -464,7 +465,7 @@ def reexamine_application(
     for _ in range(REEXAMINE_PASSES):
         pending = session.scalars(
             select(Touch)
-            .where(scope, Touch.status == "scheduled", Touch.automated.is_(True))
+            .where(scope, Touch.status.in_(PENDING), Touch.automated.is_(True))
             .order_by(Touch.id)
         ).all()
         moved = _reexamine(session, pending, now, actor)
@@ -530,6 +531,7 @@ def _apply(session: Session, touch: Touch, decision: policy.Decision, actor: str
         return
     old = touch.scheduled_for
     touch.scheduled_for = decision.next_allowed_at
+    touch.approve_by = approval.moved_deadline(touch, old)
     record_event(
         session,
         touch,

@@ -50,8 +50,10 @@ from api.timewindow import (
 )
 
 __all__ = [
+    "APPROVAL_MODES",
     "BUDGET_EXEMPT_STEPS",
     "BUILTIN_CHANNELS",
+    "CHOICE_FIELDS",
     "COUNTING_STATUSES",
     "PENDING_STATUSES",
     "RESPONSE_KINDS",
@@ -89,6 +91,7 @@ __all__ = [
 STEPS = ("thank_you", "follow_up", "call", "post_rejection", "next_round_reply", "custom")
 BUILTIN_CHANNELS = ("email", "sms", "call", "manual")
 STATUSES = (
+    "draft",
     "scheduled",
     "sending",
     "sent",
@@ -98,11 +101,15 @@ STATUSES = (
     "cancelled",
     "unknown",
 )
-#: Statuses that use up budget and spacing. Pending ones reserve their slot; "unknown" (a send
-#: whose outcome was lost) counts because it may well have reached the person.
-COUNTING_STATUSES = frozenset({"scheduled", "sending", "sent", "delivered", "unknown"})
-#: Not yet on its way: these are the touches the caller may still cancel or move.
-PENDING_STATUSES = frozenset({"scheduled"})
+#: Statuses that use up budget and spacing. Pending ones reserve their slot (a draft too: it
+#: is a planned touch awaiting the candidate's approval); "unknown" (a send whose outcome was
+#: lost) counts because it may well have reached the person.
+COUNTING_STATUSES = frozenset({"draft", "scheduled", "sending", "sent", "delivered", "unknown"})
+#: Not yet on its way: these are the touches the caller may still cancel or move. Only
+#: "scheduled" ones are ever claimed by the worker; a draft waits for approval.
+PENDING_STATUSES = frozenset({"draft", "scheduled"})
+#: Whether planner touches wait for the candidate's approval (drafts) or are scheduled.
+APPROVAL_MODES = ("required", "auto")
 RESPONSE_KINDS = ("replied", "decision_date", "next_round", "rejected", "offer", "out_of_office")
 #: R9's single note and R10's prompt answer are replies to the company, not chasing (R6).
 BUDGET_EXEMPT_STEPS = frozenset({"post_rejection", "next_round_reply"})
@@ -133,6 +140,7 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "sms_max_segments": (1, 10),
     "thank_you_max_words": (10, 1000),
     "follow_up_max_words": (10, 1000),
+    "draft_deadline_hours": (1, 720),
 }
 
 #: The domain rule behind each setting, for API documentation and refusal texts.
@@ -155,9 +163,13 @@ SETTING_RULES: dict[str, str] = {
     "sms_max_segments": "R12",
     "thank_you_max_words": "R12",
     "follow_up_max_words": "R12",
+    "approval": "APPROVAL",
+    "draft_deadline_hours": "APPROVAL",
 }
 
 _BOOL_FIELDS = frozenset({"stop_on_response", "observe_holidays"})
+#: Settings that take one of a few words.
+CHOICE_FIELDS: dict[str, tuple[str, ...]] = {"approval": APPROVAL_MODES}
 _WINDOW_FIELDS = frozenset(
     {"send_window_start", "send_window_end", "call_window_start", "call_window_end"}
 )
@@ -180,6 +192,12 @@ def validate_field(name: str, value: Any) -> Any:
     if name in _BOOL_FIELDS:
         if not isinstance(value, bool):
             raise PolicyError(name, f"must be true or false, got {value!r}")
+        return value
+    if name in CHOICE_FIELDS:
+        if value not in CHOICE_FIELDS[name]:
+            raise PolicyError(
+                name, f"must be one of {', '.join(CHOICE_FIELDS[name])}, got {value!r}"
+            )
         return value
     if name in _WINDOW_FIELDS:
         if isinstance(value, time):
@@ -240,6 +258,8 @@ class PolicySettings:
     sms_max_segments: int = 2  # R12
     thank_you_max_words: int = 150  # R12
     follow_up_max_words: int = 200  # R12
+    approval: str = "required"  # planner touches are drafts until the candidate approves
+    draft_deadline_hours: int = 24  # a draft (not a thank-you: R2) expires this long after its time
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -54,7 +54,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import inbound_sms, ledger, preflight
+from api import draft_expiry, inbound_sms, ledger, preflight
 from api.dispatch import claim as claims
 from api.dispatch.context import SendContext, fence_facts, load_contexts
 from api.dispatch.outgoing import build_message
@@ -572,6 +572,10 @@ class Worker:
             self.reap()
         except Exception:
             log.exception("reaping lost sends failed")
+        try:  # drafts nobody approved in time: skipped, on the reaper's beat
+            draft_expiry.sweep(self._session, self.clock(), ACTOR)
+        except Exception:
+            log.exception("expiring unapproved drafts failed")
 
     def reap(self) -> list[Outcome]:
         """Touches left 'sending' by a worker that is gone become 'unknown', never re-sent."""

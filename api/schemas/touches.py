@@ -201,6 +201,15 @@ def _setting_field(name: str) -> fields.Field:
         )
     if name in ("stop_on_response", "observe_holidays"):
         return StrictBoolean(allow_none=True, metadata=meta)
+    if name in policy.CHOICE_FIELDS:
+        return fields.String(
+            allow_none=True,
+            validate=validate.OneOf(policy.CHOICE_FIELDS[name]),
+            metadata={
+                "description": "`required`: planned touches are drafts until approved; "
+                "`auto`: planned touches are scheduled directly"
+            },
+        )
     if name == "business_days":
         return fields.List(
             fields.Integer(strict=True, validate=validate.Range(0, 6)),
