@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask.views import MethodView
 from sqlalchemy import select
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api import ledger, locks, policy, templating
 from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
-from api.compose import Parties, compose, previous_subject
+from api.compose import Composition, Parties, compose, previous_subject
 from api.db import get_session
 from api.models import Application, Contact, Interview, Touch, TouchEvent, User, utcnow
 from api.problems import Problem
@@ -105,9 +107,10 @@ def new_message_id(candidate: User) -> str:
     return make_message_id(message_domain(candidate))
 
 
-def render_or_refuse(session, parties, step, channel, settings, round_, subject=None, body=None):
+def render(session, parties, step, channel, settings, round_, subject=None, body=None):
+    """The message and the check's findings; a template that cannot render is a 422."""
     try:
-        composition = compose(
+        return compose(
             session,
             parties,
             step,
@@ -119,12 +122,36 @@ def render_or_refuse(session, parties, step, channel, settings, round_, subject=
         )
     except templating.TemplateRenderError as exc:
         raise field_error("body", f"The template could not be rendered: {exc}") from exc
+
+
+def render_or_refuse(session, parties, step, channel, settings, round_, subject=None, body=None):
+    composition = render(session, parties, step, channel, settings, round_, subject, body)
     if composition.blocking:
         raise blocked_message(composition.blocking)
     return composition
 
 
-def schedule_touch(
+@dataclass
+class Prepared:
+    """A touch that passed the policy, with its rendered message and the check's findings
+    (blocking ones included: :func:`store_touch` refuses those)."""
+
+    contact: Contact
+    application: Application
+    interview: Interview | None
+    round_: int
+    step: str
+    channel: str
+    wanted: datetime
+    now: datetime
+    at: datetime
+    decision: policy.Decision
+    where: ledger.Situation
+    parties: Parties
+    composition: Composition
+
+
+def prepare_touch(
     session: Session,
     *,
     contact: Contact,
@@ -134,14 +161,12 @@ def schedule_touch(
     step: str,
     channel: str,
     wanted: datetime,
-    actor: str,
     now: datetime,
     subject: str | None = None,
     body: str | None = None,
-    planned: bool = False,
-    plan_reason: str | None = None,
-) -> Touch:
-    """Create an automated touch that passed the policy and the message check (or raise)."""
+) -> Prepared:
+    """Place an automated touch in its window, check the policy (409 if refused), and
+    compose its message; nothing is stored."""
     where = ledger.situation(session, contact, application, round_)
     at = policy.adjust_to_window(
         where.settings, where.contact, max(wanted, now), step=step, channel=channel
@@ -161,49 +186,96 @@ def schedule_touch(
     if not decision.allowed:
         raise refusal(decision)
     parties = Parties.load(session, contact, application, interview.id if interview else None)
-    composition = render_or_refuse(
-        session, parties, step, channel, where.settings, round_, subject, body
+    composition = render(session, parties, step, channel, where.settings, round_, subject, body)
+    return Prepared(
+        contact=contact,
+        application=application,
+        interview=interview,
+        round_=round_,
+        step=step,
+        channel=channel,
+        wanted=wanted,
+        now=now,
+        at=at,
+        decision=decision,
+        where=where,
+        parties=parties,
+        composition=composition,
     )
-    _, thread_of = previous_subject(session, contact.id, round_)
+
+
+def store_touch(
+    session: Session,
+    p: Prepared,
+    *,
+    actor: str,
+    planned: bool = False,
+    plan_reason: str | None = None,
+    status: str = "scheduled",
+    approve_by: datetime | None = None,
+) -> Touch:
+    """Store a prepared touch (422 if its message is blocked): ``scheduled`` for the
+    worker, or a ``draft`` awaiting approval by ``approve_by``."""
+    if p.composition.blocking:
+        raise blocked_message(p.composition.blocking)
+    contact, step, composition = p.contact, p.step, p.composition
+    _, thread_of = previous_subject(session, contact.id, p.round_)
+    interview = p.interview or p.parties.interview
     touch = Touch(
         org_id=contact.org_id,
         candidate_id=contact.candidate_id,
         contact_id=contact.id,
-        application_id=application.id,
-        interview_id=(interview or parties.interview).id
-        if (interview or parties.interview)
-        else None,
-        round=round_,
+        application_id=p.application.id,
+        interview_id=interview.id if interview else None,
+        round=p.round_,
         step=step,
-        channel=channel,
-        status="scheduled",
+        channel=p.channel,
+        status=status,
         automated=True,
         planned=planned,
         plan_reason=plan_reason,
-        scheduled_for=at,
+        scheduled_for=p.at,
+        approve_by=approve_by,
         subject=composition.subject,
         body=composition.body,
-        flags=list(decision.flags),
+        flags=list(p.decision.flags),
         warnings=[f.as_dict() for f in composition.warnings],
         thread_of_id=thread_of if step != "thank_you" else None,
-        message_id=new_message_id(parties.candidate),
+        message_id=new_message_id(p.parties.candidate),
     )
     session.add(touch)
     session.flush()
     ledger.record_event(
         session, touch, "created", actor, data={"template": composition.template_source}
     )
-    moved = at != max(wanted, now)
+    moved = p.at != max(p.wanted, p.now)
+    data = {"scheduled_for": p.at, "requested": p.wanted}
+    if approve_by is not None:
+        data["approve_by"] = approve_by
     ledger.record_event(
         session,
         touch,
-        "scheduled",
+        status,  # "scheduled", or "draft"
         actor,
-        reason=window_move_reason(step, channel) if moved else plan_reason,
-        rule=window_rule(step, channel) if moved else None,
-        data={"scheduled_for": at, "requested": wanted},
+        reason=window_move_reason(step, p.channel) if moved else plan_reason,
+        rule=window_rule(step, p.channel) if moved else None,
+        data=data,
     )
     return touch
+
+
+def schedule_touch(
+    session: Session,
+    *,
+    actor: str,
+    planned: bool = False,
+    plan_reason: str | None = None,
+    **touch: Any,
+) -> Touch:
+    """Create an automated touch that passed the policy and the message check (or raise);
+    ``touch`` is what :func:`prepare_touch` takes."""
+    prepared = prepare_touch(session, **touch)
+    return store_touch(session, prepared, actor=actor, planned=planned, plan_reason=plan_reason)
 
 
 def window_rule(step: str, channel: str) -> str:

@@ -41,6 +41,10 @@ class TouchSchema(StrictSchema):
     )
     warnings = fields.List(fields.Nested(FindingSchema))
     plan_reason = fields.String(allow_none=True)
+    approve_by = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "A draft: skipped if not approved by then (R2 for a thank-you)"},
+    )
     message_id = fields.String(allow_none=True)
     provider_id = fields.String(allow_none=True)
     provider_status = fields.String(allow_none=True)
@@ -261,7 +265,26 @@ class PlannedStepSchema(StrictSchema):
     rule = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["planned", "created", "exists", "skipped"]})
     touch_id = fields.Integer(allow_none=True)
-    warnings = fields.List(fields.Nested(FindingSchema))
+    subject = fields.String(allow_none=True, metadata={"description": "The rendered message"})
+    body = fields.String(allow_none=True)
+    warnings = fields.List(
+        fields.Nested(FindingSchema), metadata={"description": "The message check's warnings"}
+    )
+    blocking = fields.List(
+        fields.Nested(FindingSchema),
+        metadata={"description": "The message check's blocking findings: the step is skipped"},
+    )
+    state = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["draft", "scheduled"],
+            "description": "The touch's status: `draft` awaits approval (policy `approval`)",
+        },
+    )
+    approve_by = fields.DateTime(
+        allow_none=True, metadata={"description": "A draft not approved by then is skipped"}
+    )
+    approve_by_local = fields.String(allow_none=True, metadata={"description": "Contact zone"})
 
 
 class PlanSchema(StrictSchema):
