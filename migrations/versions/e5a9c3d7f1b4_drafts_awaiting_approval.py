@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import api.models.base  # noqa: F401 - UTCDateTime renders through it
+import api.models.base
 
 revision: str = "e5a9c3d7f1b4"
 down_revision: str | None = "d4e8f2a6c913"
