@@ -19,7 +19,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api import approval, ledger
-from api.models import Contact, Touch
+from api.auth import Principal, scope
+from api.models import Contact, Touch, utcnow
+from api.problems import Problem
 
 log = logging.getLogger("touchbase.drafts")
 
@@ -69,6 +71,41 @@ def skip(session: Session, touch: Touch, tz: str, actor: str) -> None:
         reason=reason,
         rule=rule,
         data={"approve_by": touch.approve_by},
+    )
+
+
+def expire_visible(session: Session, principal: Principal, touch_id: int | None = None) -> int:
+    """Before a read: skip the caller's expired drafts (``touch_id``: that one only) and
+    commit, so the answer never shows one as pending."""
+    now = utcnow()
+
+    def restrict(query: Select) -> Select:
+        query = scope(query, Touch, principal)
+        return query if touch_id is None else query.where(Touch.id == touch_id)
+
+    skipped = expire(session, now, SYSTEM_ACTOR, restrict=restrict)
+    if skipped:
+        session.commit()
+    return len(skipped)
+
+
+def refuse_if_expired(session: Session, touch: Touch, tz: str, now: datetime) -> None:
+    """For a change to a locked ``touch``: an expired draft is skipped (committed), and the
+    change is a 409 that says so."""
+    if not approval.expired(touch, now):
+        return
+    skip(session, touch, tz, SYSTEM_ACTOR)
+    session.commit()
+    raise expired_problem(touch)
+
+
+def expired_problem(touch: Touch) -> Problem:
+    return Problem(
+        409,
+        f"This draft expired and was skipped: {touch.reason}",
+        type_="urn:touchbase:problem:draft-expired",
+        title="The draft expired",
+        rule=touch.rule,
     )
 
 

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import ledger, locks, policy, templating
+from api import approval, draft_expiry, ledger, locks, policy, templating
 from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
 from api.compose import Composition, Parties, compose, previous_subject
 from api.db import get_session
@@ -357,6 +357,7 @@ class Touches(MethodView):
     @blp.paginate(SelectPage, **PAGINATION)
     def get(self, args):
         """List touches"""
+        draft_expiry.expire_visible(get_session(), current())
         query = scope(select(Touch), Touch, current())
         query = filter_equal(
             query,
@@ -434,6 +435,7 @@ class TouchById(MethodView):
     @blp.response(200, TouchSchema)
     def get(self, touch_id):
         """Show a touch"""
+        draft_expiry.expire_visible(get_session(), current(), touch_id)
         return get_visible(Touch, touch_id)
 
     @roles(*ALL_ROLES)
@@ -448,9 +450,11 @@ class TouchById(MethodView):
             touch.contact_id
         ]
         touch = ledger.lock_touch(session, touch.id)
-        if touch.status != "scheduled" or not touch.automated:
+        draft_expiry.refuse_if_expired(session, touch, contact.timezone, utcnow())
+        if touch.status not in policy.PENDING_STATUSES or not touch.automated:
             raise Problem(
-                409, f"Only a scheduled touch can be changed; this one is {touch.status}."
+                409,
+                f"Only a scheduled touch or a draft can be changed; this one is {touch.status}.",
             )
         if "channel" in data:
             known_channel(data["channel"])
@@ -514,7 +518,8 @@ class TouchById(MethodView):
                 rule=window_rule(touch.step, channel) if window_moved else None,
                 data={"from": touch.scheduled_for, "to": at},
             )
-            touch.scheduled_for = at
+            touch.scheduled_for, old_at = at, touch.scheduled_for
+            touch.approve_by = approval.moved_deadline(touch, old_at)
         if channel != touch.channel:
             ledger.record_event(
                 session, touch, "rechanneled", actor, data={"from": touch.channel, "to": channel}
@@ -539,7 +544,12 @@ class TouchCancel(MethodView):
     def post(self, data, touch_id):
         """Cancel a scheduled touch (always allowed while it is pending)"""
         session = get_session()
-        touch = _lock_in(session, touch_id, "scheduled", "Only a scheduled touch can be cancelled")
+        touch = _lock_in(
+            session,
+            touch_id,
+            ("scheduled", "draft"),
+            "Only a scheduled touch or a draft can be cancelled",
+        )
         touch.lease_owner = touch.lease_expires_at = None
         return _settle(
             session, touch, "cancelled", data.get("reason") or "Cancelled by the candidate."
@@ -556,7 +566,7 @@ class TouchResolve(MethodView):
         """Settle a touch whose outcome is unknown (the worker died mid-send)"""
         session = get_session()
         touch = _lock_in(
-            session, touch_id, "unknown", "Only a touch in state unknown can be resolved"
+            session, touch_id, ("unknown",), "Only a touch in state unknown can be resolved"
         )
         outcome = data["outcome"]
         if outcome == "sent" and touch.sent_at is None:
@@ -565,10 +575,10 @@ class TouchResolve(MethodView):
         return _settle(session, touch, outcome, reason)
 
 
-def _lock_in(session, touch_id: int, status: str, refusal: str) -> Touch:
-    """The caller's touch, locked against the worker; 409 (``refusal``) unless in ``status``."""
+def _lock_in(session, touch_id: int, statuses: tuple[str, ...], refusal: str) -> Touch:
+    """The caller's touch, locked against the worker; 409 (``refusal``) unless in ``statuses``."""
     touch = ledger.lock_touch(session, get_visible(Touch, touch_id).id)
-    if touch.status != status:
+    if touch.status not in statuses:
         raise Problem(409, f"{refusal}; this one is {touch.status}.")
     return touch
 

@@ -96,6 +96,30 @@ class TouchUpdateSchema(StrictSchema):
     body = fields.String(validate=validate.Length(min=1, max=10_000))
 
 
+class TouchApproveSchema(StrictSchema):
+    """Edit-then-approve: what to change before approving (absent: as drafted)."""
+
+    subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(validate=validate.Length(min=1, max=10_000))
+
+
+class RefusedApprovalSchema(StrictSchema):
+    touch_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    detail = fields.String(metadata={"description": "Why it was not approved"})
+    type = fields.String(allow_none=True, metadata={"description": "The problem type"})
+    rule = fields.String(allow_none=True)
+    next_allowed_at = fields.DateTime(allow_none=True)
+
+
+class ApprovalSchema(StrictSchema):
+    approved = fields.List(fields.Nested(TouchSchema), metadata={"description": "Now scheduled"})
+    refused = fields.List(
+        fields.Nested(RefusedApprovalSchema),
+        metadata={"description": "Still drafts (refused by the policy) or skipped (expired)"},
+    )
+
+
 class TouchCancelSchema(StrictSchema):
     reason = fields.String(validate=validate.Length(min=1, max=500))
 
