@@ -220,3 +220,12 @@ def test_a_moved_follow_up_draft_keeps_its_deadline_relative_to_its_time(scene):
     assert moved.status_code == 200, moved.get_json()
     assert moved.get_json()["status"] == "draft"
     assert parse(moved.get_json()["approve_by"]) == later + timedelta(hours=24)
+
+
+def test_changing_an_expired_draft_is_409_saying_it_expired(scene, row):
+    draft = scene.draft("custom", at=PAST, approve_by=PAST + timedelta(hours=24))
+
+    answer = scene.call("patch", f"/v1/touches/{draft.id}", json={"body": "Dear Dana, hello."})
+
+    assert assert_problem(answer, 409)["type"] == "urn:touchbase:problem:draft-expired"
+    assert row(Touch, draft.id)["status"] == "skipped"
