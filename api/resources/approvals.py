@@ -28,7 +28,7 @@ blp = Blueprint(
 @blp.route("/touches/<int:touch_id>/approve")
 class TouchApprove(MethodView):
     @roles(*ALL_ROLES)
-    @blp.arguments(TouchApproveSchema)
+    @blp.arguments(TouchApproveSchema, required=False)
     @blp.response(200, TouchSchema)
     @blp.alt_response(
         409, response="CONFLICT", description="Not a draft, expired, or refused by the policy"

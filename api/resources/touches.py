@@ -538,7 +538,7 @@ class TouchById(MethodView):
 @blp.route("/<int:touch_id>/cancel")
 class TouchCancel(MethodView):
     @roles(*ALL_ROLES)
-    @blp.arguments(TouchCancelSchema)
+    @blp.arguments(TouchCancelSchema, required=False)
     @blp.response(200, TouchSchema)
     @blp.alt_response(409, response="CONFLICT", description="Already sent or ended")
     def post(self, data, touch_id):
