@@ -51,6 +51,7 @@ RESOURCES = (
     "api.resources.interviews",
     "api.resources.plans",
     "api.resources.touches",
+    "api.resources.approvals",
     "api.resources.responses",
     "api.resources.policies",
     "api.resources.channels",

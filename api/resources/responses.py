@@ -12,7 +12,7 @@ from api.db import get_session
 from api.models import Response, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
-from api.resources.touches import _parties, requested_round, schedule_touch
+from api.resources.touches import _parties, prepare_touch, requested_round, store_planned
 from api.scheduling.proposals import proposal_for
 from api.schemas.touches import ResponseCreateSchema, ResponseQuerySchema, ResponseSchema
 
@@ -90,7 +90,7 @@ def _propose(session, response: Response, contact, application, now):
         return None
     try:
         with session.begin_nested():
-            return schedule_touch(
+            prepared = prepare_touch(
                 session,
                 contact=contact,
                 application=application,
@@ -99,11 +99,10 @@ def _propose(session, response: Response, contact, application, now):
                 step=proposal.step,
                 channel=proposal.channel,
                 wanted=now,
-                actor=f"response:{response.id}",
                 now=now,
-                planned=True,
-                plan_reason=proposal.reason,
             )
+            actor = f"response:{response.id}"
+            return store_planned(session, prepared, actor=actor, plan_reason=proposal.reason)
     except Problem:
         return None
 

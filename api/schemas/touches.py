@@ -41,6 +41,10 @@ class TouchSchema(StrictSchema):
     )
     warnings = fields.List(fields.Nested(FindingSchema))
     plan_reason = fields.String(allow_none=True)
+    approve_by = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "A draft: skipped if not approved by then (R2 for a thank-you)"},
+    )
     message_id = fields.String(allow_none=True)
     provider_id = fields.String(allow_none=True)
     provider_status = fields.String(allow_none=True)
@@ -105,6 +109,30 @@ class TouchUpdateSchema(StrictSchema):
     channel = fields.String(validate=CHANNEL_NAME)
     subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=300))
     body = fields.String(validate=validate.Length(min=1, max=10_000))
+
+
+class TouchApproveSchema(StrictSchema):
+    """Edit-then-approve: what to change before approving (absent: as drafted)."""
+
+    subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(validate=validate.Length(min=1, max=10_000))
+
+
+class RefusedApprovalSchema(StrictSchema):
+    touch_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    detail = fields.String(metadata={"description": "Why it was not approved"})
+    type = fields.String(allow_none=True, metadata={"description": "The problem type"})
+    rule = fields.String(allow_none=True)
+    next_allowed_at = fields.DateTime(allow_none=True)
+
+
+class ApprovalSchema(StrictSchema):
+    approved = fields.List(fields.Nested(TouchSchema), metadata={"description": "Now scheduled"})
+    refused = fields.List(
+        fields.Nested(RefusedApprovalSchema),
+        metadata={"description": "Still drafts (refused by the policy) or skipped (expired)"},
+    )
 
 
 class TouchCancelSchema(StrictSchema):
@@ -225,6 +253,15 @@ def _setting_field(name: str) -> fields.Field:
         )
     if name in ("stop_on_response", "observe_holidays"):
         return StrictBoolean(allow_none=True, metadata=meta)
+    if name in policy.CHOICE_FIELDS:
+        return fields.String(
+            allow_none=True,
+            validate=validate.OneOf(policy.CHOICE_FIELDS[name]),
+            metadata={
+                "description": "`required`: planned touches are drafts until approved; "
+                "`auto`: planned touches are scheduled directly"
+            },
+        )
     if name == "business_days":
         return fields.List(
             fields.Integer(strict=True, validate=validate.Range(0, 6)),
@@ -281,7 +318,26 @@ class PlannedStepSchema(StrictSchema):
     rule = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["planned", "created", "exists", "skipped"]})
     touch_id = fields.Integer(allow_none=True)
-    warnings = fields.List(fields.Nested(FindingSchema))
+    subject = fields.String(allow_none=True, metadata={"description": "The rendered message"})
+    body = fields.String(allow_none=True)
+    warnings = fields.List(
+        fields.Nested(FindingSchema), metadata={"description": "The message check's warnings"}
+    )
+    blocking = fields.List(
+        fields.Nested(FindingSchema),
+        metadata={"description": "The message check's blocking findings: the step is skipped"},
+    )
+    state = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["draft", "scheduled"],
+            "description": "The touch's status: `draft` awaits approval (policy `approval`)",
+        },
+    )
+    approve_by = fields.DateTime(
+        allow_none=True, metadata={"description": "A draft not approved by then is skipped"}
+    )
+    approve_by_local = fields.String(allow_none=True, metadata={"description": "Contact zone"})
 
 
 class PlanSchema(StrictSchema):

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.dispatch import Options, Worker
-from api.models import ChannelSetting, PolicySetting, TouchEvent, utcnow
+from api.models import ChannelSetting, TouchEvent, utcnow
 from channels import registry
 from channels.testing import smtp_peer  # noqa: F401  (fixture)
 from channels.testing_peers import free_port
@@ -58,6 +58,7 @@ class Calendar:
         *,
         twilio=True,
         with_raj=False,
+        policy=None,
     ):
         self.app, self.db, self.factory, self._call = app, db, factory, call
         self.token = world.tokens["candidate"]
@@ -74,6 +75,9 @@ class Calendar:
         db.commit()
         if twilio:
             factory.twilio_channels(world.org)
+        # The drift scenarios are about times: planned touches are scheduled directly
+        # (tests/ledger/test_drafts_* cover drafts and approval).
+        factory.policy(world.org, approval="auto", **(policy or {}))
         self.dana = factory.contact(
             world.candidate, name="Dana Jones", timezone="America/New_York", country="US"
         )
@@ -133,15 +137,6 @@ class Calendar:
         with self.app.extensions["touchbase.engine"].connect() as conn:
             return conn.scalar(select(func.count()).select_from(TouchEvent))
 
-    def open_all_hours(self) -> None:
-        """Send and call windows open all day, every day (times then read as plain sums)."""
-        self.db.add(
-            PolicySetting(
-                org_id=self.candidate.org_id, candidate_id=None, contact_id=None, values=OPEN_POLICY
-            )
-        )
-        self.db.commit()
-
 
 @pytest.fixture
 def calendar(app, db, world, factory, call, request) -> Calendar:
@@ -153,11 +148,8 @@ def recent(app, db, world, factory, call, request) -> Calendar:
     """The same, but the interview ended an hour ago by the real clock (a candidate can only
     log what already happened), with every hour open so that times read as plain sums."""
     starts = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
-    scene = Calendar(
-        app, db, world, factory, call, request.getfixturevalue("smtp_peer"), starts_at=starts
-    )
-    scene.open_all_hours()
-    return scene
+    smtp = request.getfixturevalue("smtp_peer")
+    return Calendar(app, db, world, factory, call, smtp, starts_at=starts, policy=OPEN_POLICY)
 
 
 @pytest.fixture
