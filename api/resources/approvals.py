@@ -8,13 +8,14 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api import approval, draft_approval, draft_expiry, ledger, locks
+from api import approval, draft_approval, draft_expiry, ledger, locks, scheduling
 from api.auth import ALL_ROLES, current, get_visible, roles
 from api.db import get_session
 from api.models import Application, Interview, Touch, utcnow
 from api.problems import Problem
 from api.resources.common import Blueprint
-from api.schemas.touches import ApprovalSchema, TouchApproveSchema, TouchSchema
+from api.resources.touches import replanned
+from api.schemas.touches import ApprovalSchema, TouchApproveSchema, TouchChangeSchema
 
 blp = Blueprint(
     "approvals",
@@ -29,7 +30,7 @@ blp = Blueprint(
 class TouchApprove(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TouchApproveSchema, required=False)
-    @blp.response(200, TouchSchema)
+    @blp.response(200, TouchChangeSchema)
     @blp.alt_response(
         409, response="CONFLICT", description="Not a draft, expired, or refused by the policy"
     )
@@ -53,8 +54,7 @@ class TouchApprove(MethodView):
         touch = draft_approval.approve(
             session, touch, contact, application, data, actor=actor, now=now
         )
-        session.commit()
-        return touch
+        return replanned(session, touch, application, now, actor)
 
 
 def approve_all(candidate_id: int, condition) -> dict[str, Any]:
@@ -84,8 +84,14 @@ def approve_all(candidate_id: int, condition) -> dict[str, Any]:
                 )
         except Problem as problem:
             refused.append(_refused(touch, problem))
+    session.flush()
+    # an approval at a later time than planned carries the steps after it (the core)
+    moved: dict[int, Touch] = {}
+    for app_id in sorted({t.application_id for t in drafts}):
+        application = session.get(Application, app_id)
+        moved.update((t.id, t) for t in scheduling.replan(session, application, now, actor))
     session.commit()
-    return {"approved": approved, "refused": refused}
+    return {"approved": approved, "refused": refused, "affected_touches": list(moved.values())}
 
 
 def _refused(touch: Touch, problem: Problem) -> dict[str, Any]:

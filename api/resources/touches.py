@@ -456,7 +456,7 @@ class Touches(MethodView):
                 subject=data.get("subject"),
                 body=data.get("body"),
             )
-        return _replanned(session, touch, application, now, actor)
+        return replanned(session, touch, application, now, actor)
 
 
 @blp.route("/<int:touch_id>")
@@ -563,7 +563,7 @@ class TouchById(MethodView):
         touch.warnings = [f.as_dict() for f in composition.warnings]
         # A worker that claimed the old version must not send it: its claim is void.
         touch.lease_owner = touch.lease_expires_at = None
-        return _replanned(session, touch, application, now, actor)
+        return replanned(session, touch, application, now, actor)
 
 
 @blp.route("/<int:touch_id>/cancel")
@@ -621,10 +621,10 @@ def _settle(session, touch: Touch, status: str, reason: str) -> Touch:
     actor = ledger.actor_for_user(current().user_id)
     ledger.record_event(session, touch, status, actor, reason=reason)
     application = session.get(Application, touch.application_id)
-    return _replanned(session, touch, application, utcnow(), actor)
+    return replanned(session, touch, application, utcnow(), actor)
 
 
-def _replanned(session, touch: Touch, application: Application, now, actor: str) -> Touch:
+def replanned(session, touch: Touch, application: Application, now, actor: str) -> Touch:
     """Re-plan the application after a change to ``touch`` (api.scheduling), commit, and
     answer the touch with the others the change moved or cancelled."""
     session.flush()

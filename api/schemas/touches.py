@@ -133,6 +133,10 @@ class ApprovalSchema(StrictSchema):
         fields.Nested(RefusedApprovalSchema),
         metadata={"description": "Still drafts (refused by the policy) or skipped (expired)"},
     )
+    affected_touches = fields.List(
+        fields.Nested(TouchSchema),
+        metadata={"description": "Other pending touches the approvals moved (re-planned)"},
+    )
 
 
 class TouchCancelSchema(StrictSchema):

@@ -205,7 +205,7 @@ def test_approve_all_of_another_candidates_interview_is_404(scene):
 def test_approve_all_with_nothing_to_approve_answers_empty_lists(scene):
     answer = approved(scene.call("post", f"/v1/interviews/{scene.interview.id}/approve"))
 
-    assert answer == {"approved": [], "refused": []}
+    assert answer == {"approved": [], "refused": [], "affected_touches": []}
 
 
 def test_a_moved_follow_up_draft_keeps_its_deadline_relative_to_its_time(scene):
