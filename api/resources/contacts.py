@@ -18,6 +18,7 @@ from api.schemas.records import (
     ContactSchema,
     ContactUpdateSchema,
 )
+from api.schemas.touches import ContactChangeSchema
 
 blp = Blueprint(
     "contacts",
@@ -72,7 +73,7 @@ class ContactById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(ContactUpdateSchema)
-    @blp.response(200, ContactSchema)
+    @blp.response(200, ContactChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
     def patch(self, data, contact_id):
         """Change a contact"""
@@ -83,14 +84,14 @@ class ContactById(MethodView):
         refuse_duplicates(session, contact.candidate_id, data, except_id=contact.id)
         apply_changes(contact, data)
         actor = ledger.actor_for_user(current().user_id)
-        _commit(
-            session,
-            contact.candidate_id,
-            data,
-            except_id=contact.id,
+
+        def replan() -> None:
             # A new zone, address or do-not-contact re-plans every pending touch to them.
-            then=lambda: scheduling.replan_where(session, utcnow(), actor, contact_id=contact.id),
-        )
+            contact.affected_touches = scheduling.replan_where(
+                session, utcnow(), actor, contact_id=contact.id
+            )
+
+        _commit(session, contact.candidate_id, data, except_id=contact.id, then=replan)
         return contact
 
     @roles(*ALL_ROLES)

@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from api import policy
 from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
 from api.schemas.fields import Aware, Day, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
-from api.schemas.records import CHANNEL_NAME, ApplicationSchema
+from api.schemas.records import CHANNEL_NAME, ApplicationSchema, ContactSchema, InterviewSchema
 
 
 class FindingSchema(StrictSchema):
@@ -350,9 +350,21 @@ class PlanSchema(StrictSchema):
     steps = fields.List(fields.Nested(PlannedStepSchema))
 
 
-class ApplicationChangeSchema(ApplicationSchema):
-    affected_touches = fields.List(
+def _affected() -> fields.List:
+    return fields.List(
         fields.Nested(TouchSchema),
         dump_only=True,
-        metadata={"description": "Pending touches the change moved or cancelled"},
+        metadata={"description": "Pending touches the change moved or cancelled (re-planned)"},
     )
+
+
+class ApplicationChangeSchema(ApplicationSchema):
+    affected_touches = _affected()
+
+
+class ContactChangeSchema(ContactSchema):
+    affected_touches = _affected()
+
+
+class InterviewChangeSchema(InterviewSchema):
+    affected_touches = _affected()

@@ -65,3 +65,23 @@ def test_a_plain_reply_proposes_nothing(calendar):
     calendar.plan()
 
     assert calendar.respond("replied")["proposed_touch"] is None
+
+
+def test_a_note_written_by_hand_after_a_rejection_greets_the_person_it_goes_to(duo):
+    duo.plan()
+    proposed = duo.respond("rejected", contact=duo.raj)["proposed_touch"]
+    duo.ok("post", f"/v1/touches/{proposed['id']}/cancel", json={})
+
+    mine = duo.ok(
+        "post",
+        "/v1/touches",
+        json={
+            "contact_id": duo.raj.id,
+            "application_id": duo.application.id,
+            "step": "post_rejection",
+            "channel": "email",
+        },
+    )
+
+    assert mine["contact_id"] == duo.raj.id
+    assert "Raj" in mine["body"].split("\n")[0] and "Dana" not in mine["body"]

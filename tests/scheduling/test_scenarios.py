@@ -181,3 +181,24 @@ def test_the_dry_run_shows_each_step_with_its_text_and_the_checks_findings(recen
     assert thank_you["subject"] and "Dana" in thank_you["body"]
     assert {"warnings", "blocking", "local_time", "reason"} <= thank_you.keys()
     assert recent.touches() == []
+
+
+def test_marking_a_contact_do_not_contact_cancels_their_touches_at_once(calendar):
+    calendar.plan()
+
+    answer = calendar.ok("patch", f"/v1/contacts/{calendar.dana.id}", json={"do_not_contact": True})
+
+    assert calendar.pending() == {}
+    assert {(t["status"], t["rule"]) for t in answer["affected_touches"]} == {("cancelled", "DNC")}
+
+
+def test_a_later_interview_end_moves_the_thank_you_and_what_follows(calendar):
+    calendar.plan()
+    later = calendar.ends_at + timedelta(hours=3)
+
+    answer = calendar.ok(
+        "patch", f"/v1/interviews/{calendar.interview.id}", json={"ends_at": later.isoformat()}
+    )
+
+    assert calendar.pending()["thank_you"] == THANK_YOU + timedelta(hours=3)
+    assert {t["step"] for t in answer["affected_touches"]} == {"thank_you", "follow_up", "call"}
