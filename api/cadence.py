@@ -14,7 +14,7 @@ send-time check enforces it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from api.policy import (
@@ -31,7 +31,7 @@ from api.policy import (
     follow_up_earliest,
     stop_state,
 )
-from api.scheduling.channels import Usable, pick
+from api.scheduling.channels import Usable, blocked, pick
 from api.timebounds import bounded, clamp_day
 from api.timewindow import zone
 
@@ -64,6 +64,8 @@ class PlannedStep:
     reason: str
     rule: str
     status: str = "planned"
+    #: Why the channel cannot send yet (not configured): the step becomes a draft saying so.
+    unsendable: str | None = None
 
     @property
     def planned(self) -> bool:
@@ -122,11 +124,15 @@ def plan_interview(
     now = bounded(now, "now")
     planner = _Planner(interview, list(existing), responses, now, clamp_day(decision_date))
     planner.usable = usable
+    planner.unsendable = {}
     out: list[PlannedStep] = []
     for contact in panel:
         pol = policy if isinstance(policy, PolicySettings) else policy[contact.id]
         out.extend(planner.plan_contact(pol, contact))
-    return out
+    return [
+        replace(s, unsendable=planner.unsendable.get((s.contact_id, s.step))) if s.planned else s
+        for s in out
+    ]
 
 
 class _Planner:
@@ -153,10 +159,15 @@ class _Planner:
         return self.interview.round
 
     usable: Usable | None = None
+    unsendable: dict[tuple[int, str], str]
 
     def _channel(self, step: str, contact: ContactInfo) -> tuple[str | None, str]:
         if self.usable is not None:
-            return pick(step, contact, self.usable)
+            channel, why = pick(step, contact, self.usable)
+            if channel is None and (wanted := blocked(step, contact, self.usable)):
+                self.unsendable[(contact.id, step)] = why
+                return wanted, why
+            return channel, why
         channel = thank_you_channel(contact) if step == "thank_you" else follow_up_channel(contact)
         return channel, "No email or usable phone number."
 

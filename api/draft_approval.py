@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from api import approval, draft_expiry, ledger, policy
@@ -18,6 +19,7 @@ from api.compose import Parties
 from api.models import Application, Contact, Touch
 from api.problems import Problem
 from api.resources.touches import blocked_message, refusal, render, window_move_reason, window_rule
+from api.scheduling.channels import usable_channels
 
 
 def not_a_draft(touch: Touch) -> Problem:
@@ -59,6 +61,9 @@ def approve(
         raise not_a_draft(touch)
     if approval.expired(touch, now):
         raise draft_expiry.expired_problem(touch)
+    usable = usable_channels(session, contact.org_id, contact.candidate_id, current_app.config)
+    if not usable.can_send(touch.channel):
+        raise Problem(409, usable.settings_hint(touch.channel), rule="CHANNEL")
     where = ledger.situation(session, contact, application, touch.round)
     wanted = max(touch.scheduled_for or now, now)
     at = policy.adjust_to_window(
@@ -108,6 +113,7 @@ def approve(
         data={"scheduled_for": at, "approve_by": touch.approve_by, "edited": bool(edits)},
     )
     touch.status, touch.scheduled_for, touch.approve_by = "scheduled", at, None
+    touch.reason = None  # a draft's "cannot go yet" no longer holds
     touch.subject, touch.body = composition.subject, composition.body
     touch.warnings = [f.as_dict() for f in composition.warnings]
     touch.flags = list(decision.flags)

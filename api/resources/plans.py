@@ -59,7 +59,13 @@ def _create(
                 "blocking": [f.as_dict() for f in composition.blocking],
             }
             try:
-                touch = store_planned(session, prepared, actor=actor, plan_reason=step.reason)
+                touch = store_planned(
+                    session,
+                    prepared,
+                    actor=actor,
+                    plan_reason=step.reason,
+                    unsendable=step.unsendable,
+                )
             except Problem as blocked:
                 return {**text, **_skipped(step, blocked)}
     except Problem as refused:

@@ -276,15 +276,18 @@ def store_touch(
     return touch
 
 
-def store_planned(session: Session, p: Prepared, *, actor: str, plan_reason: str) -> Touch:
+def store_planned(
+    session: Session, p: Prepared, *, actor: str, plan_reason: str, unsendable: str | None = None
+) -> Touch:
     """Store a touch the planner proposed: a draft awaiting approval when the contact's
-    policy says ``approval: required`` (by its deadline), else scheduled."""
+    policy says ``approval: required`` (by its deadline), else scheduled. A touch whose
+    channel cannot send yet (``unsendable``: why) is a draft whatever the setting."""
     settings = p.where.settings
-    state = approval.planned_status(settings)
+    state = approval.DRAFT if unsendable else approval.planned_status(settings)
     approve_by = None
     if state == approval.DRAFT:
         approve_by = approval.deadline(settings, p.step, p.at, p.where.interview_end)
-    return store_touch(
+    touch = store_touch(
         session,
         p,
         actor=actor,
@@ -293,6 +296,8 @@ def store_planned(session: Session, p: Prepared, *, actor: str, plan_reason: str
         status=state,
         approve_by=approve_by,
     )
+    touch.reason = unsendable
+    return touch
 
 
 def schedule_touch(

@@ -75,7 +75,7 @@ def reaches(contact: ContactInfo, kind: str, name: str) -> bool:
 def pick(step: str, contact: ContactInfo, usable: Usable) -> tuple[str | None, str]:
     """(channel, why) for a written step: R14 prefers email for a thank-you; later notes go
     by the contact's preferred channel (built-in or plugin) when it can reach them, else
-    email. ``None`` when nothing can, with the reason."""
+    email. ``None`` when nothing can, with the reason (see :func:`blocked`)."""
     preferred = contact.preferred_channel
     order = ["email", preferred] if step == "thank_you" else [preferred, "email"]
     if step == "thank_you" or preferred is None:
@@ -88,3 +88,16 @@ def pick(step: str, contact: ContactInfo, usable: Usable) -> tuple[str | None, s
     if not reachable:
         return None, "No email or usable phone number."
     return None, usable.settings_hint(reachable[0])
+
+
+def blocked(step: str, contact: ContactInfo, usable: Usable) -> str | None:
+    """The channel :func:`pick` would take if its settings were complete (the planner
+    proposes the touch on it as a draft that says why it cannot go yet), or None."""
+    if pick(step, contact, usable)[0] is not None:
+        return None
+    preferred = contact.preferred_channel
+    order = ["email", preferred, "sms"] if step == "thank_you" else [preferred, "email", "sms"]
+    for name in dict.fromkeys(n for n in order if n and n in usable.kinds and n != "call"):
+        if reaches(contact, usable.kinds[name], name):
+            return name
+    return None

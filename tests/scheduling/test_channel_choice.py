@@ -72,14 +72,30 @@ def test_no_call_is_planned_when_no_call_channel_is_configured(bare):
     assert "PUT /v1/channels/call/settings" in steps["call"]["reason"]
 
 
-def test_a_contact_reachable_only_by_unconfigured_sms_gets_no_thank_you_and_why(bare):
+def test_a_thank_you_by_unconfigured_sms_is_a_draft_that_says_why(bare):
     bare.ok("patch", f"/v1/contacts/{bare.dana.id}", json={"email": None})
 
-    steps = {s["step"]: s for s in bare.plan()}
+    steps = {s["step"]: s for s in bare.plan()}  # approval: auto, yet a draft
 
-    assert steps["thank_you"]["status"] == "skipped"
-    assert "The sms channel cannot send" in steps["thank_you"]["reason"]
-    assert "PUT /v1/channels/sms/settings" in steps["thank_you"]["reason"]
+    assert (steps["thank_you"]["state"], steps["thank_you"]["channel"]) == ("draft", "sms")
+    touch = next(t for t in bare.touches() if t["step"] == "thank_you")
+    assert "The sms channel cannot send" in touch["reason"]
+    assert "PUT /v1/channels/sms/settings" in touch["reason"]
+
+
+def test_such_a_draft_cannot_be_approved_until_the_channel_is_configured(bare, factory, world):
+    bare.ok("patch", f"/v1/contacts/{bare.dana.id}", json={"email": None})
+    bare.plan()
+    draft = next(t for t in bare.touches() if t["step"] == "thank_you")
+
+    refused = bare.call("post", f"/v1/touches/{draft['id']}/approve")
+    factory.twilio_channels(world.org)
+    approved = bare.call("post", f"/v1/touches/{draft['id']}/approve")
+
+    assert refused.status_code == 409
+    assert "PUT /v1/channels/sms/settings" in refused.get_json()["detail"]
+    assert (approved.status_code, approved.get_json()["status"]) == (200, "scheduled")
+    assert approved.get_json()["reason"] is None
 
 
 def test_a_touch_on_an_unconfigured_channel_is_refused_naming_the_endpoint(bare, snapshot):
