@@ -111,7 +111,8 @@ def test_a_template_too_heavy_for_real_data_fails_its_render_naming_the_field():
 
     assert time.perf_counter() - started < REFUSED_WITHIN
     assert error.value.field == "body"
-    assert "too much work" in error.value.reason
+    # the step budget, or on a loaded machine the deadline first: both are the budget's
+    assert "too much work" in error.value.reason or "takes too long" in error.value.reason
 
 
 # -- the budget -------------------------------------------------------------------------------
