@@ -2,7 +2,7 @@
 
 Approval is a second creation: the policy is checked again at approval time (a draft whose
 time has passed is placed at the next allowed time, through the same adjust/evaluate path
-:func:`api.resources.touches.prepare_touch` uses), and the text, edited or not, passes the
+:func:`api.scheduling.creation.prepare_touch` uses), and the text, edited or not, passes the
 same message check. Whatever refuses, nothing changes.
 """
 
@@ -18,8 +18,14 @@ from api import approval, draft_expiry, ledger, policy
 from api.compose import Parties
 from api.models import Application, Contact, Touch
 from api.problems import Problem
-from api.resources.touches import blocked_message, refusal, render, window_move_reason, window_rule
 from api.scheduling.channels import usable_channels
+from api.scheduling.creation import (
+    blocked_message,
+    refusal,
+    render,
+    window_move_reason,
+    window_rule,
+)
 
 
 def not_a_draft(touch: Touch) -> Problem:

@@ -13,8 +13,8 @@ from api.db import get_session
 from api.models import Application, Contact, Interview, utcnow
 from api.problems import Problem
 from api.resources.common import Blueprint
-from api.resources.touches import prepare_touch, store_planned
 from api.scheduling.channels import usable_channels
+from api.scheduling.creation import prepare_touch, store_planned
 from api.schemas.touches import PlanQuerySchema, PlanSchema
 
 blp = Blueprint(

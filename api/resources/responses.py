@@ -12,7 +12,8 @@ from api.db import get_session
 from api.models import Response, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
-from api.resources.touches import _parties, prepare_touch, requested_round, store_planned
+from api.resources.touches import _parties, requested_round
+from api.scheduling.creation import prepare_touch, store_planned
 from api.scheduling.proposals import proposal_for
 from api.schemas.touches import ResponseCreateSchema, ResponseQuerySchema, ResponseSchema
 
