@@ -152,6 +152,22 @@ def test_after_the_upgrade_the_database_refuses_a_duplicate(old_database):
     add_contact(url, 2, 1, email="dana@acme.example")  # the downgrade lifts the index
 
 
+# -- e5a1c9d3b7f2: the time a person asked for ---------------------------------------------
+
+
+def test_the_upgrade_keeps_a_hand_scheduled_touch_at_its_time_as_asked(old_database):
+    url = old_database("d4e8f2a6c913")
+    _with_application(url)
+    _add_touch(url, 1, "scheduled", scheduled_for=NOW)  # the planner's
+    _add_touch(url, 2, "scheduled", scheduled_for=NOW)
+    sql(url, "UPDATE touches SET planned = false WHERE id = 2")  # the candidate's own
+
+    migrate.upgrade(url, "e5a1c9d3b7f2")
+
+    rows = sql(url, "SELECT id, requested_for FROM touches ORDER BY id")
+    assert [(r[0], r[1] is not None) for r in rows] == [(1, False), (2, True)]
+
+
 # -- e5a9c3d7f1b4: drafts awaiting approval ---------------------------------------------------
 
 
