@@ -52,6 +52,8 @@ RESOURCES = (
     "api.resources.plans",
     "api.resources.touches",
     "api.resources.responses",
+    "api.resources.calendar",
+    "api.resources.calendar_feed",
     "api.resources.policies",
     "api.resources.channels",
     "api.resources.templates",

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    event,
     Boolean,
     CheckConstraint,
     Date,
@@ -16,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB

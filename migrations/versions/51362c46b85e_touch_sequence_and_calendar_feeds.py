@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import api.models.base  # noqa: F401 - autogenerate renders UTCDateTime through it
+import api.models.base
 
 revision: str = "51362c46b85e"
 down_revision: str | None = "d4e8f2a6c913"
