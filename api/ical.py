@@ -16,7 +16,8 @@ from icalendar import Calendar, Event
 PRODID = "-//Touchbase//Follow-up calendar//EN"
 #: Touches are short: long enough to see in a day view, not to block the day.
 DURATION = timedelta(minutes=15)
-#: How often a subscribed calendar is asked to fetch again (apps may poll less often).
+#: How often a subscribed calendar is asked to fetch again (apps may poll less often);
+#: X-PUBLISHED-TTL below says the same.
 REFRESH = timedelta(hours=1)
 
 STEP_LABELS = {
@@ -81,7 +82,7 @@ def document(rows: Iterable[dict[str, Any]], *, host: str, name: str, now: datet
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", REFRESH)
+    cal.add("x-published-ttl", "PT1H")  # Outlook's name for it: an X- text property
     for row in rows:
         event = Event()
         event.add("uid", uid(row["touch_id"], host))

@@ -8,7 +8,6 @@ read the calendar and the feed the way a portal and a calendar app would.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ import icalendar
 import pytest
 
 from api.models import Touch, utcnow
-from tests.api.conftest import count, engine_of, row  # noqa: F401 (fixtures)
+from tests.api.conftest import count, engine_of, row, sql  # noqa: F401 (fixtures)
 from tests.ledger.conftest import Scene
 
 #: Offsets from now of the candidate's touches to Maria, with their states.
@@ -139,11 +138,3 @@ def query_range(start: datetime, end: datetime) -> dict[str, str]:
 def scene(world, factory, call) -> Scene:
     """The ledger tests' far-future panel (2030), for touches made through the API."""
     return Scene(world, factory, call)
-
-
-def problem_fields(response) -> set[str]:
-    return set((response.get_json() or {}).get("errors", {}))
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=str)
