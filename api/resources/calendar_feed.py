@@ -49,7 +49,14 @@ def feed_document(session: Session, principal: Principal) -> bytes:
     return ical.document(rows, host=host, name=f"Touchbase: {user.name}", now=now)
 
 
-@blp.route("/calendar/<secret>.ics")
+SECRET_PARAMETER = {
+    "in": "path",
+    "name": "secret",
+    "description": "The feed secret (cal_...) from POST /v1/calendar/feed: the credential",
+}
+
+
+@blp.route("/calendar/<secret>.ics", parameters=[SECRET_PARAMETER])
 class CalendarFeed(MethodView):
     @public
     @blp.response(
