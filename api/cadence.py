@@ -31,6 +31,7 @@ from api.policy import (
     follow_up_earliest,
     stop_state,
 )
+from api.scheduling.channels import Usable, pick
 from api.timebounds import bounded, clamp_day
 from api.timewindow import zone
 
@@ -107,6 +108,7 @@ def plan_interview(
     responses: Sequence[ResponseRecord],
     now: datetime,
     decision_date: date | None = None,
+    usable: Usable | None = None,
 ) -> list[PlannedStep]:
     """Plan thank-you, follow-up and call for each interviewer, in panel order.
 
@@ -114,9 +116,12 @@ def plan_interview(
     contact layer of the overrides). ``existing`` should hold the application's touches
     (and any other touches to these contacts, for R7). ``decision_date`` defaults to the
     interview's ``decision_expected_on``; a decision_date response of the round wins.
+    ``usable``: the candidate's channels that can send (api.scheduling.channels); without
+    it every built-in channel is assumed configured.
     """
     now = bounded(now, "now")
     planner = _Planner(interview, list(existing), responses, now, clamp_day(decision_date))
+    planner.usable = usable
     out: list[PlannedStep] = []
     for contact in panel:
         pol = policy if isinstance(policy, PolicySettings) else policy[contact.id]
@@ -146,6 +151,14 @@ class _Planner:
     @property
     def round(self) -> int:
         return self.interview.round
+
+    usable: Usable | None = None
+
+    def _channel(self, step: str, contact: ContactInfo) -> tuple[str | None, str]:
+        if self.usable is not None:
+            return pick(step, contact, self.usable)
+        channel = thank_you_channel(contact) if step == "thank_you" else follow_up_channel(contact)
+        return channel, "No email or usable phone number."
 
     def _existing(self, contact: ContactInfo, step: str) -> TouchRecord | None:
         found = sorted(
@@ -227,9 +240,9 @@ class _Planner:
     ) -> PlannedStep:
         if touch is not None:
             return self._exists(contact, touch)
-        channel = thank_you_channel(contact)
+        channel, why = self._channel("thank_you", contact)
         if channel is None:
-            return self._skip(contact, "thank_you", "No email or usable phone number.", "ADDRESS")
+            return self._skip(contact, "thank_you", why, "ADDRESS")
         ends = self.interview.ends_at
         due = ends + timedelta(hours=pol.thank_you_due_hours)
         at, decision, pushed_by = self._place(pol, contact, "thank_you", channel, due)
@@ -255,9 +268,9 @@ class _Planner:
             return self._exists(contact, touch)
         if thank_you.scheduled_for is None:
             return self._skip(contact, "follow_up", "R5: there is no thank-you to follow.", "R5")
-        channel = follow_up_channel(contact)
+        channel, why = self._channel("follow_up", contact)
         if channel is None:
-            return self._skip(contact, "follow_up", "No email or usable phone number.", "ADDRESS")
+            return self._skip(contact, "follow_up", why, "ADDRESS")
         decision_date = effective_decision_date(
             self.responses, self.app, self.round, self.decision_date
         )
@@ -285,6 +298,8 @@ class _Planner:
             return self._skip(contact, "call", "R11: no phone number, so no call step.", "R11")
         if follow_up.scheduled_for is None:
             return self._skip(contact, "call", "R11: there is no follow-up to call after.", "R11")
+        if self.usable is not None and not self.usable.can_send("call"):
+            return self._skip(contact, "call", "R11: " + self.usable.settings_hint("call"), "R11")
         if follow_up.channel != "email":
             return self._skip(
                 contact,

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api import ledger
+from api import ledger, scheduling
 from api.models import (
     Application,
     Contact,
@@ -211,4 +211,4 @@ def record_reply(
     )
     session.add(response)
     session.flush()
-    ledger.reexamine_application(session, application, now, actor=f"response:{response.id}")
+    scheduling.replan(session, application, now, f"response:{response.id}")

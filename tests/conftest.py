@@ -23,6 +23,7 @@ from api.models import (
     Application,
     Assignment,
     Base,
+    ChannelSetting,
     Contact,
     Interview,
     Interviewer,
@@ -230,6 +231,20 @@ class Factory:
         self.s.add(touch)
         self.s.commit()
         return touch
+
+    def twilio_channels(self, org: Organization) -> None:
+        """SMS and calls configured for the org (an account nobody calls: the Twilio
+        channels point at a closed loopback port unless a test starts ``twilio_peer``)."""
+        account = {
+            "account_sid": "AC" + "0" * 32,
+            "auth_token": "test-token",
+            "from_number": "+14155550100",
+        }
+        for channel in ("sms", "call"):
+            self.s.add(
+                ChannelSetting(org_id=org.id, candidate_id=None, channel=channel, values=account)
+            )
+        self.s.commit()
 
     def response(self, contact: Contact, application: Application, kind: str, **kw) -> Response:
         """Something the contact did (replied, gave a decision date...), recorded directly."""

@@ -79,8 +79,10 @@ class Touch(Base):
     automated: Mapped[bool] = mapped_column(Boolean, default=True)
     planned: Mapped[bool] = mapped_column(Boolean, default=False)
     scheduled_for: Mapped[datetime | None]
+    # A time a person chose; None: as the rules say (the scheduling core re-plans from it).
+    requested_for: Mapped[datetime | None]
     # Bumped each time scheduled_for of a stored touch moves (see _bump_sequence and
-    # api.ledger.update_touch): the iCalendar feed's SEQUENCE, so subscribed calendars
+    # api.ledger.events.update_touch): the iCalendar feed's SEQUENCE, so subscribed calendars
     # replace the event instead of keeping the old time.
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     sent_at: Mapped[datetime | None]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
+from api import ledger, scheduling
 from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, scope
 from api.db import get_session
-from api.models import Application
+from api.models import Application, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, filter_equal
 from api.schemas.records import (
     ApplicationCreateSchema,
@@ -15,6 +16,7 @@ from api.schemas.records import (
     ApplicationSchema,
     ApplicationUpdateSchema,
 )
+from api.schemas.touches import ApplicationChangeSchema
 
 blp = Blueprint(
     "applications",
@@ -59,12 +61,20 @@ class ApplicationById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(ApplicationUpdateSchema)
-    @blp.response(200, ApplicationSchema)
+    @blp.response(200, ApplicationChangeSchema)
     def patch(self, data, application_id):
-        """Change an application"""
+        """Change an application; its pending touches are re-planned at once
+
+        A new decision date moves the follow-ups (R4); a withdrawn application cancels
+        what is pending. `affected_touches` lists the touches that moved or were cancelled.
+        """
+        session = get_session()
         application = get_visible(Application, application_id)
         apply_changes(application, data)
-        get_session().commit()
+        session.flush()
+        actor = ledger.actor_for_user(current().user_id)
+        application.affected_touches = scheduling.replan(session, application, utcnow(), actor)
+        session.commit()
         return application
 
     @roles(*ALL_ROLES)

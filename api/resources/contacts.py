@@ -6,10 +6,11 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from api import ledger, scheduling
 from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, scope
 from api.contact_identity import normal_email, refuse_duplicates
 from api.db import get_session
-from api.models import Contact
+from api.models import Contact, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, filter_equal
 from api.schemas.records import (
     ContactCreateSchema,
@@ -81,6 +82,10 @@ class ContactById(MethodView):
         session = get_session()
         refuse_duplicates(session, contact.candidate_id, data, except_id=contact.id)
         apply_changes(contact, data)
+        session.flush()
+        # A new zone, address or do-not-contact re-plans every pending touch to the person.
+        actor = ledger.actor_for_user(current().user_id)
+        scheduling.replan_where(session, utcnow(), actor, contact_id=contact.id)
         _commit(session, contact.candidate_id, data, except_id=contact.id)
         return contact
 

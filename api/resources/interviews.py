@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
+from api import ledger, scheduling
 from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
 from api.db import get_session
-from api.models import Application, Contact, Interview, Interviewer
+from api.models import Application, Contact, Interview, Interviewer, utcnow
 from api.resources.common import (
     PAGINATION,
     Blueprint,
@@ -105,6 +106,11 @@ class InterviewById(MethodView):
             session.flush()
             interview.interviewers = _panel(interview.candidate_id, data.pop("interviewers"))
         apply_changes(interview, data)
+        session.flush()
+        # A new end time moves the thank-yous (R2) and the steps after them.
+        actor = ledger.actor_for_user(current().user_id)
+        application = session.get(Application, interview.application_id)
+        scheduling.replan(session, application, utcnow(), actor)
         session.commit()
         return interview
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 
 from api import cadence, ledger, locks, policy, timewindow
@@ -13,6 +14,7 @@ from api.models import Application, Contact, Interview, utcnow
 from api.problems import Problem
 from api.resources.common import Blueprint
 from api.resources.touches import schedule_touch
+from api.scheduling.channels import usable_channels
 from api.schemas.touches import PlanQuerySchema, PlanSchema
 
 blp = Blueprint(
@@ -66,6 +68,7 @@ class InterviewPlan(MethodView):
             ledger.responses(session, contact_ids=ids, application_ids=[application.id]),
             now,
             application.decision_expected_on,
+            usable_channels(session, interview.org_id, interview.candidate_id, current_app.config),
         )
         # The touch an "exists" step stands for: the earliest live one, as the planner sees it.
         existing = {

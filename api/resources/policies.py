@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api import ledger, policy, policy_bounds
+from api import ledger, policy, policy_bounds, scheduling
 from api.auth import ALL_ROLES, current, get_visible, not_found, roles, visible_candidates
 from api.db import get_session
 from api.models import (
@@ -101,6 +101,7 @@ def _store(scope: str, org_id, candidate_id, contact_id, values: dict) -> dict[s
     _check_dependents(session, scope, org_id, candidate_id, overrides)
     row = _row(session, org_id, candidate_id, contact_id)
     row.values = overrides
+    answer["affected_touches"] = _replan(session, org_id, candidate_id, contact_id)
     session.commit()
     return answer
 
@@ -132,8 +133,18 @@ def _store_own(contact: Contact, values: dict) -> dict[str, Any]:
     answer = _answer("contact", cont, (org, cand, cont), own)
     row = _row(session, contact.org_id, contact.candidate_id, contact.id)
     row.own_values = own
+    answer["affected_touches"] = _replan(session, contact.org_id, contact.candidate_id, contact.id)
     session.commit()
     return answer
+
+
+def _replan(session, org_id: int, candidate_id: int | None, contact_id: int | None) -> list:
+    """A policy change re-plans, at once, every pending touch it governs (api.scheduling)."""
+    session.flush()
+    actor = ledger.actor_for_user(current().user_id)
+    return scheduling.replan_where(
+        session, utcnow(), actor, org_id=org_id, candidate_id=candidate_id, contact_id=contact_id
+    )
 
 
 def _check_dependents(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api import ledger
+from api import ledger, scheduling
 from api.auth import ALL_ROLES, current, get_visible, roles, scope
 from api.db import get_session
 from api.models import Response, utcnow
@@ -70,8 +70,8 @@ class Responses(MethodView):
         if response.kind == "decision_date":
             application.decision_expected_on = response.decision_date
         session.flush()
-        affected = ledger.reexamine_application(
-            session, application, now, actor=f"response:{response.id}", contact_id=contact.id
+        affected = scheduling.replan_where(
+            session, now, f"response:{response.id}", contact_id=contact.id, also=application
         )
         session.commit()
         response.affected_touches = affected

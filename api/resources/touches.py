@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import ledger, locks, policy, templating
+from api import ledger, locks, policy, scheduling, templating
 from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
 from api.compose import Parties, compose, previous_subject
 from api.db import get_session
 from api.models import Application, Contact, Interview, Touch, TouchEvent, User, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
+from api.scheduling.channels import usable_channels
 from api.schemas.touches import (
     TouchCancelSchema,
+    TouchChangeSchema,
     TouchCreateSchema,
     TouchEventSchema,
     TouchQuerySchema,
@@ -57,13 +60,21 @@ def blocked_message(findings) -> Problem:
     )
 
 
-def known_channel(name: str, field: str = "channel") -> None:
+def known_channel(name: str, field: str = "channel", candidate: Contact | None = None) -> None:
+    """An installed channel (422 otherwise) that can send for the contact's candidate: one
+    whose settings are complete (api.scheduling.channels)."""
     if name == "manual":
         return
     from channels.registry import channels
 
     if name not in channels():
         raise field_error(field, "Unknown channel; see GET /v1/channels.")
+    if candidate is not None:
+        usable = usable_channels(
+            get_session(), candidate.org_id, candidate.candidate_id, current_app.config
+        )
+        if not usable.can_send(name):
+            raise field_error(field, usable.settings_hint(name))
 
 
 def _parties(session: Session, data: dict) -> tuple[Contact, Application, Interview | None]:
@@ -181,6 +192,7 @@ def schedule_touch(
         planned=planned,
         plan_reason=plan_reason,
         scheduled_for=at,
+        requested_for=None if planned else wanted,
         subject=composition.subject,
         body=composition.body,
         flags=list(decision.flags),
@@ -304,13 +316,13 @@ class Touches(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(TouchCreateSchema)
-    @blp.response(201, TouchSchema)
+    @blp.response(201, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Refused by the policy (rule)")
     def post(self, data):
         """Schedule a touch, or log a manual one (channel `manual`)"""
         session = get_session()
         contact, application, interview = _parties(session, data)
-        known_channel(data["channel"])
+        known_channel(data["channel"], candidate=contact)
         contact = locks.lock_for_touches(session, contact.candidate_id, [contact.id])[contact.id]
         now = utcnow()
         round_ = requested_round(session, application.id, data.get("round"))
@@ -352,8 +364,7 @@ class Touches(MethodView):
                 subject=data.get("subject"),
                 body=data.get("body"),
             )
-        session.commit()
-        return touch
+        return _replanned(session, touch, application, now, actor)
 
 
 @blp.route("/<int:touch_id>")
@@ -366,7 +377,7 @@ class TouchById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(TouchUpdateSchema)
-    @blp.response(200, TouchSchema)
+    @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Refused by the policy, or not pending")
     def patch(self, data, touch_id):
         """Move, re-channel or edit a scheduled touch (checked again by the policy)"""
@@ -381,7 +392,7 @@ class TouchById(MethodView):
                 409, f"Only a scheduled touch can be changed; this one is {touch.status}."
             )
         if "channel" in data:
-            known_channel(data["channel"])
+            known_channel(data["channel"], candidate=contact)
             if data["channel"] == "manual":
                 raise field_error("channel", "A scheduled touch cannot become manual.")
         application = session.get(Application, touch.application_id)
@@ -443,6 +454,8 @@ class TouchById(MethodView):
                 data={"from": touch.scheduled_for, "to": at},
             )
             touch.scheduled_for = at
+        if "scheduled_for" in data:
+            touch.requested_for = data["scheduled_for"]
         if channel != touch.channel:
             ledger.record_event(
                 session, touch, "rechanneled", actor, data={"from": touch.channel, "to": channel}
@@ -454,15 +467,14 @@ class TouchById(MethodView):
         touch.warnings = [f.as_dict() for f in composition.warnings]
         # A worker that claimed the old version must not send it: its claim is void.
         touch.lease_owner = touch.lease_expires_at = None
-        session.commit()
-        return touch
+        return _replanned(session, touch, application, now, actor)
 
 
 @blp.route("/<int:touch_id>/cancel")
 class TouchCancel(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TouchCancelSchema)
-    @blp.response(200, TouchSchema)
+    @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Already sent or ended")
     def post(self, data, touch_id):
         """Cancel a scheduled touch (always allowed while it is pending)"""
@@ -478,7 +490,7 @@ class TouchCancel(MethodView):
 class TouchResolve(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TouchResolveSchema)
-    @blp.response(200, TouchSchema)
+    @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Not in the unknown state")
     def post(self, data, touch_id):
         """Settle a touch whose outcome is unknown (the worker died mid-send)"""
@@ -502,11 +514,22 @@ def _lock_in(session, touch_id: int, status: str, refusal: str) -> Touch:
 
 
 def _settle(session, touch: Touch, status: str, reason: str) -> Touch:
-    """The candidate's own ending of a touch: new status and reason, an event, committed."""
+    """The candidate's own ending of a touch: new status and reason, an event, the rest of
+    the application re-planned, committed."""
     touch.status, touch.reason = status, reason
     actor = ledger.actor_for_user(current().user_id)
     ledger.record_event(session, touch, status, actor, reason=reason)
+    application = session.get(Application, touch.application_id)
+    return _replanned(session, touch, application, utcnow(), actor)
+
+
+def _replanned(session, touch: Touch, application: Application, now, actor: str) -> Touch:
+    """Re-plan the application after a change to ``touch`` (api.scheduling), commit, and
+    answer the touch with the others the change moved or cancelled."""
+    session.flush()
+    changed = scheduling.replan(session, application, now, actor)
     session.commit()
+    touch.affected_touches = [t for t in changed if t.id != touch.id]
     return touch
 
 

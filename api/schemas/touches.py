@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from api import policy
 from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
 from api.schemas.fields import Aware, Day, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
-from api.schemas.records import CHANNEL_NAME
+from api.schemas.records import CHANNEL_NAME, ApplicationSchema
 
 
 class FindingSchema(StrictSchema):
@@ -46,6 +46,21 @@ class TouchSchema(StrictSchema):
     provider_status = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    requested_for = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "The time a person asked for; null: as the rules say"},
+    )
+
+
+class TouchChangeSchema(TouchSchema):
+    affected_touches = fields.List(
+        fields.Nested(TouchSchema),
+        dump_only=True,
+        metadata={
+            "description": "Other pending touches this change moved or cancelled (re-planned "
+            "from the facts); their events say why"
+        },
+    )
 
 
 class TouchCreateSchema(StrictSchema):
@@ -235,6 +250,11 @@ class PolicySchema(StrictSchema):
         values=fields.String(metadata={"enum": ["default", "org", "candidate", "contact", "own"]}),
         metadata={"description": "Where each effective value comes from"},
     )
+    affected_touches = fields.List(
+        fields.Nested(TouchSchema),
+        dump_only=True,
+        metadata={"description": "After a change: the pending touches it moved or cancelled"},
+    )
 
 
 class PlanQuerySchema(StrictSchema):
@@ -259,3 +279,11 @@ class PlanSchema(StrictSchema):
     interview_id = fields.Integer()
     dry_run = fields.Boolean()
     steps = fields.List(fields.Nested(PlannedStepSchema))
+
+
+class ApplicationChangeSchema(ApplicationSchema):
+    affected_touches = fields.List(
+        fields.Nested(TouchSchema),
+        dump_only=True,
+        metadata={"description": "Pending touches the change moved or cancelled"},
+    )

@@ -146,6 +146,7 @@ def test_touch_and_interview_times_at_the_ends_of_the_range_do_not_break_anythin
 
 def test_a_touch_stored_at_year_9999_can_still_be_moved_and_cancelled(call, world, scene, factory):
     touch = factory.touch(scene.contact, scene.application, scheduled_for=FAR_TIME)
+    factory.twilio_channels(world.org)
     token = world.tokens["candidate"]
 
     rechanneled = call("PATCH", f"/v1/touches/{touch.id}", token, json={"channel": "sms"})

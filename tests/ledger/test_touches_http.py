@@ -253,15 +253,18 @@ def test_cancelling_a_scheduled_touch_is_always_allowed_and_is_an_event(scene):
     assert event["actor"] == f"user:{scene.candidate.id}"
 
 
-def test_cancelling_works_even_when_the_policy_would_now_refuse_the_touch(scene):
+def test_a_lower_budget_cancels_the_pending_touches_beyond_it_at_once(scene):
     created(scene.schedule("thank_you", THANK_YOU_AT))
     follow_up = created(scene.schedule("follow_up", FOLLOW_UP_AT))
-    scene.call("put", f"/v1/contacts/{scene.dana.id}/policy", json={"touch_budget": 1})
 
-    answer = scene.call("post", f"/v1/touches/{follow_up['id']}/cancel", json={})
+    answer = scene.call("put", f"/v1/contacts/{scene.dana.id}/policy", json={"touch_budget": 1})
 
     assert answer.status_code == 200, answer.get_json()
-    assert answer.get_json()["status"] == "cancelled"
+    affected = answer.get_json()["affected_touches"]
+    assert [(t["id"], t["status"], t["rule"]) for t in affected] == [
+        (follow_up["id"], "cancelled", "R6")
+    ]
+    assert scene.touch(follow_up["id"])["status"] == "cancelled"
 
 
 def test_a_cancelled_touch_cannot_be_cancelled_again(scene):

@@ -1,0 +1,71 @@
+"""The bridge between the touch ledger in the database and the pure policy engine.
+
+Loads a contact's history, responses and effective policy into the engine's plain
+records, and records every change of a touch as an event. Plugins observe events only
+after the transaction that made them commits, so they never hear of a change that
+was rolled back.
+
+Split by idea: :mod:`.layers` (policy layers), :mod:`.records` (rows to engine records),
+:mod:`.decisions` (verdicts and the daily cap), :mod:`.events` (events and their listeners),
+:mod:`.reexamine` (after a response) and :mod:`.rowlocks`. This package re-exports their
+names, so callers keep using ``api.ledger``; importing it registers the session listeners.
+"""
+
+from __future__ import annotations
+
+from api.ledger.decisions import (
+    COUNTING,
+    SENDS_ON_LOCAL_DAY,
+    Situation,
+    daily_cap_params,
+    decide,
+    recheck,
+    recheck_sends_params,
+    situation,
+)
+from api.ledger.events import actor_for_user, event_row, insert_events, record_event, update_touch
+from api.ledger.layers import all_layers, effective_policy, message_limits, policy_layers
+from api.ledger.records import (
+    GRACE,
+    contact_info,
+    current_round,
+    history,
+    interview_end,
+    response_record,
+    responses,
+    touch_record,
+)
+from api.ledger.reexamine import REEXAMINE_PASSES, reexamine_application
+from api.ledger.rowlocks import lock_contact, lock_touch
+
+__all__ = [
+    "COUNTING",
+    "GRACE",
+    "REEXAMINE_PASSES",
+    "SENDS_ON_LOCAL_DAY",
+    "Situation",
+    "actor_for_user",
+    "all_layers",
+    "contact_info",
+    "current_round",
+    "daily_cap_params",
+    "decide",
+    "effective_policy",
+    "event_row",
+    "history",
+    "insert_events",
+    "interview_end",
+    "lock_contact",
+    "lock_touch",
+    "message_limits",
+    "policy_layers",
+    "recheck",
+    "recheck_sends_params",
+    "record_event",
+    "reexamine_application",
+    "response_record",
+    "responses",
+    "situation",
+    "touch_record",
+    "update_touch",
+]

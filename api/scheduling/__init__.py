@@ -1,0 +1,78 @@
+"""The scheduling core: one place decides when, and whether, each pending touch goes.
+
+Every path that changes a fact (the API, the planner, a response, the worker after a send
+or a refusal, a policy or application change) calls :func:`replan` or
+:func:`replan_where` in the same transaction, and the core recomputes the pending touches
+of each application touched from scratch (:mod:`api.scheduling.placement`). The answer is
+the touches it moved or cancelled, each with an event naming the rule and a sentence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Application, Touch
+from api.scheduling.placement import MOVABLE, Facts, Pending, Placement, place, yields_to
+from api.scheduling.store import load_facts, replan
+
+__all__ = [
+    "MOVABLE",
+    "Facts",
+    "Pending",
+    "Placement",
+    "has_pending_siblings",
+    "load_facts",
+    "place",
+    "replan",
+    "replan_where",
+    "yields_to",
+]
+
+
+def replan_where(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    org_id: int | None = None,
+    candidate_id: int | None = None,
+    contact_id: int | None = None,
+    also: Application | None = None,
+) -> list[Touch]:
+    """Re-plan every application with a pending touch in the scope (an org's policy, a
+    candidate's, a person's out-of-office or do-not-contact), and ``also``."""
+    query = select(Touch.application_id).where(Touch.status.in_(MOVABLE), Touch.automated.is_(True))
+    if org_id is not None:
+        query = query.where(Touch.org_id == org_id)
+    if candidate_id is not None:
+        query = query.where(Touch.candidate_id == candidate_id)
+    if contact_id is not None:
+        query = query.where(Touch.contact_id == contact_id)
+    app_ids = set(session.scalars(query.distinct()))
+    if also is not None:
+        app_ids.add(also.id)
+    changed: list[Touch] = []
+    for app_id in sorted(app_ids):
+        changed.extend(replan(session, session.get(Application, app_id), now, actor))
+    return changed
+
+
+def has_pending_siblings(session: Session, touch: Touch) -> bool:
+    """Whether the application holds another pending touch a change of ``touch`` could
+    move (the worker's check before re-planning after a send: one indexed query)."""
+    return (
+        session.scalar(
+            select(Touch.id)
+            .where(
+                Touch.application_id == touch.application_id,
+                Touch.id != touch.id,
+                Touch.status.in_(MOVABLE),
+                Touch.automated.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )

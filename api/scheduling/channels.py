@@ -1,0 +1,90 @@
+"""Which channel a planned touch goes by: one that can actually send.
+
+A channel is usable for a candidate when its settings (deployment defaults, then the org's,
+then the candidate's) pass its own settings schema: email always does in the embedded
+default (it writes to the outbox), SMS and calls need a Twilio account, a plugin channel
+whatever its schema requires. The planner picks among usable channels only, so a touch
+never fails at send time for a channel nobody configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from api.channel_settings import effective_raw
+from api.policy import ContactInfo
+
+#: The written channels a plan may choose; calls are their own step (R11).
+WRITTEN_STEPS = ("thank_you", "follow_up", "post_rejection", "next_round_reply", "custom")
+
+
+@dataclass(frozen=True)
+class Usable:
+    """The candidate's channels: name -> address kind of every installed one, and
+    name -> why not, for those that cannot send."""
+
+    kinds: Mapping[str, str]
+    why_not: Mapping[str, str]
+
+    def can_send(self, name: str) -> bool:
+        return name == "manual" or (name in self.kinds and name not in self.why_not)
+
+    def settings_hint(self, name: str) -> str:
+        reason = self.why_not.get(name, "it is not installed (GET /v1/channels)")
+        return (
+            f"The {name} channel cannot send for this candidate: {reason}. Configure it with "
+            f"PUT /v1/channels/{name}/settings (the org) or "
+            f"PUT /v1/users/{{id}}/channels/{name}/settings (one candidate)."
+        )
+
+
+def _messages(exc: ValidationError) -> str:
+    errors = exc.messages if isinstance(exc.messages, dict) else {"settings": exc.messages}
+    return "; ".join(
+        f"{field} {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}".rstrip()
+        for field, msgs in sorted(errors.items())
+    )
+
+
+def usable_channels(
+    session: Session, org_id: int, candidate_id: int, config: Mapping[str, Any]
+) -> Usable:
+    from channels.registry import channels
+
+    kinds, why_not = {}, {}
+    for name, channel in sorted(channels().items()):
+        try:
+            channel.load_settings(effective_raw(session, org_id, candidate_id, name, config))
+        except ValidationError as exc:
+            why_not[name] = "its settings are incomplete (" + _messages(exc) + ")"
+        kinds[name] = channel.address_kind
+    return Usable(kinds, why_not)
+
+
+def _reaches(contact: ContactInfo, kind: str, name: str) -> bool:
+    if kind == "email":
+        return bool(contact.email)
+    return bool(contact.phone) and not (name == "sms" and contact.sms_opted_out)
+
+
+def pick(step: str, contact: ContactInfo, usable: Usable) -> tuple[str | None, str]:
+    """(channel, why) for a written step: R14 prefers email for a thank-you; later notes go
+    by the contact's preferred channel (built-in or plugin) when it can reach them, else
+    email. ``None`` when nothing can, with the reason."""
+    preferred = contact.preferred_channel
+    order = ["email", preferred] if step == "thank_you" else [preferred, "email"]
+    if step == "thank_you" or preferred is None:
+        order.append("sms")  # R14: SMS only when email cannot reach them
+    names = [n for n in dict.fromkeys(order) if n and n in usable.kinds and n != "call"]
+    reachable = [n for n in names if _reaches(contact, usable.kinds[n], n)]
+    for name in reachable:
+        if usable.can_send(name):
+            return name, f"by {name}"
+    if not reachable:
+        return None, "No email or usable phone number."
+    return None, usable.settings_hint(reachable[0])
