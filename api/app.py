@@ -51,6 +51,7 @@ RESOURCES = (
     "api.resources.interviews",
     "api.resources.plans",
     "api.resources.touches",
+    "api.resources.approvals",
     "api.resources.responses",
     "api.resources.calendar",
     "api.resources.calendar_feed",

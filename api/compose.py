@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import preflight, templating
+from api import policy, preflight, templating
 from api.models import Application, Contact, Interview, Interviewer, Template, Touch, User
 
 
@@ -198,7 +198,7 @@ def previous_subject(
             Touch.contact_id == contact_id,
             Touch.round == round_,
             Touch.step == "thank_you",
-            Touch.status.in_(("scheduled", "sending", "sent", "delivered", "unknown")),
+            Touch.status.in_(sorted(policy.COUNTING_STATUSES)),  # a draft thank-you too
         )
         .order_by(Touch.id)
     ).first()

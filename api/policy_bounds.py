@@ -16,7 +16,10 @@ loosening, whatever is stored.
 - larger: the minimum gap (R7), the follow-up wait (R5), the decision grace (R4);
 - on, never off: ``stop_on_response`` (R8), ``observe_holidays`` (R15);
 - narrower windows (R11, R15): a start no earlier, an end no later;
-- business days (R15): a subset.
+- business days (R15): a subset;
+- ``approval``: ``required`` over ``auto`` (a candidate may ask to read every planned touch
+  first, never waive a review staff asked for); ``draft_deadline_hours``: smaller (a draft
+  left unread expires sooner rather than going out later).
 
 Pure functions over plain mappings (``PolicySettings.to_mapping()`` and validated
 overrides), so the engine, the API and the worker share them.
@@ -30,13 +33,14 @@ from typing import Any
 
 from api.timewindow import parse_hhmm
 
-SMALLER, LARGER, ON, LATER, EARLIER, SUBSET = (
+SMALLER, LARGER, ON, LATER, EARLIER, SUBSET, REQUIRED = (
     "smaller",
     "larger",
     "on",
     "later",
     "earlier",
     "subset",
+    "required",
 )
 
 #: The stricter direction of every policy setting.
@@ -59,6 +63,8 @@ STRICTER: dict[str, str] = {
     "send_window_end": EARLIER,
     "call_window_end": EARLIER,
     "business_days": SUBSET,
+    "approval": REQUIRED,
+    "draft_deadline_hours": SMALLER,
 }
 
 _HINTS = {
@@ -68,6 +74,7 @@ _HINTS = {
     LATER: "may start no earlier than {value}",
     EARLIER: "may end no later than {value}",
     SUBSET: "may only leave out days of {value}",
+    REQUIRED: "may only require approval, not waive it",
 }
 
 
@@ -85,6 +92,8 @@ def stricter(name: str, above: Any, own: Any) -> Any:
         return max(above, own, key=parse_hhmm)
     if direction == EARLIER:
         return min(above, own, key=parse_hhmm)
+    if direction == REQUIRED:
+        return "required" if "required" in (above, own) else above
     return sorted(set(above) & set(own))
 
 

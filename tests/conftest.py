@@ -28,6 +28,7 @@ from api.models import (
     Interview,
     Interviewer,
     Organization,
+    PolicySetting,
     Response,
     Touch,
     User,
@@ -245,6 +246,15 @@ class Factory:
                 ChannelSetting(org_id=org.id, candidate_id=None, channel=channel, values=account)
             )
         self.s.commit()
+
+    def policy(self, org: Organization, candidate: User | None = None, **values) -> PolicySetting:
+        """The org's (or, with ``candidate``, the candidate's) staff policy overrides."""
+        row = PolicySetting(
+            org_id=org.id, candidate_id=candidate.id if candidate else None, values=values
+        )
+        self.s.add(row)
+        self.s.commit()
+        return row
 
     def response(self, contact: Contact, application: Application, kind: str, **kw) -> Response:
         """Something the contact did (replied, gave a decision date...), recorded directly."""

@@ -150,3 +150,55 @@ def test_after_the_upgrade_the_database_refuses_a_duplicate(old_database):
         add_contact(url, 2, 1, email="dana@acme.example")
     migrate.downgrade(url, "a3c1e5f7b902")
     add_contact(url, 2, 1, email="dana@acme.example")  # the downgrade lifts the index
+
+
+# -- e5a9c3d7f1b4: drafts awaiting approval ---------------------------------------------------
+
+
+def _add_touch(url: str, touch_id: int, status: str, **values) -> None:
+    sql(
+        url,
+        "INSERT INTO touches (id, org_id, candidate_id, contact_id, application_id, round, "
+        "step, channel, status, automated, planned, attempts, flags, warnings, created_at, "
+        "updated_at" + "".join(f", {k}" for k in values) + ") VALUES (:id, 1, 1, 1, 1, 1, "
+        "'thank_you', 'email', :status, true, true, 0, '[]', '[]', :now, :now"
+        + "".join(f", :{k}" for k in values)
+        + ")",
+        id=touch_id,
+        status=status,
+        **values,
+    )
+
+
+def _with_application(url: str) -> None:
+    add_contact(url, 1, 1)
+    sql(
+        url,
+        "INSERT INTO applications (id, org_id, candidate_id, company, position, status, "
+        "created_at, updated_at) VALUES (1, 1, 1, 'Acme', 'Engineer', 'active', :now, :now)",
+    )
+
+
+def test_after_the_upgrade_a_touch_may_be_a_draft_with_a_deadline(old_database):
+    url = old_database("d4e8f2a6c913")
+    _with_application(url)
+
+    migrate.upgrade(url, "e5a9c3d7f1b4")
+
+    _add_touch(url, 1, "draft", approve_by=NOW)
+    assert sql(url, "SELECT status FROM touches") == [("draft",)]
+    with pytest.raises(IntegrityError):
+        _add_touch(url, 2, "pending")
+
+
+def test_a_downgrade_cancels_the_drafts_left(old_database):
+    url = old_database("d4e8f2a6c913")
+    _with_application(url)
+    migrate.upgrade(url, "e5a9c3d7f1b4")
+    _add_touch(url, 1, "draft", approve_by=NOW)
+    _add_touch(url, 2, "scheduled")
+
+    migrate.downgrade(url, "d4e8f2a6c913")
+
+    rows = sql(url, "SELECT id, status FROM touches ORDER BY id")
+    assert [tuple(r) for r in rows] == [(1, "cancelled"), (2, "scheduled")]

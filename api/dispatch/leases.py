@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import ledger
+from api import draft_expiry, ledger
 from api.dispatch import claim as claims
 from api.dispatch.options import ACTOR, LOST_REASON, UNKNOWN_ADVICE
 from api.dispatch.stats import Outcome
@@ -87,6 +87,10 @@ class LeaseMixin:
             self.reap()
         except Exception:
             log.exception("reaping lost sends failed")
+        try:  # drafts nobody approved in time: skipped, on the reaper's beat
+            draft_expiry.sweep(self._session, self.clock(), ACTOR)
+        except Exception:
+            log.exception("expiring unapproved drafts failed")
 
     def reap(self) -> list[Outcome]:
         """Touches left 'sending' by a worker that is gone become 'unknown', never re-sent."""

@@ -6,9 +6,10 @@ after the transaction that made them commits, so they never hear of a change tha
 was rolled back.
 
 Split by idea: :mod:`.layers` (policy layers), :mod:`.records` (rows to engine records),
-:mod:`.decisions` (verdicts and the daily cap), :mod:`.events` (events and their listeners),
-:mod:`.reexamine` (after a response) and :mod:`.rowlocks`. This package re-exports their
-names, so callers keep using ``api.ledger``; importing it registers the session listeners.
+:mod:`.decisions` (verdicts and the daily cap), :mod:`.events` (events and their listeners)
+and :mod:`.rowlocks`; re-planning after a change is :mod:`api.scheduling`'s. This package
+re-exports their names, so callers keep using ``api.ledger``; importing it registers the
+session listeners.
 """
 
 from __future__ import annotations
@@ -35,13 +36,11 @@ from api.ledger.records import (
     responses,
     touch_record,
 )
-from api.ledger.reexamine import REEXAMINE_PASSES, reexamine_application
 from api.ledger.rowlocks import lock_contact, lock_touch
 
 __all__ = [
     "COUNTING",
     "GRACE",
-    "REEXAMINE_PASSES",
     "SENDS_ON_LOCAL_DAY",
     "Situation",
     "actor_for_user",
@@ -62,7 +61,6 @@ __all__ = [
     "recheck",
     "recheck_sends_params",
     "record_event",
-    "reexamine_application",
     "response_record",
     "responses",
     "situation",

@@ -49,6 +49,13 @@ class Touch(Base):
             postgresql_where=text("status = 'scheduled'"),
             sqlite_where=text("status = 'scheduled'"),
         ),
+        # The draft-expiry sweep (api.draft_expiry): only drafts are indexed.
+        Index(
+            "ix_touches_drafts",
+            "approve_by",
+            postgresql_where=text("status = 'draft'"),
+            sqlite_where=text("status = 'draft'"),
+        ),
         Index(
             "ix_touches_leased",
             "lease_expires_at",
@@ -81,6 +88,8 @@ class Touch(Base):
     scheduled_for: Mapped[datetime | None]
     # A time a person chose; None: as the rules say (the scheduling core re-plans from it).
     requested_for: Mapped[datetime | None]
+    # A draft not approved by then is skipped (R2's late mark for a thank-you).
+    approve_by: Mapped[datetime | None]
     # Bumped each time scheduled_for of a stored touch moves (see _bump_sequence and
     # api.ledger.events.update_touch): the iCalendar feed's SEQUENCE, so subscribed calendars
     # replace the event instead of keeping the old time.

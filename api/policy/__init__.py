@@ -44,6 +44,7 @@ from api.policy.records import (
     is_manual,
 )
 from api.policy.settings import (
+    CHOICE_FIELDS,
     SETTING_NAMES,
     SETTING_RANGES,
     SETTING_RULES,
@@ -62,6 +63,7 @@ from api.policy.timing import (
 )
 from api.policy.verdict import RULE_PRIORITY, evaluate
 from api.policy.vocabulary import (
+    APPROVAL_MODES,
     BUDGET_EXEMPT_STEPS,
     BUILTIN_CHANNELS,
     COUNTING_STATUSES,
@@ -72,8 +74,10 @@ from api.policy.vocabulary import (
 )
 
 __all__ = [
+    "APPROVAL_MODES",
     "BUDGET_EXEMPT_STEPS",
     "BUILTIN_CHANNELS",
+    "CHOICE_FIELDS",
     "COUNTING_STATUSES",
     "PENDING_STATUSES",
     "RESPONSE_KINDS",

@@ -15,6 +15,7 @@ from datetime import time, timedelta
 from typing import Any
 
 from api import policy_bounds
+from api.policy.vocabulary import APPROVAL_MODES
 from api.timewindow import Window, format_hhmm, parse_hhmm
 
 
@@ -41,6 +42,7 @@ SETTING_RANGES: dict[str, tuple[int, int]] = {
     "sms_max_segments": (1, 10),
     "thank_you_max_words": (10, 1000),
     "follow_up_max_words": (10, 1000),
+    "draft_deadline_hours": (1, 720),
 }
 
 #: The domain rule behind each setting, for API documentation and refusal texts.
@@ -63,9 +65,13 @@ SETTING_RULES: dict[str, str] = {
     "sms_max_segments": "R12",
     "thank_you_max_words": "R12",
     "follow_up_max_words": "R12",
+    "approval": "APPROVAL",
+    "draft_deadline_hours": "APPROVAL",
 }
 
 _BOOL_FIELDS = frozenset({"stop_on_response", "observe_holidays"})
+#: Settings that take one of a few words.
+CHOICE_FIELDS: dict[str, tuple[str, ...]] = {"approval": APPROVAL_MODES}
 _WINDOW_FIELDS = frozenset(
     {"send_window_start", "send_window_end", "call_window_start", "call_window_end"}
 )
@@ -88,6 +94,12 @@ def validate_field(name: str, value: Any) -> Any:
     if name in _BOOL_FIELDS:
         if not isinstance(value, bool):
             raise PolicyError(name, f"must be true or false, got {value!r}")
+        return value
+    if name in CHOICE_FIELDS:
+        if value not in CHOICE_FIELDS[name]:
+            raise PolicyError(
+                name, f"must be one of {', '.join(CHOICE_FIELDS[name])}, got {value!r}"
+            )
         return value
     if name in _WINDOW_FIELDS:
         if isinstance(value, time):
@@ -148,6 +160,8 @@ class PolicySettings:
     sms_max_segments: int = 2  # R12
     thank_you_max_words: int = 150  # R12
     follow_up_max_words: int = 200  # R12
+    approval: str = "required"  # planner touches are drafts until the candidate approves
+    draft_deadline_hours: int = 24  # a draft (not a thank-you: R2) expires this long after its time
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

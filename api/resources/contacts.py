@@ -18,6 +18,7 @@ from api.schemas.records import (
     ContactSchema,
     ContactUpdateSchema,
 )
+from api.schemas.touches import ContactChangeSchema
 
 blp = Blueprint(
     "contacts",
@@ -72,7 +73,7 @@ class ContactById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(ContactUpdateSchema)
-    @blp.response(200, ContactSchema)
+    @blp.response(200, ContactChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
     def patch(self, data, contact_id):
         """Change a contact"""
@@ -82,11 +83,15 @@ class ContactById(MethodView):
         session = get_session()
         refuse_duplicates(session, contact.candidate_id, data, except_id=contact.id)
         apply_changes(contact, data)
-        session.flush()
-        # A new zone, address or do-not-contact re-plans every pending touch to the person.
         actor = ledger.actor_for_user(current().user_id)
-        scheduling.replan_where(session, utcnow(), actor, contact_id=contact.id)
-        _commit(session, contact.candidate_id, data, except_id=contact.id)
+
+        def replan() -> None:
+            # A new zone, address or do-not-contact re-plans every pending touch to them.
+            contact.affected_touches = scheduling.replan_where(
+                session, utcnow(), actor, contact_id=contact.id
+            )
+
+        _commit(session, contact.candidate_id, data, except_id=contact.id, then=replan)
         return contact
 
     @roles(*ALL_ROLES)
@@ -98,10 +103,14 @@ class ContactById(MethodView):
         session.commit()
 
 
-def _commit(session, candidate_id: int, data: dict, except_id: int | None = None) -> None:
-    """Commit; a concurrent request that took the same address first makes the unique
-    index refuse ours: answer the same 409 as the check before it would have."""
+def _commit(session, candidate_id: int, data: dict, except_id: int | None = None, then=None):
+    """Commit (after ``then``, which sees the change flushed); a concurrent request that
+    took the same address first makes the unique index refuse ours: answer the same 409
+    as the check before it would have."""
     try:
+        if then is not None:
+            session.flush()
+            then()
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -23,6 +23,7 @@ from api.schemas.records import (
     InterviewSchema,
     InterviewUpdateSchema,
 )
+from api.schemas.touches import InterviewChangeSchema
 
 blp = Blueprint(
     "interviews",
@@ -92,7 +93,7 @@ class InterviewById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(InterviewUpdateSchema)
-    @blp.response(200, InterviewSchema)
+    @blp.response(200, InterviewChangeSchema)
     def patch(self, data, interview_id):
         """Change an interview; `interviewers` replaces the whole panel"""
         interview = get_visible(Interview, interview_id)
@@ -110,7 +111,7 @@ class InterviewById(MethodView):
         # A new end time moves the thank-yous (R2) and the steps after them.
         actor = ledger.actor_for_user(current().user_id)
         application = session.get(Application, interview.application_id)
-        scheduling.replan(session, application, utcnow(), actor)
+        interview.affected_touches = scheduling.replan(session, application, utcnow(), actor)
         session.commit()
         return interview
 

@@ -7,13 +7,13 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
-from api import cadence, ledger, locks, policy, timewindow
+from api import cadence, ledger, locks, policy, scheduling, timewindow
 from api.auth import ALL_ROLES, current, get_visible, roles
 from api.db import get_session
 from api.models import Application, Contact, Interview, utcnow
 from api.problems import Problem
 from api.resources.common import Blueprint
-from api.resources.touches import schedule_touch
+from api.resources.touches import prepare_touch, store_planned
 from api.scheduling.channels import usable_channels
 from api.schemas.touches import PlanQuerySchema, PlanSchema
 
@@ -30,6 +30,77 @@ def _local(at, tz: str) -> str | None:
         return None
     local = at.astimezone(timewindow.zone(tz))
     return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def _create(
+    session, step, contact, application, interview, actor, now, dry_run: bool
+) -> dict[str, Any]:
+    """Where a planned step becomes a touch: a draft when the contact's policy requires
+    approval, else scheduled. The row's changes: the touch, its text, the check's findings
+    and its state; or why it was skipped."""
+    try:
+        with session.begin_nested():
+            prepared = prepare_touch(
+                session,
+                contact=contact,
+                application=application,
+                interview=interview,
+                round_=interview.round,
+                step=step.step,
+                channel=step.channel,
+                wanted=step.scheduled_for,
+                now=now,
+            )
+            composition = prepared.composition
+            text = {
+                "subject": composition.subject,
+                "body": composition.body,
+                "warnings": [f.as_dict() for f in composition.warnings],
+                "blocking": [f.as_dict() for f in composition.blocking],
+            }
+            try:
+                touch = store_planned(session, prepared, actor=actor, plan_reason=step.reason)
+            except Problem as blocked:
+                return {**text, **_skipped(step, blocked)}
+    except Problem as refused:
+        return _skipped(step, refused)
+    return {
+        **text,
+        "status": "planned" if dry_run else "created",
+        "state": touch.status,
+        "approve_by": touch.approve_by,
+        "approve_by_local": _local(touch.approve_by, contact.timezone),
+        "touch_id": None if dry_run else touch.id,
+        "scheduled_for": touch.scheduled_for,
+        "local_time": _local(touch.scheduled_for, contact.timezone),
+        "_touch": (touch, contact.timezone),  # for _replanned, not part of the answer
+    }
+
+
+def _replanned(session, application, now, actor: str, rows: list[dict[str, Any]]) -> None:
+    """The scheduling core places the whole application, the new steps with the rest (the
+    daily cap and the steps of the other interviewers); each row shows where it landed."""
+    session.flush()
+    scheduling.replan(session, application, now, actor)
+    for row in rows:
+        touch, tz = row.pop("_touch", (None, None))
+        if touch is None:
+            continue
+        if touch.status == "cancelled":
+            row.update(status="skipped", reason=touch.reason, rule=touch.rule, state=None)
+            continue
+        row["scheduled_for"] = touch.scheduled_for
+        row["local_time"] = _local(touch.scheduled_for, tz)
+        row["approve_by"] = touch.approve_by
+        row["approve_by_local"] = _local(touch.approve_by, tz)
+
+
+def _skipped(step, refused: Problem) -> dict[str, Any]:
+    return {
+        "status": "skipped",
+        "reason": refused.detail,
+        "rule": refused.extensions.get("rule") or step.rule,
+    }
 
 
 @blp.route("/<int:interview_id>/plan")
@@ -96,37 +167,21 @@ class InterviewPlan(MethodView):
                 "touch_id": existing.get((contact.id, step.step))
                 if step.status == "exists"
                 else None,
+                "subject": None,
+                "body": None,
                 "warnings": [],
+                "blocking": [],
+                "state": None,
+                "approve_by": None,
+                "approve_by_local": None,
             }
-            if step.planned and not args["dry_run"]:
-                try:
-                    with session.begin_nested():
-                        touch = schedule_touch(
-                            session,
-                            contact=contact,
-                            application=application,
-                            interview=interview,
-                            round_=interview.round,
-                            step=step.step,
-                            channel=step.channel,
-                            wanted=step.scheduled_for,
-                            actor=actor,
-                            now=now,
-                            planned=True,
-                            plan_reason=step.reason,
-                        )
-                except Problem as refused:
-                    row.update(status="skipped", reason=refused.detail)
-                    row["rule"] = refused.extensions.get("rule") or row["rule"]
-                else:
-                    row.update(
-                        status="created",
-                        touch_id=touch.id,
-                        scheduled_for=touch.scheduled_for,
-                        local_time=_local(touch.scheduled_for, contact.timezone),
-                        warnings=touch.warnings,
-                    )
+            if step.planned:  # the dry run too: the same path, rolled back below
+                dry = args["dry_run"]
+                row.update(_create(session, step, contact, application, interview, actor, now, dry))
             out.append(row)
-        if not args["dry_run"]:
+        _replanned(session, application, now, actor, out)
+        if args["dry_run"]:
+            session.rollback()  # nothing the dry run created is kept
+        else:
             session.commit()
         return {"interview_id": interview.id, "dry_run": args["dry_run"], "steps": out}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -9,8 +10,10 @@ from api import ledger, scheduling
 from api.auth import ALL_ROLES, current, get_visible, roles, scope
 from api.db import get_session
 from api.models import Response, utcnow
+from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
-from api.resources.touches import _parties, requested_round
+from api.resources.touches import _parties, prepare_touch, requested_round, store_planned
+from api.scheduling.proposals import proposal_for
 from api.schemas.touches import ResponseCreateSchema, ResponseQuerySchema, ResponseSchema
 
 blp = Blueprint(
@@ -73,9 +76,35 @@ class Responses(MethodView):
         affected = scheduling.replan_where(
             session, now, f"response:{response.id}", contact_id=contact.id, also=application
         )
+        response.proposed_touch = _propose(session, response, contact, application, now)
         session.commit()
         response.affected_touches = affected
         return response
+
+
+def _propose(session, response: Response, contact, application, now):
+    """R9/R10: the note the response calls for, planned like the planner's steps (None
+    when there is none to propose, or the rules refuse it now)."""
+    proposal = proposal_for(session, response, contact, current_app.config)
+    if proposal is None:
+        return None
+    try:
+        with session.begin_nested():
+            prepared = prepare_touch(
+                session,
+                contact=contact,
+                application=application,
+                interview=None,
+                round_=proposal.round,
+                step=proposal.step,
+                channel=proposal.channel,
+                wanted=now,
+                now=now,
+            )
+            actor = f"response:{response.id}"
+            return store_planned(session, prepared, actor=actor, plan_reason=proposal.reason)
+    except Problem:
+        return None
 
 
 @blp.route("/<int:response_id>")

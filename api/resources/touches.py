@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import ledger, locks, policy, scheduling, templating
+from api import approval, draft_expiry, ledger, locks, policy, scheduling, templating
 from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
-from api.compose import Parties, compose, previous_subject
+from api.compose import Composition, Parties, compose, previous_subject
 from api.db import get_session
 from api.models import Application, Contact, Interview, Touch, TouchEvent, User, utcnow
 from api.problems import Problem
@@ -116,9 +118,10 @@ def new_message_id(candidate: User) -> str:
     return make_message_id(message_domain(candidate))
 
 
-def render_or_refuse(session, parties, step, channel, settings, round_, subject=None, body=None):
+def render(session, parties, step, channel, settings, round_, subject=None, body=None):
+    """The message and the check's findings; a template that cannot render is a 422."""
     try:
-        composition = compose(
+        return compose(
             session,
             parties,
             step,
@@ -130,12 +133,36 @@ def render_or_refuse(session, parties, step, channel, settings, round_, subject=
         )
     except templating.TemplateRenderError as exc:
         raise field_error("body", f"The template could not be rendered: {exc}") from exc
+
+
+def render_or_refuse(session, parties, step, channel, settings, round_, subject=None, body=None):
+    composition = render(session, parties, step, channel, settings, round_, subject, body)
     if composition.blocking:
         raise blocked_message(composition.blocking)
     return composition
 
 
-def schedule_touch(
+@dataclass
+class Prepared:
+    """A touch that passed the policy, with its rendered message and the check's findings
+    (blocking ones included: :func:`store_touch` refuses those)."""
+
+    contact: Contact
+    application: Application
+    interview: Interview | None
+    round_: int
+    step: str
+    channel: str
+    wanted: datetime
+    now: datetime
+    at: datetime
+    decision: policy.Decision
+    where: ledger.Situation
+    parties: Parties
+    composition: Composition
+
+
+def prepare_touch(
     session: Session,
     *,
     contact: Contact,
@@ -145,14 +172,12 @@ def schedule_touch(
     step: str,
     channel: str,
     wanted: datetime,
-    actor: str,
     now: datetime,
     subject: str | None = None,
     body: str | None = None,
-    planned: bool = False,
-    plan_reason: str | None = None,
-) -> Touch:
-    """Create an automated touch that passed the policy and the message check (or raise)."""
+) -> Prepared:
+    """Place an automated touch in its window, check the policy (409 if refused), and
+    compose its message; nothing is stored."""
     where = ledger.situation(session, contact, application, round_)
     at = policy.adjust_to_window(
         where.settings, where.contact, max(wanted, now), step=step, channel=channel
@@ -172,50 +197,116 @@ def schedule_touch(
     if not decision.allowed:
         raise refusal(decision)
     parties = Parties.load(session, contact, application, interview.id if interview else None)
-    composition = render_or_refuse(
-        session, parties, step, channel, where.settings, round_, subject, body
+    composition = render(session, parties, step, channel, where.settings, round_, subject, body)
+    return Prepared(
+        contact=contact,
+        application=application,
+        interview=interview,
+        round_=round_,
+        step=step,
+        channel=channel,
+        wanted=wanted,
+        now=now,
+        at=at,
+        decision=decision,
+        where=where,
+        parties=parties,
+        composition=composition,
     )
-    _, thread_of = previous_subject(session, contact.id, round_)
+
+
+def store_touch(
+    session: Session,
+    p: Prepared,
+    *,
+    actor: str,
+    planned: bool = False,
+    plan_reason: str | None = None,
+    status: str = "scheduled",
+    approve_by: datetime | None = None,
+) -> Touch:
+    """Store a prepared touch (422 if its message is blocked): ``scheduled`` for the
+    worker, or a ``draft`` awaiting approval by ``approve_by``."""
+    if p.composition.blocking:
+        raise blocked_message(p.composition.blocking)
+    contact, step, composition = p.contact, p.step, p.composition
+    _, thread_of = previous_subject(session, contact.id, p.round_)
+    interview = p.interview or p.parties.interview
     touch = Touch(
         org_id=contact.org_id,
         candidate_id=contact.candidate_id,
         contact_id=contact.id,
-        application_id=application.id,
-        interview_id=(interview or parties.interview).id
-        if (interview or parties.interview)
-        else None,
-        round=round_,
+        application_id=p.application.id,
+        interview_id=interview.id if interview else None,
+        round=p.round_,
         step=step,
-        channel=channel,
-        status="scheduled",
+        channel=p.channel,
+        status=status,
         automated=True,
         planned=planned,
         plan_reason=plan_reason,
-        scheduled_for=at,
-        requested_for=None if planned else wanted,
+        scheduled_for=p.at,
+        requested_for=None if planned else p.wanted,
+        approve_by=approve_by,
         subject=composition.subject,
         body=composition.body,
-        flags=list(decision.flags),
+        flags=list(p.decision.flags),
         warnings=[f.as_dict() for f in composition.warnings],
         thread_of_id=thread_of if step != "thank_you" else None,
-        message_id=new_message_id(parties.candidate),
+        message_id=new_message_id(p.parties.candidate),
     )
     session.add(touch)
     session.flush()
     ledger.record_event(
         session, touch, "created", actor, data={"template": composition.template_source}
     )
-    moved = at != max(wanted, now)
+    moved = p.at != max(p.wanted, p.now)
+    data = {"scheduled_for": p.at, "requested": p.wanted}
+    if approve_by is not None:
+        data["approve_by"] = approve_by
     ledger.record_event(
         session,
         touch,
-        "scheduled",
+        status,  # "scheduled", or "draft"
         actor,
-        reason=window_move_reason(step, channel) if moved else plan_reason,
-        rule=window_rule(step, channel) if moved else None,
-        data={"scheduled_for": at, "requested": wanted},
+        reason=window_move_reason(step, p.channel) if moved else plan_reason,
+        rule=window_rule(step, p.channel) if moved else None,
+        data=data,
     )
     return touch
+
+
+def store_planned(session: Session, p: Prepared, *, actor: str, plan_reason: str) -> Touch:
+    """Store a touch the planner proposed: a draft awaiting approval when the contact's
+    policy says ``approval: required`` (by its deadline), else scheduled."""
+    settings = p.where.settings
+    state = approval.planned_status(settings)
+    approve_by = None
+    if state == approval.DRAFT:
+        approve_by = approval.deadline(settings, p.step, p.at, p.where.interview_end)
+    return store_touch(
+        session,
+        p,
+        actor=actor,
+        planned=True,
+        plan_reason=plan_reason,
+        status=state,
+        approve_by=approve_by,
+    )
+
+
+def schedule_touch(
+    session: Session,
+    *,
+    actor: str,
+    planned: bool = False,
+    plan_reason: str | None = None,
+    **touch: Any,
+) -> Touch:
+    """Create an automated touch that passed the policy and the message check (or raise);
+    ``touch`` is what :func:`prepare_touch` takes."""
+    prepared = prepare_touch(session, **touch)
+    return store_touch(session, prepared, actor=actor, planned=planned, plan_reason=plan_reason)
 
 
 def window_rule(step: str, channel: str) -> str:
@@ -297,6 +388,7 @@ class Touches(MethodView):
     @blp.paginate(SelectPage, **PAGINATION)
     def get(self, args):
         """List touches"""
+        draft_expiry.expire_visible(get_session(), current())
         query = scope(select(Touch), Touch, current())
         query = filter_equal(
             query,
@@ -364,7 +456,7 @@ class Touches(MethodView):
                 subject=data.get("subject"),
                 body=data.get("body"),
             )
-        return _replanned(session, touch, application, now, actor)
+        return replanned(session, touch, application, now, actor)
 
 
 @blp.route("/<int:touch_id>")
@@ -373,6 +465,7 @@ class TouchById(MethodView):
     @blp.response(200, TouchSchema)
     def get(self, touch_id):
         """Show a touch"""
+        draft_expiry.expire_visible(get_session(), current(), touch_id)
         return get_visible(Touch, touch_id)
 
     @roles(*ALL_ROLES)
@@ -387,9 +480,11 @@ class TouchById(MethodView):
             touch.contact_id
         ]
         touch = ledger.lock_touch(session, touch.id)
-        if touch.status != "scheduled" or not touch.automated:
+        draft_expiry.refuse_if_expired(session, touch, contact.timezone, utcnow())
+        if touch.status not in policy.PENDING_STATUSES or not touch.automated:
             raise Problem(
-                409, f"Only a scheduled touch can be changed; this one is {touch.status}."
+                409,
+                f"Only a scheduled touch or a draft can be changed; this one is {touch.status}.",
             )
         if "channel" in data:
             known_channel(data["channel"], candidate=contact)
@@ -453,7 +548,8 @@ class TouchById(MethodView):
                 rule=window_rule(touch.step, channel) if window_moved else None,
                 data={"from": touch.scheduled_for, "to": at},
             )
-            touch.scheduled_for = at
+            touch.scheduled_for, old_at = at, touch.scheduled_for
+            touch.approve_by = approval.moved_deadline(touch, old_at)
         if "scheduled_for" in data:
             touch.requested_for = data["scheduled_for"]
         if channel != touch.channel:
@@ -467,19 +563,24 @@ class TouchById(MethodView):
         touch.warnings = [f.as_dict() for f in composition.warnings]
         # A worker that claimed the old version must not send it: its claim is void.
         touch.lease_owner = touch.lease_expires_at = None
-        return _replanned(session, touch, application, now, actor)
+        return replanned(session, touch, application, now, actor)
 
 
 @blp.route("/<int:touch_id>/cancel")
 class TouchCancel(MethodView):
     @roles(*ALL_ROLES)
-    @blp.arguments(TouchCancelSchema)
+    @blp.arguments(TouchCancelSchema, required=False)
     @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Already sent or ended")
     def post(self, data, touch_id):
         """Cancel a scheduled touch (always allowed while it is pending)"""
         session = get_session()
-        touch = _lock_in(session, touch_id, "scheduled", "Only a scheduled touch can be cancelled")
+        touch = _lock_in(
+            session,
+            touch_id,
+            ("scheduled", "draft"),
+            "Only a scheduled touch or a draft can be cancelled",
+        )
         touch.lease_owner = touch.lease_expires_at = None
         return _settle(
             session, touch, "cancelled", data.get("reason") or "Cancelled by the candidate."
@@ -496,7 +597,7 @@ class TouchResolve(MethodView):
         """Settle a touch whose outcome is unknown (the worker died mid-send)"""
         session = get_session()
         touch = _lock_in(
-            session, touch_id, "unknown", "Only a touch in state unknown can be resolved"
+            session, touch_id, ("unknown",), "Only a touch in state unknown can be resolved"
         )
         outcome = data["outcome"]
         if outcome == "sent" and touch.sent_at is None:
@@ -505,10 +606,10 @@ class TouchResolve(MethodView):
         return _settle(session, touch, outcome, reason)
 
 
-def _lock_in(session, touch_id: int, status: str, refusal: str) -> Touch:
-    """The caller's touch, locked against the worker; 409 (``refusal``) unless in ``status``."""
+def _lock_in(session, touch_id: int, statuses: tuple[str, ...], refusal: str) -> Touch:
+    """The caller's touch, locked against the worker; 409 (``refusal``) unless in ``statuses``."""
     touch = ledger.lock_touch(session, get_visible(Touch, touch_id).id)
-    if touch.status != status:
+    if touch.status not in statuses:
         raise Problem(409, f"{refusal}; this one is {touch.status}.")
     return touch
 
@@ -520,10 +621,10 @@ def _settle(session, touch: Touch, status: str, reason: str) -> Touch:
     actor = ledger.actor_for_user(current().user_id)
     ledger.record_event(session, touch, status, actor, reason=reason)
     application = session.get(Application, touch.application_id)
-    return _replanned(session, touch, application, utcnow(), actor)
+    return replanned(session, touch, application, utcnow(), actor)
 
 
-def _replanned(session, touch: Touch, application: Application, now, actor: str) -> Touch:
+def replanned(session, touch: Touch, application: Application, now, actor: str) -> Touch:
     """Re-plan the application after a change to ``touch`` (api.scheduling), commit, and
     answer the touch with the others the change moved or cancelled."""
     session.flush()

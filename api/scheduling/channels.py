@@ -66,7 +66,7 @@ def usable_channels(
     return Usable(kinds, why_not)
 
 
-def _reaches(contact: ContactInfo, kind: str, name: str) -> bool:
+def reaches(contact: ContactInfo, kind: str, name: str) -> bool:
     if kind == "email":
         return bool(contact.email)
     return bool(contact.phone) and not (name == "sms" and contact.sms_opted_out)
@@ -81,7 +81,7 @@ def pick(step: str, contact: ContactInfo, usable: Usable) -> tuple[str | None, s
     if step == "thank_you" or preferred is None:
         order.append("sms")  # R14: SMS only when email cannot reach them
     names = [n for n in dict.fromkeys(order) if n and n in usable.kinds and n != "call"]
-    reachable = [n for n in names if _reaches(contact, usable.kinds[n], n)]
+    reachable = [n for n in names if reaches(contact, usable.kinds[n], n)]
     for name in reachable:
         if usable.can_send(name):
             return name, f"by {name}"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api import ledger, policy
+from api import approval, ledger, policy
 from api.models import Application, Contact, Interview, PolicySetting, Touch
 from api.scheduling.placement import MOVABLE, Facts, Pending, Placement, place
 from api.timebounds import clamp_instant
@@ -156,7 +156,8 @@ def apply(
                 rule=placed.rule,
                 data={"from": touch.scheduled_for, "to": placed.at},
             )
-            touch.scheduled_for = placed.at
+            touch.scheduled_for, old = placed.at, touch.scheduled_for
+            touch.approve_by = approval.moved_deadline(touch, old)
             touch.lease_owner = touch.lease_expires_at = None
             changed.append(touch)
     return changed

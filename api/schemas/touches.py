@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from api import policy
 from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
 from api.schemas.fields import Aware, Day, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
-from api.schemas.records import CHANNEL_NAME, ApplicationSchema
+from api.schemas.records import CHANNEL_NAME, ApplicationSchema, ContactSchema, InterviewSchema
 
 
 class FindingSchema(StrictSchema):
@@ -41,6 +41,10 @@ class TouchSchema(StrictSchema):
     )
     warnings = fields.List(fields.Nested(FindingSchema))
     plan_reason = fields.String(allow_none=True)
+    approve_by = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "A draft: skipped if not approved by then (R2 for a thank-you)"},
+    )
     message_id = fields.String(allow_none=True)
     provider_id = fields.String(allow_none=True)
     provider_status = fields.String(allow_none=True)
@@ -107,6 +111,34 @@ class TouchUpdateSchema(StrictSchema):
     body = fields.String(validate=validate.Length(min=1, max=10_000))
 
 
+class TouchApproveSchema(StrictSchema):
+    """Edit-then-approve: what to change before approving (absent: as drafted)."""
+
+    subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(validate=validate.Length(min=1, max=10_000))
+
+
+class RefusedApprovalSchema(StrictSchema):
+    touch_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    detail = fields.String(metadata={"description": "Why it was not approved"})
+    type = fields.String(allow_none=True, metadata={"description": "The problem type"})
+    rule = fields.String(allow_none=True)
+    next_allowed_at = fields.DateTime(allow_none=True)
+
+
+class ApprovalSchema(StrictSchema):
+    approved = fields.List(fields.Nested(TouchSchema), metadata={"description": "Now scheduled"})
+    refused = fields.List(
+        fields.Nested(RefusedApprovalSchema),
+        metadata={"description": "Still drafts (refused by the policy) or skipped (expired)"},
+    )
+    affected_touches = fields.List(
+        fields.Nested(TouchSchema),
+        metadata={"description": "Other pending touches the approvals moved (re-planned)"},
+    )
+
+
 class TouchCancelSchema(StrictSchema):
     reason = fields.String(validate=validate.Length(min=1, max=500))
 
@@ -152,6 +184,15 @@ class ResponseSchema(StrictSchema):
     note = fields.String(allow_none=True)
     created_at = fields.DateTime()
     affected_touches = fields.List(fields.Nested(TouchSchema), dump_only=True)
+    proposed_touch = fields.Nested(
+        TouchSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The note this response calls for, planned: R9's one thank-you "
+            "after a rejection, R10's prompt answer to a next-round invitation"
+        },
+    )
 
 
 class ResponseCreateSchema(StrictSchema):
@@ -216,6 +257,15 @@ def _setting_field(name: str) -> fields.Field:
         )
     if name in ("stop_on_response", "observe_holidays"):
         return StrictBoolean(allow_none=True, metadata=meta)
+    if name in policy.CHOICE_FIELDS:
+        return fields.String(
+            allow_none=True,
+            validate=validate.OneOf(policy.CHOICE_FIELDS[name]),
+            metadata={
+                "description": "`required`: planned touches are drafts until approved; "
+                "`auto`: planned touches are scheduled directly"
+            },
+        )
     if name == "business_days":
         return fields.List(
             fields.Integer(strict=True, validate=validate.Range(0, 6)),
@@ -272,7 +322,26 @@ class PlannedStepSchema(StrictSchema):
     rule = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["planned", "created", "exists", "skipped"]})
     touch_id = fields.Integer(allow_none=True)
-    warnings = fields.List(fields.Nested(FindingSchema))
+    subject = fields.String(allow_none=True, metadata={"description": "The rendered message"})
+    body = fields.String(allow_none=True)
+    warnings = fields.List(
+        fields.Nested(FindingSchema), metadata={"description": "The message check's warnings"}
+    )
+    blocking = fields.List(
+        fields.Nested(FindingSchema),
+        metadata={"description": "The message check's blocking findings: the step is skipped"},
+    )
+    state = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["draft", "scheduled"],
+            "description": "The touch's status: `draft` awaits approval (policy `approval`)",
+        },
+    )
+    approve_by = fields.DateTime(
+        allow_none=True, metadata={"description": "A draft not approved by then is skipped"}
+    )
+    approve_by_local = fields.String(allow_none=True, metadata={"description": "Contact zone"})
 
 
 class PlanSchema(StrictSchema):
@@ -281,9 +350,21 @@ class PlanSchema(StrictSchema):
     steps = fields.List(fields.Nested(PlannedStepSchema))
 
 
-class ApplicationChangeSchema(ApplicationSchema):
-    affected_touches = fields.List(
+def _affected() -> fields.List:
+    return fields.List(
         fields.Nested(TouchSchema),
         dump_only=True,
-        metadata={"description": "Pending touches the change moved or cancelled"},
+        metadata={"description": "Pending touches the change moved or cancelled (re-planned)"},
     )
+
+
+class ApplicationChangeSchema(ApplicationSchema):
+    affected_touches = _affected()
+
+
+class ContactChangeSchema(ContactSchema):
+    affected_touches = _affected()
+
+
+class InterviewChangeSchema(InterviewSchema):
+    affected_touches = _affected()

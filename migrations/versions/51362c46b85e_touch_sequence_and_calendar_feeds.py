@@ -1,7 +1,7 @@
 """touch sequence and calendar feeds
 
 Revision ID: 51362c46b85e
-Revises: e5a1c9d3b7f2
+Revises: e5a9c3d7f1b4
 Create Date: 2026-12-01 16:53:17.614337
 
 touches.sequence is the iCalendar SEQUENCE of a touch (bumped when its time moves); every
@@ -16,7 +16,7 @@ from alembic import op
 import api.models.base
 
 revision: str = "51362c46b85e"
-down_revision: str | None = "e5a1c9d3b7f2"
+down_revision: str | None = "e5a9c3d7f1b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

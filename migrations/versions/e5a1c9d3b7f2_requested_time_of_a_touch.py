@@ -24,7 +24,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("touches") as batch:
-        batch.add_column(sa.Column("requested_for", api.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("requested_for", api.models.base.UTCDateTime(timezone=True), nullable=True)
+        )
     op.execute(
         "UPDATE touches SET requested_for = scheduled_for "
         "WHERE planned = false AND automated = true AND status = 'scheduled'"

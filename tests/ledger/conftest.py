@@ -121,6 +121,30 @@ class Scene:
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
+    def plan(self, dry_run: bool = False, token: str | None = None) -> list[dict[str, Any]]:
+        """POST /v1/interviews/{id}/plan: the steps of a 200 answer."""
+        url = f"/v1/interviews/{self.interview.id}/plan" + ("?dry_run=true" if dry_run else "")
+        response = self.call("post", url, token)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["steps"]
+
+    def approve(self, touch_id: int, token: str | None = None, **edits: Any):
+        """POST /v1/touches/{id}/approve, with an edit when given."""
+        return self.call("post", f"/v1/touches/{touch_id}/approve", token, json=edits)
+
+    def draft(self, step: str = "thank_you", at: datetime = THANK_YOU_AT, **kw):
+        """A draft put straight into the ledger, due at ``at``, approvable for a day after."""
+        kw.setdefault("approve_by", at + timedelta(days=1))
+        kw.setdefault("planned", True)
+        kw.setdefault("subject", "Thank you for the Data Engineer interview")
+        kw.setdefault(
+            "body",
+            "Dear Dana Jones,\n\nThank you for your time today. I especially enjoyed our talk "
+            "about the migration of the billing pipeline, and I am excited about the role.\n\n"
+            "Best regards,\nAna",
+        )
+        return self.existing(step, at, status="draft", **kw)
+
     def existing(self, step: str, at: datetime, contact=None, **kw):
         """A touch put straight into the ledger (arrangement, not the behaviour under test)."""
         return self.factory.touch(

@@ -61,6 +61,8 @@ EACH_SETTING = [
     ("call_window_start", "07:30", "10:00"),
     ("call_window_end", "18:30", "16:00"),
     ("business_days", [0, 1, 2, 3, 4, 5], [1, 2, 3]),
+    ("approval", "auto", "required"),
+    ("draft_deadline_hours", 25, 12),
 ]
 
 
@@ -112,6 +114,8 @@ def test_a_looser_own_value_is_403_naming_the_field_and_the_value_in_force(
 def test_a_stricter_own_value_is_in_force_and_named_own(scene, field, looser, stricter):
     if field in ("stop_on_response", "observe_holidays"):  # on by default: staff turn it off
         assert put(scene, "/v1/policy", "admin", **{field: False}).status_code == 200
+    if field == "approval":  # required by default: staff waive it
+        assert put(scene, "/v1/policy", "admin", approval="auto").status_code == 200
 
     answer = put(scene, contact_url(scene), **{field: stricter})
 

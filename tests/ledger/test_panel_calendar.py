@@ -29,6 +29,7 @@ class Panel:
         self.call = call
         self.token = world.tokens["candidate"]
         candidate = world.candidate
+        factory.policy(world.org, approval="auto")  # planned touches are scheduled directly
         self.dana = factory.contact(
             candidate, name="Dana Jones", timezone="America/New_York", country="US"
         )

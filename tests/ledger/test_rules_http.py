@@ -206,14 +206,23 @@ def test_r9_a_rejection_cancels_the_plan_for_the_whole_panel(scene):
 
 
 def test_r9_after_a_rejection_exactly_one_post_rejection_note_is_allowed(scene):
-    assert scene.respond("rejected").status_code == 201
+    answer = scene.respond("rejected")
+    proposed = answer.get_json()["proposed_touch"]  # the one note, proposed by the rejection
 
-    first = scene.schedule("post_rejection", THANK_YOU_AT)
     second = scene.schedule("post_rejection", THANK_YOU_AT + timedelta(days=7))
 
-    assert created(first)["step"] == "post_rejection"
+    assert proposed["step"] == "post_rejection"
     problem = refused(second, "R9")
     assert "next_allowed_at" not in problem
+
+
+def test_r9_the_candidate_may_write_the_note_instead_of_the_proposed_one(scene):
+    proposed = scene.respond("rejected").get_json()["proposed_touch"]
+    scene.call("post", f"/v1/touches/{proposed['id']}/cancel", json={})
+
+    mine = scene.schedule("post_rejection", THANK_YOU_AT)
+
+    assert created(mine)["step"] == "post_rejection"
 
 
 def test_r9_no_other_touch_follows_a_rejection(scene):
@@ -250,12 +259,11 @@ def test_r10_a_next_round_invitation_opens_the_next_round_with_a_fresh_budget(sc
 
 
 def test_r10_the_invitation_is_answered_once_in_the_new_round(scene):
-    assert scene.respond("next_round").status_code == 201
+    proposed = scene.respond("next_round").get_json()["proposed_touch"]
 
-    first = scene.schedule("next_round_reply", THANK_YOU_AT)
     second = scene.schedule("next_round_reply", THANK_YOU_AT + timedelta(days=3))
 
-    assert created(first)["round"] == 2
+    assert (proposed["step"], proposed["round"]) == ("next_round_reply", 2)
     refused(second, "R10")
 
 

@@ -9,6 +9,7 @@ from tests.conftest import bearer
 
 def test_plan_then_reply_stops_that_contact(client, world, factory):
     cand = world.candidate
+    factory.policy(world.org, approval="auto")  # planned touches are scheduled directly
     ny = factory.contact(cand, name="Dana Jones", timezone="America/New_York", country="US")
     ldn = factory.contact(cand, name="Raj Patel", timezone="Europe/London", country="GB")
     kol = factory.contact(cand, name="Asha Rao", timezone="Asia/Kolkata", country="IN", phone=None)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.policy import SETTING_NAMES, SETTING_RANGES, PolicySettings, merge
+from api.policy import CHOICE_FIELDS, SETTING_NAMES, SETTING_RANGES, PolicySettings, merge
 from api.policy_bounds import STRICTER, combine, is_looser, loosenings
 from api.timewindow import parse_hhmm
 
@@ -36,12 +36,31 @@ def test_every_setting_has_a_stricter_direction():
         ("send_window_end", "18:00", "18:01", "17:00"),
         ("call_window_end", "18:00", "19:00", "12:00"),
         ("business_days", [0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5], [1, 2, 3]),
+        ("draft_deadline_hours", 24, 25, 12),
     ],
 )
 def test_looser_and_stricter_for_each_setting(name, above, looser, stricter):
     assert is_looser(name, above, looser)
     assert not is_looser(name, above, stricter)
     assert not is_looser(name, above, above)  # the same value is not a loosening
+
+
+def test_required_approval_is_stricter_than_auto():
+    assert is_looser("approval", "required", "auto")
+    assert not is_looser("approval", "auto", "required")
+    assert not is_looser("approval", "auto", "auto")
+
+
+def test_a_candidate_may_require_approval_where_staff_waived_it():
+    policy, sources = merge({"approval": "auto"}, {}, {}, {"approval": "required"})
+
+    assert (policy.approval, sources["approval"]) == ("required", "own")
+
+
+def test_a_stored_own_auto_never_waives_the_approval_staff_require():
+    policy, sources = merge({}, {"approval": "required"}, {}, {"approval": "auto"})
+
+    assert (policy.approval, sources["approval"]) == ("required", "candidate")
 
 
 def test_a_stricter_own_value_is_in_force_with_source_own():
@@ -115,6 +134,8 @@ def _value(name: str):
         return st.booleans()
     if name == "business_days":
         return st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True)
+    if name in CHOICE_FIELDS:
+        return st.sampled_from(CHOICE_FIELDS[name])
     return st.sampled_from(_HOURS)
 
 

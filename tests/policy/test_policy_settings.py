@@ -31,6 +31,26 @@ def test_defaults_are_the_domain_rules_defaults():
     assert (p.thank_you_max_words, p.follow_up_max_words) == (150, 200)
 
 
+def test_planned_touches_need_approval_by_default_and_drafts_last_a_day():
+    p = PolicySettings()
+
+    assert (p.approval, p.draft_deadline_hours) == ("required", 24)
+
+
+@pytest.mark.parametrize("value", ["manual", "", True, 1, ["auto"]])
+def test_approval_is_required_or_auto_and_a_bad_value_names_it(value):
+    with pytest.raises(PolicyError) as info:
+        PolicySettings.from_mapping({"approval": value})
+
+    assert info.value.field == "approval"
+
+
+def test_the_org_and_candidate_layers_set_approval_the_candidate_last():
+    policy, sources = merge({"approval": "auto"}, {"approval": "required"}, {})
+
+    assert (policy.approval, sources["approval"]) == ("required", "candidate")
+
+
 def test_every_numeric_setting_has_a_range_and_every_setting_a_rule():
     numeric = {f.name for f in dataclasses.fields(PolicySettings) if f.type == "int"}
     assert numeric == set(SETTING_RANGES)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.dispatch import Options, Worker
-from api.models import ChannelSetting, PolicySetting, TouchEvent, utcnow
+from api.models import ChannelSetting, TouchEvent, utcnow
 from channels import registry
 from channels.testing import smtp_peer  # noqa: F401  (fixture)
 from channels.testing_peers import free_port
@@ -46,7 +46,20 @@ class Clock:
 class Calendar:
     """Dana (New York) on one interview panel; the candidate's requests and the worker."""
 
-    def __init__(self, app, db, world, factory, call, smtp, starts_at=INTERVIEW_START, twilio=True):
+    def __init__(
+        self,
+        app,
+        db,
+        world,
+        factory,
+        call,
+        smtp,
+        starts_at=INTERVIEW_START,
+        *,
+        twilio=True,
+        with_raj=False,
+        policy=None,
+    ):
         self.app, self.db, self.factory, self._call = app, db, factory, call
         self.token = world.tokens["candidate"]
         self.candidate = world.candidate
@@ -62,11 +75,20 @@ class Calendar:
         db.commit()
         if twilio:
             factory.twilio_channels(world.org)
+        # The drift scenarios are about times: planned touches are scheduled directly
+        # (tests/ledger/test_drafts_* cover drafts and approval).
+        factory.policy(world.org, approval="auto", **(policy or {}))
         self.dana = factory.contact(
             world.candidate, name="Dana Jones", timezone="America/New_York", country="US"
         )
+        panel = [self.dana]
+        if with_raj:
+            self.raj = factory.contact(
+                world.candidate, name="Raj Patel", timezone="Europe/London", country="GB"
+            )
+            panel.append(self.raj)
         self.application = factory.application(world.candidate)
-        self.interview = factory.interview(self.application, [self.dana], starts_at=starts_at)
+        self.interview = factory.interview(self.application, panel, starts_at=starts_at)
         self.ends_at = self.interview.ends_at
         self.clock = Clock(starts_at)
 
@@ -102,23 +124,18 @@ class Calendar:
     def events(self, touch_id: int) -> list[dict]:
         return self.ok("get", f"/v1/touches/{touch_id}/events")
 
-    def respond(self, kind: str, **extra: Any) -> dict:
-        payload = {"contact_id": self.dana.id, "application_id": self.application.id, "kind": kind}
+    def respond(self, kind: str, contact=None, **extra: Any) -> dict:
+        payload = {
+            "contact_id": (contact or self.dana).id,
+            "application_id": self.application.id,
+            "kind": kind,
+        }
         payload.update(extra)
         return self.ok("post", "/v1/responses", json=payload)
 
     def event_count(self) -> int:
         with self.app.extensions["touchbase.engine"].connect() as conn:
             return conn.scalar(select(func.count()).select_from(TouchEvent))
-
-    def open_all_hours(self) -> None:
-        """Send and call windows open all day, every day (times then read as plain sums)."""
-        self.db.add(
-            PolicySetting(
-                org_id=self.candidate.org_id, candidate_id=None, contact_id=None, values=OPEN_POLICY
-            )
-        )
-        self.db.commit()
 
 
 @pytest.fixture
@@ -131,11 +148,8 @@ def recent(app, db, world, factory, call, request) -> Calendar:
     """The same, but the interview ended an hour ago by the real clock (a candidate can only
     log what already happened), with every hour open so that times read as plain sums."""
     starts = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
-    scene = Calendar(
-        app, db, world, factory, call, request.getfixturevalue("smtp_peer"), starts_at=starts
-    )
-    scene.open_all_hours()
-    return scene
+    smtp = request.getfixturevalue("smtp_peer")
+    return Calendar(app, db, world, factory, call, smtp, starts_at=starts, policy=OPEN_POLICY)
 
 
 @pytest.fixture
@@ -143,3 +157,10 @@ def bare(app, db, world, factory, call, request) -> Calendar:
     """The same, with email only: nobody configured Twilio (no SMS, no calls)."""
     smtp = request.getfixturevalue("smtp_peer")
     return Calendar(app, db, world, factory, call, smtp, twilio=False)
+
+
+@pytest.fixture
+def duo(app, db, world, factory, call, request) -> Calendar:
+    """Dana (New York) and Raj (London) on the panel."""
+    smtp = request.getfixturevalue("smtp_peer")
+    return Calendar(app, db, world, factory, call, smtp, with_raj=True)

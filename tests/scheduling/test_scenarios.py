@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from api.models import utcnow
+
 THANK_YOU = datetime(2030, 6, 4, 16, 0, tzinfo=UTC)
 FOLLOW_UP = datetime(2030, 6, 11, 16, 0, tzinfo=UTC)
 CALL = datetime(2030, 6, 13, 16, 0, tzinfo=UTC)
@@ -158,3 +160,45 @@ def test_decision_date_given_in_a_response_moves_the_follow_up(calendar):
     calendar.respond("decision_date", decision_date=date(2030, 6, 18).isoformat())
 
     assert calendar.pending()["follow_up"] == datetime(2030, 6, 20, 12, 0, tzinfo=UTC)
+
+
+def test_a_plan_due_now_sends_nothing_before_the_candidate_approves(recent, factory, world):
+    factory.policy(world.org, candidate=world.candidate, approval="required")
+
+    steps = recent.plan()
+    recent.send_due(utcnow() + timedelta(hours=2))  # the thank-you is due by then
+
+    thank_you = next(s for s in steps if s["step"] == "thank_you")
+    assert (thank_you["state"], thank_you["body"]) == ("draft", recent.touches()[0]["body"])
+    assert recent.smtp.messages == []
+    assert {t["status"] for t in recent.touches()} == {"draft"}
+
+
+def test_the_dry_run_shows_each_step_with_its_text_and_the_checks_findings(recent):
+    steps = recent.ok("post", f"/v1/interviews/{recent.interview.id}/plan?dry_run=true")["steps"]
+
+    thank_you = next(s for s in steps if s["step"] == "thank_you")
+    assert thank_you["subject"] and "Dana" in thank_you["body"]
+    assert {"warnings", "blocking", "local_time", "reason"} <= thank_you.keys()
+    assert recent.touches() == []
+
+
+def test_marking_a_contact_do_not_contact_cancels_their_touches_at_once(calendar):
+    calendar.plan()
+
+    answer = calendar.ok("patch", f"/v1/contacts/{calendar.dana.id}", json={"do_not_contact": True})
+
+    assert calendar.pending() == {}
+    assert {(t["status"], t["rule"]) for t in answer["affected_touches"]} == {("cancelled", "DNC")}
+
+
+def test_a_later_interview_end_moves_the_thank_you_and_what_follows(calendar):
+    calendar.plan()
+    later = calendar.ends_at + timedelta(hours=3)
+
+    answer = calendar.ok(
+        "patch", f"/v1/interviews/{calendar.interview.id}", json={"ends_at": later.isoformat()}
+    )
+
+    assert calendar.pending()["thank_you"] == THANK_YOU + timedelta(hours=3)
+    assert {t["step"] for t in answer["affected_touches"]} == {"thank_you", "follow_up", "call"}

@@ -1,0 +1,78 @@
+"""What a response proposes: R9's one gracious note after a rejection, R10's prompt answer
+to a next-round invitation.
+
+The note goes to the person who spoke (the contact the response is from), on the channel
+their message came through when it can send (R14), else as the plan would pick, at the
+next opening of their window. Only one of each is ever proposed: a step that exists in
+any state but cancelled is never proposed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import ledger
+from api.models import Contact, Response, Touch
+from api.scheduling.channels import pick, reaches, usable_channels
+
+#: response kind -> (step, rule, why)
+PROPOSED = {
+    "rejected": (
+        "post_rejection",
+        "R9",
+        "R9: one short thank-you for the opportunity after the rejection, then nothing more",
+    ),
+    "next_round": (
+        "next_round_reply",
+        "R10",
+        "R10: an invitation to the next round is answered promptly, on its channel",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    step: str
+    channel: str
+    round: int
+    rule: str
+    reason: str
+
+
+def proposal_for(
+    session: Session, response: Response, contact: Contact, config: Mapping[str, Any]
+) -> Proposal | None:
+    """The touch ``response`` proposes, or None (nothing to propose, or one exists)."""
+    if response.kind not in PROPOSED:
+        return None
+    step, rule, why = PROPOSED[response.kind]
+    round_ = response.round + 1 if step == "next_round_reply" else response.round
+    taken = select(Touch.id).where(
+        Touch.application_id == response.application_id,
+        Touch.step == step,
+        Touch.status != "cancelled",
+    )
+    if step == "next_round_reply":
+        taken = taken.where(Touch.round == round_)
+    if session.scalar(taken.limit(1)) is not None:
+        return None
+    usable = usable_channels(session, contact.org_id, contact.candidate_id, config)
+    info = ledger.contact_info(contact)
+    came = response.channel
+    if (
+        came
+        and came not in ("call", "manual")
+        and usable.can_send(came)
+        and reaches(info, usable.kinds[came], came)
+    ):
+        channel = came
+    else:
+        channel, _ = pick(step, info, usable)
+    if channel is None:
+        return None
+    return Proposal(step, channel, round_, rule, f"{why} (to {contact.name}, by {channel}).")
