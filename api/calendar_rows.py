@@ -138,9 +138,7 @@ def rows(session: Session, touches: Sequence[Touch]) -> list[dict[str, Any]]:
                 "reason": reason,
                 "rule": rule,
                 "sequence": touch.sequence,
-                # TODO(lead): the drafts helper's approval deadline column; None until the
-                # Touch model has one (whatever its name, map it here).
-                "approval_deadline": getattr(touch, "approval_deadline", None),
+                "approve_by": touch.approve_by,
                 "updated_at": touch.updated_at,
             }
         )

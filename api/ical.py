@@ -64,8 +64,8 @@ def description(row: dict[str, Any]) -> str:
         f"Local time for {row['contact_name']}: {row['local_time']} ({row['time_zone']})",
         f"Application: {row['position']}, round {row['round']}",
     ]
-    if row.get("approval_deadline"):
-        lines.append(f"Approve by: {row['approval_deadline']:%Y-%m-%d %H:%M} UTC")
+    if row.get("approve_by"):
+        lines.append(f"Approve by: {row['approve_by']:%Y-%m-%d %H:%M} UTC")
     lines.append(f"Touch {row['touch_id']}, candidate {row['candidate_name']}")
     return "\n".join(lines)
 

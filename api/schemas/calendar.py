@@ -67,7 +67,7 @@ class CalendarEntrySchema(StrictSchema):
     )
     rule = fields.String(allow_none=True, metadata={"description": "The rule behind the reason"})
     sequence = fields.Integer(metadata={"description": "Bumped each time the time moved"})
-    approval_deadline = fields.DateTime(
+    approve_by = fields.DateTime(
         allow_none=True, metadata={"description": "A draft not approved by then is skipped"}
     )
     updated_at = fields.DateTime()

@@ -51,7 +51,7 @@ def test_a_row_names_the_contact_company_and_local_time(desk, calendar):
         "time_zone": "Europe/Madrid",
         "local_time": f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}",
         "sequence": 0,
-        "approval_deadline": None,
+        "approve_by": None,
     }
     assert at(row["at"]) == follow_up.scheduled_for
 
@@ -230,3 +230,20 @@ def test_an_unknown_filter_is_a_422(calendar):
 
 def test_the_calendar_needs_a_token(client):
     assert client.get("/v1/calendar").status_code == 401
+
+
+def test_a_draft_shows_its_approval_deadline(desk, factory, calendar):
+    deadline = desk.now + timedelta(days=1)
+    draft = factory.touch(
+        desk.maria,
+        desk.application,
+        step="custom",
+        status="draft",
+        scheduled_for=desk.now + timedelta(days=2),
+        approve_by=deadline,
+    )
+
+    [row] = [r for r in calendar(state="draft").get_json() if r["touch_id"] == draft.id]
+
+    assert row["state"] == "draft"
+    assert at(row["approve_by"]) == deadline

@@ -211,3 +211,19 @@ def test_the_feed_asks_calendar_apps_to_refresh_hourly(desk, new_feed, fetch):
 
     assert parsed.decoded("REFRESH-INTERVAL") == timedelta(hours=1)
     assert str(parsed["X-PUBLISHED-TTL"]) == "PT1H"
+
+
+def test_a_draft_is_tentative_and_says_when_to_approve_it(desk, factory, new_feed, events_of):
+    draft = factory.touch(
+        desk.maria,
+        desk.application,
+        step="custom",
+        status="draft",
+        scheduled_for=desk.now + timedelta(days=2),
+        approve_by=desk.now + timedelta(days=1),
+    )
+
+    event = events_of(new_feed())[ical.uid(draft.id, UID_HOST)]
+
+    assert str(event["STATUS"]) == "TENTATIVE"
+    assert "Approve by:" in str(event["DESCRIPTION"])
