@@ -53,6 +53,8 @@ RESOURCES = (
     "api.resources.touches",
     "api.resources.approvals",
     "api.resources.responses",
+    "api.resources.calendar",
+    "api.resources.calendar_feed",
     "api.resources.policies",
     "api.resources.channels",
     "api.resources.templates",

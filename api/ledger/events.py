@@ -86,6 +86,8 @@ def update_touch(session: Session, touch: Touch, **values: Any) -> None:
     the same values on ``touch`` as its committed state, so the object stays true and
     clean. For the worker's hot path; elsewhere, change the object."""
     values.setdefault("updated_at", utcnow())
+    if "scheduled_for" in values and values["scheduled_for"] != touch.scheduled_for:
+        values.setdefault("sequence", touch.sequence + 1)  # as Touch's own hook (feed SEQUENCE)
     session.connection().execute(_UPDATE_TOUCH, {"touch_pk": touch.id, **values})
     for key, value in values.items():
         set_committed_value(touch, key, value)

@@ -1,6 +1,7 @@
 """Typed declarative models. Importing this package registers every table on `Base.metadata`."""
 
 from api.models.base import Base, UTCDateTime, utcnow
+from api.models.feeds import CalendarFeed
 from api.models.inbound import InboundMessage
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
@@ -12,6 +13,7 @@ __all__ = [
     "Application",
     "Assignment",
     "Base",
+    "CalendarFeed",
     "ChannelSetting",
     "Contact",
     "InboundMessage",

@@ -15,10 +15,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
 from api import policy
 from api.models.base import Base, utcnow
@@ -89,6 +90,10 @@ class Touch(Base):
     requested_for: Mapped[datetime | None]
     # A draft not approved by then is skipped (R2's late mark for a thank-you).
     approve_by: Mapped[datetime | None]
+    # Bumped each time scheduled_for of a stored touch moves (see _bump_sequence and
+    # api.ledger.events.update_touch): the iCalendar feed's SEQUENCE, so subscribed calendars
+    # replace the event instead of keeping the old time.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     sent_at: Mapped[datetime | None]
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)
@@ -113,6 +118,17 @@ class Touch(Base):
         passive_deletes=True,
         order_by="TouchEvent.id",
     )
+
+
+@event.listens_for(Touch.scheduled_for, "set", active_history=True)
+def _bump_sequence(touch: Touch, value, oldvalue, _initiator) -> None:
+    """A stored touch whose time really changes gets the next SEQUENCE. A new touch keeps
+    0; active_history loads the old time first, so an expired attribute still compares."""
+    if oldvalue in (attributes.NO_VALUE, attributes.NEVER_SET) or value == oldvalue:
+        return
+    if attributes.instance_state(touch).key is None:  # not stored yet
+        return
+    touch.sequence = (touch.sequence or 0) + 1
 
 
 class TouchEvent(Base):

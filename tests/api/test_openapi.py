@@ -161,7 +161,7 @@ def test_protected_operations_require_the_bearer_scheme(spec_app, spec):
             assert operation.get("security") == [{"bearerAuth": []}], f"{method} {path}"
 
 
-def test_the_public_operations_are_the_health_checks_and_signed_webhooks(spec_app, spec):
+def test_the_public_operations_are_health_checks_signed_webhooks_and_the_feed(spec_app, spec):
     routes = _routes(spec_app)
     public = {key for key, rule in routes.items() if rule == PUBLIC}
 
@@ -172,6 +172,7 @@ def test_the_public_operations_are_the_health_checks_and_signed_webhooks(spec_ap
         ("/v1/webhooks/twilio/calls/{touch_id}/twiml", "post"),
         ("/v1/webhooks/twilio/calls/{touch_id}/status", "post"),
         ("/v1/webhooks/twilio/sms/inbound", "post"),
+        ("/calendar/{secret}.ics", "get"),  # the secret in the URL is the credential
     }
 
 

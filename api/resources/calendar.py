@@ -1,0 +1,104 @@
+"""The calendar: every pending and recent touch in a time range, and the caller's feed URL."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from api import calendar_rows, feed_secrets
+from api.auth import ALL_ROLES, current, roles
+from api.db import get_session
+from api.models import utcnow
+from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error
+from api.schemas.calendar import (
+    CalendarEntrySchema,
+    CalendarQuerySchema,
+    FeedCreatedSchema,
+    FeedSchema,
+)
+
+blp = Blueprint(
+    "calendar",
+    __name__,
+    url_prefix="/v1/calendar",
+    description="What will happen and when: every pending and recent touch the caller may "
+    "see, in time order, with the reason for its time; and the caller's iCalendar feed URL.",
+)
+
+
+class CalendarPage(SelectPage):
+    """A page of touches, answered as calendar rows (contact, company, local time, reason)."""
+
+    @property
+    def items(self):
+        return calendar_rows.rows(get_session(), super().items)
+
+
+def requested_range(args: dict):
+    """[from, to) from the query, each defaulting around now; 422 naming the field given."""
+    now = utcnow()
+    start = args.get("from_", now - calendar_rows.DEFAULT_BACK)
+    end = args.get("to", now + calendar_rows.DEFAULT_AHEAD)
+    named = "to" if "to" in args else "from"
+    if start > end:
+        field = "from" if "from_" in args else "to"
+        raise field_error(field, "from must not be after to (defaults: now - 7 d, now + 60 d).")
+    if end - start > calendar_rows.MAX_SPAN:
+        days = calendar_rows.MAX_SPAN.days
+        raise field_error(named, f"The range may span at most {days} days.")
+    return start, end
+
+
+@blp.route("")
+class CalendarView(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.arguments(CalendarQuerySchema, location="query")
+    @blp.response(200, CalendarEntrySchema(many=True))
+    @blp.paginate(CalendarPage, **PAGINATION)
+    def get(self, args):
+        """The calendar: touches in a time range, by time (default: 7 days back, 60 ahead)"""
+        start, end = requested_range(args)
+        return calendar_rows.select_touches(
+            current(),
+            start,
+            end,
+            candidate_id=args.get("candidate_id"),
+            application_id=args.get("application_id"),
+            states=args.get("state"),
+        )
+
+
+def _status(feed) -> dict:
+    if feed is None:
+        return {"active": False, "prefix": None, "created_at": None, "last_used_at": None}
+    return {
+        "active": True,
+        "prefix": feed.prefix,
+        "created_at": feed.created_at,
+        "last_used_at": feed.last_used_at,
+    }
+
+
+@blp.route("/feed")
+class CalendarFeedUrl(MethodView):
+    @roles(*ALL_ROLES)
+    @blp.response(200, FeedSchema)
+    def get(self):
+        """Whether the caller has a feed URL (never its secret)"""
+        return _status(feed_secrets.feed_of(get_session(), current().user_id))
+
+    @roles(*ALL_ROLES)
+    @blp.response(201, FeedCreatedSchema)
+    def post(self):
+        """Create or rotate the caller's feed URL; it is in this answer only"""
+        session = get_session()
+        feed, secret = feed_secrets.issue(session, current().user_id)
+        session.commit()
+        return {**_status(feed), "url": feed_secrets.feed_url(secret)}
+
+    @roles(*ALL_ROLES)
+    @blp.response(204)
+    def delete(self):
+        """Revoke the caller's feed URL: it stops working at once"""
+        session = get_session()
+        feed_secrets.revoke(session, current().user_id)
+        session.commit()
