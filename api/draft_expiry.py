@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from api import approval, ledger
+from api import approval, ledger, scheduling
 from api.auth import Principal, scope
-from api.models import Contact, Touch, utcnow
+from api.models import Application, Contact, Touch, utcnow
 from api.problems import Problem
 
 log = logging.getLogger("touchbase.drafts")
@@ -56,6 +56,10 @@ def expire(
         skipped.append(touch)
     if skipped:
         session.flush()
+        # what followed an expired draft is placed again without it (a follow-up needs a
+        # thank-you, R5): the scheduling core decides, as after any other fact
+        for app_id in sorted({t.application_id for t in skipped}):
+            scheduling.replan(session, session.get(Application, app_id), now, actor)
     return skipped
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from api import policy
+from api import approval, policy
 from api.policy import ContactInfo, PolicySettings, ResponseRecord, TouchRecord
 from api.timewindow import local_day_bounds, zone
 
@@ -56,6 +56,8 @@ class Pending:
     requested_at: datetime | None = None
     due_since: datetime | None = None
     not_before: datetime | None = None
+    #: A draft's approval deadline: past it, unapproved, it is skipped (api.approval).
+    approve_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class Placement:
     rule: str | None
     reason: str
     flags: tuple[str, ...] = field(default=())
+    #: How a touch that cannot go ends: cancelled by a rule, or skipped (an expired draft).
+    ending: str = "cancelled"
 
     @property
     def cancelled(self) -> bool:
@@ -184,6 +188,9 @@ class _Placer:
     def place(self, p: Pending) -> Placement:
         if self.f.application_status in ("withdrawn", "hired"):
             return self._closed(p)  # type: ignore[return-value]
+        if approval.expired(p, self.f.now):
+            reason, rule = approval.expiry(p, self.f.contacts[p.contact_id].tz)
+            return Placement(p, None, rule, reason, ending="skipped")
         contact = self.f.contacts[p.contact_id]
         pol = self.f.settings[p.contact_id]
         base, rule, why = self._anchor(p, pol, contact.tz)

@@ -57,6 +57,7 @@ def pending_of(touch: Touch, now: datetime) -> Pending:
         requested_at=touch.requested_for,
         due_since=due,
         not_before=retrying,
+        approve_by=touch.approve_by,
     )
 
 
@@ -140,10 +141,10 @@ def apply(
         if touch is None:
             continue
         if placed.cancelled:
-            touch.status, touch.reason, touch.rule = "cancelled", placed.reason, placed.rule
+            touch.status, touch.reason, touch.rule = placed.ending, placed.reason, placed.rule
             touch.lease_owner = touch.lease_expires_at = None
             ledger.record_event(
-                session, touch, "cancelled", actor, reason=placed.reason, rule=placed.rule
+                session, touch, placed.ending, actor, reason=placed.reason, rule=placed.rule
             )
             changed.append(touch)
         elif placed.at != touch.scheduled_for:

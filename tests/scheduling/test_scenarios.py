@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from api.models import utcnow
+from tests.scheduling.conftest import INTERVIEW_END
 
 THANK_YOU = datetime(2030, 6, 4, 16, 0, tzinfo=UTC)
 FOLLOW_UP = datetime(2030, 6, 11, 16, 0, tzinfo=UTC)
@@ -202,3 +203,18 @@ def test_a_later_interview_end_moves_the_thank_you_and_what_follows(calendar):
 
     assert calendar.pending()["thank_you"] == THANK_YOU + timedelta(hours=3)
     assert {t["step"] for t in answer["affected_touches"]} == {"thank_you", "follow_up", "call"}
+
+
+def test_a_thank_you_draft_nobody_approved_takes_the_steps_after_it_along(calendar, factory, world):
+    factory.policy(world.org, candidate=world.candidate, approval="required")
+    calendar.plan()
+    too_late = INTERVIEW_END + timedelta(hours=48, minutes=1)  # past R2's late mark
+
+    calendar.send_due(too_late)  # the worker's sweep
+
+    ended = {t["step"]: (t["status"], t["rule"]) for t in calendar.touches()}
+    assert ended == {
+        "thank_you": ("skipped", "R2"),
+        "follow_up": ("cancelled", "R5"),
+        "call": ("cancelled", "R11"),
+    }
