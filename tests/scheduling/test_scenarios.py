@@ -218,3 +218,24 @@ def test_a_thank_you_draft_nobody_approved_takes_the_steps_after_it_along(calend
         "follow_up": ("cancelled", "R5"),
         "call": ("cancelled", "R11"),
     }
+
+
+def test_the_calendar_shows_where_the_follow_up_moved_and_why(calendar):
+    calendar.plan()
+    calendar.ok(
+        "patch",
+        f"/v1/applications/{calendar.application.id}",
+        json={"decision_expected_on": "2030-06-18"},
+    )
+
+    rows = calendar.ok(
+        "get",
+        f"/v1/calendar?application_id={calendar.application.id}"
+        "&from=2030-06-01T00:00:00Z&to=2030-07-01T00:00:00Z",
+    )
+
+    follow_up = next(r for r in rows if r["step"] == "follow_up")
+    assert datetime.fromisoformat(follow_up["at"]) == datetime(2030, 6, 20, 12, 0, tzinfo=UTC)
+    assert follow_up["local_time"].startswith("Thu 2030-06-20 08:00")
+    assert (follow_up["rule"], follow_up["sequence"]) == ("R4", 1)
+    assert "decision expected on 2030-06-18" in follow_up["reason"]
