@@ -26,7 +26,7 @@ from api.dispatch.options import (
 )
 from api.dispatch.prepare import _Answered
 from api.dispatch.stats import Outcome
-from api.models import Application, Contact, Touch
+from api.models import Contact, Touch
 from channels.base import Failed, RetryLater, SendResult, Sent, Unknown
 
 log = logging.getLogger("touchbase.dispatch")
@@ -125,9 +125,9 @@ class RecordMixin:
         data["provider_id"] = provider_id
         events.append(ledger.event_row(touch.id, "sent", ACTOR, data=data, at=now))
         if scheduling.has_pending_siblings(session, touch):
-            # the steps after it are placed from when it really went (late by d: by d)
-            application = session.get(Application, touch.application_id)
-            scheduling.replan(session, application, now, ACTOR)
+            # what follows it to this person is placed from when it really went (late by d:
+            # by d), in each application that holds some
+            scheduling.replan_where(session, now, ACTOR, contact_id=touch.contact_id)
         return Outcome(touch.id, "sent", touch.channel, touch.attempts, provider_id=provider_id)
 
     def _retry(self, session, touch: Touch, result: RetryLater, now: datetime, data) -> Outcome:

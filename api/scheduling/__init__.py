@@ -61,13 +61,15 @@ def replan_where(
 
 
 def has_pending_siblings(session: Session, touch: Touch) -> bool:
-    """Whether the application holds another pending touch a change of ``touch`` could
-    move (the worker's check before re-planning after a send: one indexed query)."""
+    """Whether another pending touch to the same person could be moved by when ``touch``
+    really went (its later steps, the R7 gap): the worker's check before re-planning after
+    a send, one indexed query. Other people's touches depend on it only through the daily
+    cap, which their own send-time check enforces."""
     return (
         session.scalar(
             select(Touch.id)
             .where(
-                Touch.application_id == touch.application_id,
+                Touch.contact_id == touch.contact_id,
                 Touch.id != touch.id,
                 Touch.status.in_(MOVABLE),
                 Touch.automated.is_(True),
