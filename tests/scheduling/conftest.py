@@ -15,32 +15,13 @@ from sqlalchemy import func, select
 
 from api.dispatch import Options, Worker
 from api.models import ChannelSetting, TouchEvent, utcnow
-from channels import registry
 from channels.testing import smtp_peer  # noqa: F401  (fixture)
-from channels.testing_peers import free_port
-from channels.twilio_client import API_BASE_ENV
 from tests.api.conftest import count, engine_of, row, snapshot, sql  # noqa: F401 (fixtures)
+from tests.dispatch.conftest import Clock, _no_real_twilio  # noqa: F401 (autouse fixture)
 from tests.dispatch.seeding import OPEN_POLICY
 
 INTERVIEW_START = datetime(2030, 6, 4, 13, 0, tzinfo=UTC)  # Tue 09:00 EDT
 INTERVIEW_END = INTERVIEW_START + timedelta(hours=1)  # Tue 10:00 EDT
-
-
-@pytest.fixture(autouse=True)
-def _no_real_twilio(monkeypatch):
-    monkeypatch.delenv(registry.PLUGINS_ENV, raising=False)
-    monkeypatch.setenv(API_BASE_ENV, f"http://127.0.0.1:{free_port()}")
-    registry.reset()
-    yield
-    registry.reset()
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Calendar:
@@ -123,6 +104,20 @@ class Calendar:
 
     def events(self, touch_id: int) -> list[dict]:
         return self.ok("get", f"/v1/touches/{touch_id}/events")
+
+    def log_manual(self, step: str, occurred_at: datetime) -> dict:
+        """POST /v1/touches for a touch the candidate made themselves."""
+        return self.ok(
+            "post",
+            "/v1/touches",
+            json={
+                "contact_id": self.dana.id,
+                "application_id": self.application.id,
+                "step": step,
+                "channel": "manual",
+                "occurred_at": occurred_at.isoformat(),
+            },
+        )
 
     def respond(self, kind: str, contact=None, **extra: Any) -> dict:
         payload = {

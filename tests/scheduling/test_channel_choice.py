@@ -4,30 +4,9 @@ channel nobody configured is refused at creation, naming where to configure it."
 
 from __future__ import annotations
 
-from marshmallow import Schema
-
-from channels import Channel, Sent, hookimpl, registry
+from channels import registry
 from tests.api.helpers import assert_problem
-
-
-class EchoChannel(Channel):
-    """A plugin channel that needs no settings."""
-
-    name = "echo"
-    address_kind = "email"
-    settings_schema = Schema
-
-    def check_address(self, address):
-        return None if "@" in address else "no @"
-
-    def send(self, message, settings):
-        return Sent(f"echo-{message.touch_id}")
-
-
-class EchoPlugin:
-    @hookimpl
-    def register_channels(self, register):
-        register(EchoChannel())
+from tests.channels.test_channel_registry import EchoPlugin  # a plugin channel, no settings
 
 
 def channels_of(steps: list[dict]) -> dict[str, str | None]:

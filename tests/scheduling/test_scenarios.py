@@ -75,17 +75,7 @@ def test_a_logged_manual_thank_you_cancels_the_automated_one_at_once(recent):
     recent.plan()
     said_it = recent.ends_at + timedelta(minutes=30)
 
-    answer = recent.ok(
-        "post",
-        "/v1/touches",
-        json={
-            "contact_id": recent.dana.id,
-            "application_id": recent.application.id,
-            "step": "thank_you",
-            "channel": "manual",
-            "occurred_at": said_it.isoformat(),
-        },
-    )
+    answer = recent.log_manual("thank_you", said_it)
 
     cancelled = [(t["step"], t["status"], t["rule"]) for t in answer["affected_touches"]]
     assert ("thank_you", "cancelled", "R1") in cancelled
@@ -96,17 +86,7 @@ def test_a_manual_thank_you_anchors_the_follow_up(recent):
     recent.plan()
     said_it = recent.ends_at + timedelta(minutes=30)
 
-    recent.ok(
-        "post",
-        "/v1/touches",
-        json={
-            "contact_id": recent.dana.id,
-            "application_id": recent.application.id,
-            "step": "thank_you",
-            "channel": "manual",
-            "occurred_at": said_it.isoformat(),
-        },
-    )
+    recent.log_manual("thank_you", said_it)
 
     assert recent.pending()["follow_up"] == said_it + timedelta(days=7)
 
