@@ -211,6 +211,30 @@ def not_found(model=None) -> Problem:
     return Problem(404, f"No such {name}.")
 
 
+def visible_candidate(user_id: int) -> User:
+    """The candidate ``/v1/users/{user_id}/...`` is about: one the caller may act for
+    (themselves, an assigned one, any of the org for an admin). Someone the caller may not
+    see is a 404; a user an admin sees who is no candidate (an advisor, an admin) is a 409
+    that says so, since policies and channel settings are a candidate's."""
+    principal = current()
+    session = get_session()
+    found = session.scalars(
+        select(User).where(User.id == user_id, User.id.in_(visible_candidates(principal)))
+    ).first()
+    if found is not None:
+        return found
+    other = session.get(User, user_id) if principal.role == "admin" else None
+    if other is not None and other.org_id == principal.org_id:
+        raise Problem(
+            409,
+            f"User {user_id} is an {other.role}, not a candidate: policies and channel "
+            "settings are set per candidate (or for the whole organisation).",
+            type_="urn:touchbase:problem:not-a-candidate",
+            title="Not a candidate",
+        )
+    raise not_found(User)
+
+
 def resolve_candidate(candidate_id: int | None, field: str = "candidate_id") -> User:
     """The candidate a new record belongs to: the caller themselves, or one they may act for."""
     principal = current()

@@ -17,10 +17,10 @@ from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import ALL_ROLES, current, not_found, roles, visible_candidates
+from api.auth import ALL_ROLES, current, roles, visible_candidate
 from api.channel_settings import instance_defaults, stored_layers
 from api.db import get_session
-from api.models import ChannelSetting, Organization, User
+from api.models import ChannelSetting, Organization
 from api.problems import Problem, describe_errors
 from api.resources.common import Blueprint
 from api.schemas.channels import (
@@ -234,18 +234,6 @@ def delete_layer(org_id: int, candidate_id: int | None, name: str) -> None:
     session.commit()
 
 
-def visible_candidate(user_id: int) -> User:
-    """A candidate the caller may act for (themselves, assigned, or any for an admin)."""
-    user = (
-        get_session()
-        .scalars(select(User).where(User.id == user_id, User.id.in_(visible_candidates(current()))))
-        .first()
-    )
-    if user is None:
-        raise not_found(User)
-    return user
-
-
 @blp.route("/channels")
 class Channels(MethodView):
     @roles(*ALL_ROLES)
@@ -289,6 +277,7 @@ class OrgChannelSettings(MethodView):
 @blp.route("/users/<int:user_id>/channels/<channel>/settings")
 class CandidateChannelSettings(MethodView):
     @roles(*ALL_ROLES)
+    @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(200, ChannelSettingsSchema)
     def get(self, user_id, channel):
         """A candidate's settings of a channel over the organisation's (secrets never shown)"""
@@ -300,6 +289,7 @@ class CandidateChannelSettings(MethodView):
     # Staff only: settings name servers the process connects to and paths it writes, so a
     # candidate could otherwise aim the server at any host or file.
     @roles("admin", "advisor")
+    @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.arguments(
         ChannelSettingsInputSchema,
         description=SETTINGS_INPUT_DESCRIPTION,
@@ -313,6 +303,7 @@ class CandidateChannelSettings(MethodView):
         return store_layer(user.org_id, user.id, found, data)
 
     @roles("admin", "advisor")
+    @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(204)
     def delete(self, user_id, channel):
         """Remove a candidate's settings of a channel: the organisation's apply again"""

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from api import ledger, policy, policy_bounds, scheduling
-from api.auth import ALL_ROLES, current, get_visible, not_found, roles, visible_candidates
+from api.auth import ALL_ROLES, current, get_visible, roles, visible_candidate
 from api.db import get_session
 from api.models import (
     Application,
@@ -18,7 +18,6 @@ from api.models import (
     Organization,
     PolicySetting,
     Touch,
-    User,
     utcnow,
 )
 from api.problems import Problem
@@ -178,18 +177,6 @@ def _check_dependents(
             ) from exc
 
 
-def _candidate(user_id: int) -> User:
-    principal = current()
-    user = (
-        get_session()
-        .scalars(select(User).where(User.id == user_id, User.id.in_(visible_candidates(principal))))
-        .first()
-    )
-    if user is None:
-        raise not_found(User)
-    return user
-
-
 @blp.route("/policy")
 class OrgPolicy(MethodView):
     @roles(*ALL_ROLES)
@@ -215,14 +202,16 @@ class OrgPolicy(MethodView):
 @blp.route("/users/<int:user_id>/policy")
 class CandidatePolicy(MethodView):
     @roles(*ALL_ROLES)
+    @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(200, PolicySchema)
     def get(self, user_id):
         """A candidate's policy: their overrides over the organisation's"""
-        user = _candidate(user_id)
+        user = visible_candidate(user_id)
         layers = ledger.policy_layers(get_session(), user.org_id, user.id, None)
         return _answer("candidate", layers[1], (layers[0], layers[1], {}))
 
     @roles("admin", "advisor")
+    @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicySchema)
     def put(self, data, user_id):
@@ -231,7 +220,7 @@ class CandidatePolicy(MethodView):
         The body replaces this level's overrides (absent or null: inherited); `{}` clears
         them all. A PUT without a body is a 422 and changes nothing.
         """
-        user = _candidate(user_id)
+        user = visible_candidate(user_id)
         return _store("candidate", user.org_id, user.id, None, data)
 
 

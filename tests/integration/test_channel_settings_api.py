@@ -288,3 +288,12 @@ def test_a_candidate_cannot_point_their_settings_at_another_server(call, world, 
 
     assert response.status_code == 403
     assert _stored(db, world.org.id, world.candidate.id, channel="email") == {}
+
+
+def test_an_advisor_has_no_candidate_channel_settings_and_the_answer_says_so(call, world):
+    answer = call(
+        "get", f"/v1/users/{world.advisor.id}/channels/email/settings", world.tokens["admin"]
+    )
+
+    problem = assert_problem(answer, 409)
+    assert "is an advisor, not a candidate" in problem["detail"]

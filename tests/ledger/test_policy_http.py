@@ -255,3 +255,16 @@ def test_the_budget_of_a_contact_without_any_application_asks_for_one(scene, fac
     answer = scene.call("get", f"/v1/contacts/{stranger.id}/budget")
 
     assert_problem(answer, 422, "application_id")
+
+
+def test_an_advisor_has_no_candidate_policy_and_the_answer_says_so(scene, world, snapshot):
+    before = snapshot()
+    admin = world.tokens["admin"]
+
+    shown = scene.call("get", f"/v1/users/{world.advisor.id}/policy", token=admin)
+    stored = scene.call("put", f"/v1/users/{world.advisor.id}/policy", token=admin, json={})
+
+    for answer in (shown, stored):
+        problem = assert_problem(answer, 409)
+        assert "is an advisor, not a candidate" in problem["detail"]
+    assert snapshot() == before
