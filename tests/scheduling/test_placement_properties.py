@@ -36,7 +36,7 @@ CONTACTS = {
     1: ContactInfo(1, "America/New_York", "US", "+15550001", "a@example.com"),
     2: ContactInfo(2, "Europe/London", "GB", "+15550002", "b@example.com"),
 }
-STOPPING = ("replied", "rejected", "offer")
+STOPPING = ("replied", "rejected", "offer", "next_round")
 
 policies = st.builds(
     PolicySettings,
