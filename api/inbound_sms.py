@@ -23,23 +23,25 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api import ledger, scheduling
+from api import ledger
 from api.models import (
     Application,
     Contact,
     InboundMessage,
     Interview,
     Interviewer,
-    Response,
     Touch,
     TouchEvent,
 )
+from api.scheduling.responses import record_response
 
 log = logging.getLogger("touchbase.webhooks")
 
@@ -188,27 +190,31 @@ def reply_application(session: Session, contact: Contact) -> Application | None:
 
 
 def record_reply(
-    session: Session, contact: Contact, body: str, message: InboundMessage, now: datetime
+    session: Session,
+    contact: Contact,
+    body: str,
+    message: InboundMessage,
+    now: datetime,
+    config: Mapping[str, Any],
 ) -> None:
-    """The reply as a response (R8: it stops the sequence). The caller claimed ``message``,
-    so this runs once per MessageSid; the note ends with the SID, for the record."""
+    """The reply as a response (R8: it stops the sequence), with the effect of one recorded
+    by hand (api.scheduling.responses). The caller claimed ``message``, so this runs once
+    per MessageSid; the note ends with the SID, for the record."""
     application = reply_application(session, contact)
     if application is None:
         log.info("SMS reply from contact %s with no application; not recorded", contact.id)
         return
     ledger.lock_contact(session, contact.id)
     note = body.strip()[:1900]
-    response = Response(
-        org_id=contact.org_id,
-        candidate_id=contact.candidate_id,
-        contact_id=contact.id,
-        application_id=application.id,
-        round=ledger.current_round(session, application.id),
+    record_response(
+        session,
+        contact=contact,
+        application=application,
+        round_=ledger.current_round(session, application.id),
         kind="replied",
-        channel="sms",
         occurred_at=now,
+        now=now,
+        config=config,
+        channel="sms",
         note=f"{note}\n[Twilio {message.sid}]",
     )
-    session.add(response)
-    session.flush()
-    scheduling.replan(session, application, now, f"response:{response.id}")

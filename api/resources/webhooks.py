@@ -478,6 +478,6 @@ class InboundSms(MethodView):
         elif kind == "reply" and contacts:
             contact = inbound_sms.replying_contact(session, contacts)
             if contact is not None:
-                inbound_sms.record_reply(session, contact, body, message, now)
+                inbound_sms.record_reply(session, contact, body, message, now, current_app.config)
         session.commit()
         return twiml()
