@@ -40,6 +40,10 @@ from imapclient import IMAPClient
 from channels.testing_peers import LOOPBACK, free_port
 
 START_TIMEOUT = 15.0
+POOL_SIZE = 500
+"""Users written before start-up, handed out by :meth:`DovecotServer.add_user`: Dovecot
+rereads a changed passwd-file at most once a second, so a user added later may not log in at
+once."""
 DEFAULT_USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 
 _CONF = Template("""\
@@ -54,6 +58,7 @@ info_log_path = $root/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_internal_user = $user
 default_internal_group = $group
 default_login_user = $user
@@ -90,6 +95,10 @@ service imap-login {
 }
 service anvil {
   chroot =
+  # No auth penalty: after a wrong-password test, the next login from 127.0.0.1 would wait.
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 """)
 
@@ -120,6 +129,7 @@ class DovecotServer:
             name: ImapUser(name, password)
             for name, password in (DEFAULT_USERS if users is None else users).items()
         }
+        self._pool = [ImapUser(f"pool{n:03d}", secrets.token_hex(8)) for n in range(POOL_SIZE)]
         self.root: Path | None = None
         self._process: subprocess.Popen | None = None
         self._run_as = _run_as_user()
@@ -177,10 +187,16 @@ class DovecotServer:
     # ------------------------------------------------------------------ users and mail
 
     def add_user(self, name: str | None = None, password: str | None = None) -> ImapUser:
-        """A new mailbox user; Dovecot rereads the passwd-file when it changes."""
+        """A user nobody else has used, with empty folders. Unnamed ones come from the pool
+        written at start-up; a named one is added to the passwd-file and waited for."""
+        if name is None and password is None and self._pool:
+            user = self._pool.pop(0)
+            self.users[user.name] = user
+            return user
         user = ImapUser(name or f"user{secrets.token_hex(4)}", password or secrets.token_hex(8))
         self.users[user.name] = user
         self._write_passwd()
+        self._wait_for_login(user)
         return user
 
     @contextmanager
@@ -239,7 +255,8 @@ class DovecotServer:
 
     def _write_passwd(self) -> None:
         assert self.root is not None
-        lines = "".join(f"{u.name}:{{PLAIN}}{u.password}::::::\n" for u in self.users.values())
+        users = [*self.users.values(), *self._pool]
+        lines = "".join(f"{u.name}:{{PLAIN}}{u.password}::::::\n" for u in users)
         path = self.root / "passwd"
         tmp = path.with_suffix(".new")
         tmp.write_text(lines)
@@ -278,6 +295,19 @@ class DovecotServer:
                 pass
             time.sleep(0.05)
         return f"no IMAP greeting on {self.host}:{self.port} within {START_TIMEOUT}s: {self.log()}"
+
+    def _wait_for_login(self, user: ImapUser) -> None:
+        if self._process is None:
+            return  # not started: the file is read at start-up
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                with self.client(user):
+                    return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def _terminate(self) -> None:
         process, self._process = self._process, None

@@ -20,8 +20,8 @@ copy of our own threaded follow-up would otherwise look like a reply by its In-R
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
-import socket
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,7 +116,7 @@ def fetch_new(
         raise
     except ssl.SSLError as exc:
         raise MailboxUnavailable(f"TLS with {_where(settings)} failed: {exc}") from exc
-    except (TimeoutError, socket.timeout) as exc:
+    except TimeoutError as exc:
         raise MailboxUnavailable(f"{_where(settings)} did not answer in time") from exc
     except OSError as exc:
         raise MailboxUnavailable(f"cannot reach {_where(settings)}: {exc}") from exc
@@ -164,7 +164,12 @@ def _open(settings: MailboxSettings, ssl_context: ssl.SSLContext | None) -> IMAP
     client.normalise_times = False  # keep the server's zone: converted to UTC below
     try:
         if settings.tls == "starttls":
-            client.starttls(context)
+            try:
+                client.starttls(context)
+            except IMAPClientError as exc:  # never fall back to sending the password in clear
+                raise MailboxUnavailable(
+                    f"STARTTLS refused by {_where(settings)}: {_text(exc)}"
+                ) from exc
         try:
             client.login(settings.user, settings.password)
         except IMAPClientError as exc:
@@ -178,17 +183,14 @@ def _open(settings: MailboxSettings, ssl_context: ssl.SSLContext | None) -> IMAP
 
 
 def _close(client: IMAPClient, *, logout: bool = True) -> None:
-    """Log out politely; when the connection is already broken, just drop it."""
-    try:
-        if logout:
+    """Log out politely; when that fails or the connection is broken, just drop it."""
+    errors = (IMAPClientError, imaplib.IMAP4.error, OSError)
+    if logout:
+        with contextlib.suppress(*errors):
             client.logout()
             return
-    except (IMAPClientError, imaplib.IMAP4.error, OSError):
-        pass
-    try:
+    with contextlib.suppress(*errors):
         client.shutdown()
-    except (IMAPClientError, imaplib.IMAP4.error, OSError):
-        pass
 
 
 def _utc(data: dict) -> datetime | None:
