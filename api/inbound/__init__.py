@@ -1,0 +1,1 @@
+"""Inbound replies: parse, dedupe, match, classify, act."""
