@@ -53,6 +53,7 @@ RESOURCES = (
     "api.resources.touches",
     "api.resources.approvals",
     "api.resources.responses",
+    "api.resources.inbound",
     "api.resources.calendar",
     "api.resources.calendar_feed",
     "api.resources.policies",

@@ -2,7 +2,7 @@
 
 from api.models.base import Base, UTCDateTime, utcnow
 from api.models.feeds import CalendarFeed
-from api.models.inbound import InboundMessage
+from api.models.inbound import InboundMail, InboundMessage
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
 from api.models.settings import ChannelSetting, PolicySetting, Template
@@ -16,6 +16,7 @@ __all__ = [
     "CalendarFeed",
     "ChannelSetting",
     "Contact",
+    "InboundMail",
     "InboundMessage",
     "Interview",
     "Interviewer",

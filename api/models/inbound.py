@@ -1,10 +1,10 @@
-"""Inbound SMS as the server first saw them: one row per Twilio MessageSid, ever."""
+"""What Touchbase heard: inbound SMS (one row per Twilio MessageSid, ever) and email."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, utcnow
@@ -27,3 +27,46 @@ class InboundMessage(Base):
     sid: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+MAIL_OUTCOMES = ("recorded", "ignored", "unmatched")
+
+
+class InboundMail(Base):
+    """Every email Touchbase heard, once: posted raw or read from a mailbox.
+
+    ``dedupe_key`` (the Message-ID, else a digest of the message) is unique per org, so a
+    message delivered twice, even at the same moment, acts once. An unmatched one is kept
+    with its text for the candidate to see; a matched one names what it matched and the
+    response it recorded."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN (" + ", ".join(f"'{o}'" for o in MAIL_OUTCOMES) + ")", name="outcome"
+        ),
+        UniqueConstraint("org_id", "dedupe_key"),
+        Index(None, "org_id", "candidate_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(10))
+    sender: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(10))
+    classification: Mapped[str | None] = mapped_column(String(20))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL")
+    )
+    touch_id: Mapped[int | None] = mapped_column(ForeignKey("touches.id", ondelete="SET NULL"))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))

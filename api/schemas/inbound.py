@@ -1,0 +1,54 @@
+"""What Touchbase heard by email, and what became of it."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from api.models.inbound import MAIL_OUTCOMES
+from api.schemas.fields import StrictSchema
+
+OUTCOMES = ("recorded", "duplicate", "ignored", "unmatched")
+CLASSES = (
+    "bounce",
+    "auto_reply",
+    "out_of_office",
+    "rejected",
+    "next_round",
+    "offer",
+    "decision_date",
+    "replied",
+)
+
+
+class InboundResultSchema(StrictSchema):
+    outcome = fields.String(required=True, metadata={"enum": list(OUTCOMES)})
+    classification = fields.String(allow_none=True, metadata={"enum": list(CLASSES)})
+    reason = fields.String(required=True, metadata={"description": "Why, in one sentence"})
+    inbound_id = fields.Integer(allow_none=True)
+    response_id = fields.Integer(allow_none=True)
+    touch_id = fields.Integer(allow_none=True)
+    contact_id = fields.Integer(allow_none=True)
+
+
+class InboundMailSchema(StrictSchema):
+    id = fields.Integer()
+    candidate_id = fields.Integer(allow_none=True)
+    message_id = fields.String(allow_none=True)
+    source = fields.String(metadata={"enum": ["upload", "imap"]})
+    sender = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime()
+    outcome = fields.String(metadata={"enum": list(MAIL_OUTCOMES)})
+    classification = fields.String(allow_none=True, metadata={"enum": list(CLASSES)})
+    confidence = fields.Float(allow_none=True)
+    reason = fields.String(allow_none=True)
+    text = fields.String(allow_none=True, metadata={"description": "Quotes and signature cut"})
+    contact_id = fields.Integer(allow_none=True)
+    application_id = fields.Integer(allow_none=True)
+    touch_id = fields.Integer(allow_none=True)
+    response_id = fields.Integer(allow_none=True)
+
+
+class InboundQuerySchema(StrictSchema):
+    outcome = fields.String(validate=validate.OneOf(MAIL_OUTCOMES))
