@@ -111,15 +111,15 @@ class _HtmlText(HTMLParser):
         self.quote_depth = 0
         self.skipping = 0
 
-    def _newline(self) -> None:
-        if self.lines[-1].strip("> "):
+    def _newline(self, force: bool = False) -> None:
+        if force or self.lines[-1].strip("> "):
             self.lines.append("")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.SKIP:
             self.skipping += 1
         if tag in self.BLOCKS:
-            self._newline()
+            self._newline(force=tag == "br")
         if tag == "blockquote":
             self.quote_depth += 1
 
@@ -130,6 +130,8 @@ class _HtmlText(HTMLParser):
             self.quote_depth = max(0, self.quote_depth - 1)
         if tag in self.BLOCKS:
             self._newline()
+        if tag == "p":  # a paragraph ends with a blank line, as in plain text
+            self._newline(force=True)
 
     def handle_data(self, data: str) -> None:
         if self.skipping:
@@ -142,7 +144,8 @@ class _HtmlText(HTMLParser):
         self.lines[-1] += text.lstrip() if not self.lines[-1].strip("> ") else text
 
     def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.lines).strip()
+        text = "\n".join(line.rstrip() for line in self.lines)
+        return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def html_to_text(html: str) -> str:

@@ -22,6 +22,7 @@ QUOTE_HEADERS = (
     re.compile(r"^\s*on\b.{0,200}\bwrote:\s*$", re.IGNORECASE),
 )
 SIGNATURE_MARK = re.compile(r"^-- ?$")  # RFC 3676 signature separator
+SIGNATURE_LINE = 50  # longest line a signature is believed to have
 MOBILE_FOOTER = re.compile(r"^\s*sent from my \w+.*$", re.IGNORECASE)
 
 
@@ -41,6 +42,18 @@ def _rules(text: str) -> str:
     return "\n".join(kept).strip()
 
 
+def _without_signature(body: str, content: str, signature: str) -> str:
+    """The library's body, unless what it called a signature reads like prose.
+
+    Its signature rule starts at a line such as "Thank you, ..." and would drop a reply
+    that opens with thanks; a real signature is a few short lines (name, title, phone).
+    """
+    lines = [line.strip() for line in (signature or "").splitlines() if line.strip()]
+    if body and lines and all(len(line) <= SIGNATURE_LINE for line in lines):
+        return body
+    return content or body
+
+
 def strip_reply(text: str, languages: tuple[str, ...] = ("en",)) -> str:
     """The newly written text of a reply, without quoted history or signature."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -49,7 +62,7 @@ def strip_reply(text: str, languages: tuple[str, ...] = ("en",)) -> str:
     try:
         parsed = EmailReplyParser(languages=list(languages)).read(text=text)
         latest = parsed.replies[0] if parsed.replies else None
-        own = (latest.body or latest.content) if latest else text
+        own = _without_signature(latest.body, latest.content, latest.signatures) if latest else text
     except Exception:  # the library is a heuristic: a crash must not lose the reply
         own = text
     return _rules(own or "")
