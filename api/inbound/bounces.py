@@ -141,7 +141,7 @@ def _standard(msg: EmailMessage) -> Bounce | None:
 
 def _looks_like_failure(msg: EmailMessage, text: str, phrases: Phrases) -> bool:
     subj = normalise(subject(msg))
-    by_subject = any(subj.startswith(s) or s in subj for s in phrases.bounce_subjects)
+    by_subject = any(subj.startswith(s) for s in phrases.bounce_subjects)  # not "Re: ..."
     local = normalise(header(msg, "From")).partition("@")[0].split("<")[-1].strip('" ')
     by_sender = any(s in local for s in phrases.bounce_senders)
     by_body = bool(phrases.bounce_body and phrases.bounce_body.search(normalise(text)))
@@ -191,8 +191,6 @@ def _nonstandard(msg: EmailMessage, phrases: Phrases) -> Bounce | None:
 def parse_bounce(msg: EmailMessage, phrases: Phrases | None = None) -> Bounce | None:
     """The delivery failure `msg` reports, or None when it is not a failure report."""
     phrases = phrases or load()
-    if msg.get_content_type() == "multipart/report":
-        standard = _standard(msg)
-        if standard is not None:
-            return standard
+    if any(p.get_content_type() == "message/delivery-status" for p in msg.walk()):
+        return _standard(msg)  # the report's own fields are final: no guessing from its text
     return _nonstandard(msg, phrases)
