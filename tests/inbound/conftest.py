@@ -1,0 +1,41 @@
+"""Fixtures for the inbound classifier's unit tests: raw messages built from a few headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.message import EmailMessage
+
+import pytest
+
+from api.inbound.message import parse
+
+Raw = Callable[..., EmailMessage]
+
+DEFAULT_HEADERS = {
+    "From": "Bob Chen <bob.chen@example.com>",
+    "To": "Ana Diaz <ana.diaz@example.org>",
+    "Date": "Tue, 1 Dec 2026 09:00:00 -0500",
+    "Subject": "Re: Thank you",
+    "Message-ID": "<CAF7gQk9zz@mail.example.com>",
+    "In-Reply-To": "<176480280000.4127.8812390213749102837.touchbase@example.org>",
+}
+
+
+def build(body: str, content_type: str = "text/plain", **headers: str | None) -> bytes:
+    """Raw message bytes: the default headers, overridden (None removes one), then body."""
+    fields = dict(DEFAULT_HEADERS)
+    for name, value in headers.items():
+        fields[name.replace("_", "-")] = value
+    lines = [f"{k}: {v}" for k, v in fields.items() if v is not None]
+    lines += ["MIME-Version: 1.0", f'Content-Type: {content_type}; charset="utf-8"', "", body]
+    return "\n".join(lines).encode()
+
+
+@pytest.fixture
+def message() -> Raw:
+    """message(body, content_type=..., Header_Name=value): a parsed EmailMessage."""
+
+    def make(body: str, content_type: str = "text/plain", **headers: str | None) -> EmailMessage:
+        return parse(build(body, content_type, **headers))
+
+    return make
