@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -30,8 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import ledger
+from api.inbound import message
 from api.inbound.classify import Classification, classify
-from api.inbound.message import NotAMessage, parse
+from api.inbound.message import NotAMessage
 from api.models import Application, Contact, InboundMail, Touch
 from api.scheduling.responses import record_response
 
@@ -55,32 +55,9 @@ class Outcome:
     contact_id: int | None = None
 
 
-def _ids(value: str | None) -> list[str]:
-    """Message-IDs in a header, as stored (``<...>``)."""
-    if not value:
-        return []
-    return [f"<{part.strip('<>')}>" for part in str(value).split() if "@" in part]
-
-
-def _sender(msg: EmailMessage) -> str | None:
-    pairs = getaddresses([str(msg.get("From", ""))])
-    for _, addr in pairs:
-        if addr and "@" in addr:
-            return addr.strip().lower()
-    return None
-
-
-def _date(msg: EmailMessage) -> datetime | None:
-    try:
-        when = parsedate_to_datetime(str(msg.get("Date", "")))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when is not None and when.tzinfo is not None else None
-
-
 def _key(msg: EmailMessage, raw: bytes) -> str:
-    ids = _ids(msg.get("Message-ID"))
-    return ids[0][:300] if ids else "sha256:" + hashlib.sha256(raw).hexdigest()
+    own = message.message_id(msg)
+    return own[:300] if own else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -92,7 +69,7 @@ class _Match:
 
 
 def _match(session: Session, org_id: int, msg: EmailMessage, sender: str | None) -> _Match:
-    answered = _ids(msg.get("In-Reply-To")) + _ids(msg.get("References"))
+    answered = message.in_reply_to(msg) + message.references(msg)
     if answered:
         touch = session.scalars(
             select(Touch)
@@ -132,23 +109,23 @@ def receive(
     candidate_id: int | None = None,
 ) -> Outcome:
     """Hear one raw message (``NotAMessage`` if it is none); the caller commits."""
-    msg = parse(raw)
+    msg = message.parse(raw)
     key = _key(msg, raw)
     if session.scalar(
         select(InboundMail.id).where(InboundMail.org_id == org_id, InboundMail.dedupe_key == key)
     ):
         return Outcome("duplicate", "This message was heard before; it acts once.")
-    sender = _sender(msg)
-    own = _ids(msg.get("Message-ID"))
+    sender = message.sender(msg)
+    own = message.message_id(msg)
     row = InboundMail(
         org_id=org_id,
         candidate_id=candidate_id,
         dedupe_key=key,
-        message_id=own[0][:300] if own else None,
+        message_id=own[:300] if own else None,
         source=source,
-        sender=sender,
-        subject=str(msg.get("Subject", ""))[:300] or None,
-        sent_at=_date(msg),
+        sender=sender[:320] if sender else None,
+        subject=message.subject(msg)[:300] or None,
+        sent_at=message.sent_at(msg),
         received_at=now,
         outcome="unmatched",
     )
@@ -159,7 +136,7 @@ def receive(
     except IntegrityError:  # the same message, delivered at the same moment
         return Outcome("duplicate", "This message was heard before; it acts once.")
     if own and session.scalar(
-        select(Touch.id).where(Touch.org_id == org_id, Touch.message_id.in_(own))
+        select(Touch.id).where(Touch.org_id == org_id, Touch.message_id == own)
     ):
         return _done(row, "ignored", "A copy of a message Touchbase sent; never a reply.")
     match = _match(session, org_id, msg, sender)
@@ -237,7 +214,7 @@ def _bounce(session, row, match: _Match, found: Classification) -> Outcome:
     row.candidate_id = touch.candidate_id
     status = bounce.status if bounce else "unknown"
     diagnostic = (bounce.diagnostic if bounce else None) or "no diagnostic"
-    if bounce is not None and bounce.permanent:
+    if bounce is not None and bounce.permanent and touch.status in ("sent", "delivered", "unknown"):
         reason = f"Bounced ({status}): {diagnostic}"
         touch.status, touch.reason = "failed", reason
         ledger.record_event(

@@ -38,7 +38,8 @@ class InboundEmail(MethodView):
         }
     )
     @blp.response(202, InboundResultSchema)
-    @blp.alt_response(415, response="DEFAULT_ERROR", description="Not message/rfc822")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE", description="Not message/rfc822")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="Not a message")
     def post(self):
         """Hear one email (the raw message as the body)
 

@@ -8,6 +8,9 @@ from email.message import EmailMessage
 import pytest
 
 from api.inbound.message import parse
+from channels.testing import smtp_peer  # noqa: F401  (fixture, for the pipeline tests)
+from tests.api.conftest import count, engine_of, row, snapshot  # noqa: F401  (fixtures)
+from tests.dispatch.conftest import _no_real_twilio  # noqa: F401  (autouse fixture)
 
 Raw = Callable[..., EmailMessage]
 
