@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import ledger
+from api.inbound.classify import classify
 from api.models import (
     Application,
     Contact,
@@ -197,12 +198,18 @@ def record_reply(
     now: datetime,
     config: Mapping[str, Any],
 ) -> None:
-    """The reply as a response (R8: it stops the sequence), with the effect of one recorded
-    by hand (api.scheduling.responses). The caller claimed ``message``, so this runs once
-    per MessageSid; the note ends with the SID, for the record."""
+    """The reply as the response it is (api.inbound.classify: a rejection, an invitation,
+    a promised date, an out-of-office, else a plain reply that stops the sequence, R8),
+    with the effect of one recorded by hand (api.scheduling.responses). An automatic reply
+    without a date is not recorded. The caller claimed ``message``, so this runs once per
+    MessageSid; the note ends with the SID, for the record."""
     application = reply_application(session, contact)
     if application is None:
         log.info("SMS reply from contact %s with no application; not recorded", contact.id)
+        return
+    found = classify(body, received_at=now, tz=contact.timezone, channel="sms")
+    if found.kind in ("auto_reply", "bounce"):
+        log.info("SMS from contact %s is an automatic reply; not recorded", contact.id)
         return
     ledger.lock_contact(session, contact.id)
     note = body.strip()[:1900]
@@ -211,10 +218,12 @@ def record_reply(
         contact=contact,
         application=application,
         round_=ledger.current_round(session, application.id),
-        kind="replied",
+        kind=found.kind,
         occurred_at=now,
         now=now,
         config=config,
         channel="sms",
+        decision_date=found.decision_date,
+        until=found.until,
         note=f"{note}\n[Twilio {message.sid}]",
     )

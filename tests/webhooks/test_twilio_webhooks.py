@@ -335,7 +335,7 @@ def test_a_reply_is_recorded_as_a_response_and_stops_the_sequence(
 ):
     dana, application, follow_up = conversation
 
-    response = signed_post(client, INBOUND, inbound("Thanks, we will decide on Friday."))
+    response = signed_post(client, INBOUND, inbound("Thanks Ana, great to meet you too."))
 
     assert response.status_code == 200
     with engine_of.connect() as conn:
@@ -344,9 +344,29 @@ def test_a_reply_is_recorded_as_a_response_and_stops_the_sequence(
     reply = replies[0]
     assert (reply["contact_id"], reply["application_id"]) == (dana.id, application.id)
     assert (reply["kind"], reply["channel"]) == ("replied", "sms")
-    assert "decide on Friday" in reply["note"]
+    assert "great to meet you" in reply["note"]
     assert row(Touch, follow_up.id)["status"] == "cancelled"
     assert row(Touch, follow_up.id)["rule"] == "R8"
+
+
+def test_a_rejection_by_sms_is_recorded_as_one_with_its_date(client, conversation, engine_of, row):
+    _, application, follow_up = conversation
+    text = (
+        "Hi Ana, unfortunately we went with another candidate. We will decide on the "
+        "other openings by December 15."
+    )
+
+    assert signed_post(client, INBOUND, inbound(text)).status_code == 200
+
+    with engine_of.connect() as conn:
+        reply = conn.execute(select(Response.__table__)).mappings().one()
+    assert (reply["kind"], reply["channel"]) == ("rejected", "sms")
+    assert (reply["decision_date"].month, reply["decision_date"].day) == (12, 15)
+    assert row(type(application), application.id)["status"] == "rejected"
+    assert (row(Touch, follow_up.id)["status"], row(Touch, follow_up.id)["rule"]) == (
+        "cancelled",
+        "R9",
+    )
 
 
 def test_the_same_inbound_message_twice_is_recorded_once(client, conversation, count):
