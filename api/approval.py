@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from api.policy import PolicySettings
-from api.timewindow import zone
+from api.timewindow import local_label
 
 DRAFT = "draft"
 SCHEDULED = "scheduled"
@@ -58,14 +58,9 @@ def moved_deadline(touch: DraftLike, old_at: datetime | None) -> datetime | None
     return touch.approve_by + (touch.scheduled_for - old_at)
 
 
-def local_time(at: datetime, tz: str) -> str:
-    local = at.astimezone(zone(tz))
-    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
-
-
 def expiry(touch: DraftLike, tz: str) -> tuple[str, str]:
     """(reason, rule) of a draft skipped because its deadline passed unapproved."""
-    when = local_time(touch.approve_by, tz) if touch.approve_by else "its deadline"
+    when = local_label(touch.approve_by, tz) if touch.approve_by else "its deadline"
     if touch.step == "thank_you":
         return f"Not approved by {when}; the thank-you would be too late (R2).", "R2"
     step = touch.step.replace("_", "-")

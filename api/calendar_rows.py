@@ -35,14 +35,6 @@ def touch_time(touch: Touch) -> datetime | None:
     return touch.sent_at or touch.scheduled_for
 
 
-def local_text(at: datetime | None, tz: str) -> str | None:
-    """The time in the contact's zone, as the plan shows it (api.resources.plans._local)."""
-    if at is None:
-        return None
-    local = at.astimezone(timewindow.zone(tz))
-    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
-
-
 def select_touches(
     principal: Principal,
     start: datetime,
@@ -133,7 +125,7 @@ def rows(session: Session, touches: Sequence[Touch]) -> list[dict[str, Any]]:
                 "channel": touch.channel,
                 "state": touch.status,
                 "at": at,
-                "local_time": local_text(at, contact.timezone),
+                "local_time": timewindow.local_label(at, contact.timezone),
                 "time_zone": contact.timezone,
                 "reason": reason,
                 "rule": rule,

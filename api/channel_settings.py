@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -66,3 +67,12 @@ def effective_settings(
 
     channel = get_channel(channel_name)
     return channel.load_settings(effective_raw(session, org_id, candidate_id, channel_name, config))
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """What a channel's settings schema refused, in one line ("field: reason; ...")."""
+    messages = exc.messages
+    if isinstance(messages, dict):
+        return "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                         for k, v in messages.items())  # fmt: skip
+    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)

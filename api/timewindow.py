@@ -106,6 +106,15 @@ def to_utc(value: datetime, name: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
+def local_label(at_utc: datetime | None, tz: str | tzinfo) -> str | None:
+    """An instant as a person in ``tz`` reads it ("Tue 2030-06-04 12:00 EDT"); None stays None.
+    The one format of every local time the API answers and every reason it writes."""
+    if at_utc is None:
+        return None
+    local = at_utc.astimezone(zone(tz))
+    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+
+
 def local_date(at_utc: datetime, tz: str | tzinfo) -> date:
     return to_utc(at_utc).astimezone(zone(tz)).date()
 

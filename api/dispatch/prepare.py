@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from api import ledger, preflight, scheduling
+from api.channel_settings import settings_problems
 from api.dispatch.context import SendContext
 from api.dispatch.options import ACTOR
 from api.dispatch.outgoing import build_message
@@ -147,7 +148,7 @@ class PrepareMixin:
             return self._fail_before_send(session, touch, "channel:unknown", str(exc)), touch
         settings = ctx.channel_settings
         if isinstance(settings, ValidationError) or settings is None:
-            problem = _messages(settings) if settings is not None else "not loaded"
+            problem = settings_problems(settings) if settings is not None else "not loaded"
             reason = f"The {touch.channel} channel settings are invalid: {problem}"
             return self._fail_before_send(session, touch, "channel:settings", reason), touch
         message = build_message(
@@ -233,11 +234,3 @@ class PrepareMixin:
         touch.lease_owner = touch.lease_expires_at = None
         ledger.record_event(session, touch, "failed", ACTOR, reason=reason, data={"code": code})
         return Outcome(touch.id, "failed", touch.channel, touch.attempts, reason)
-
-
-def _messages(exc: ValidationError) -> str:
-    messages = exc.messages
-    if isinstance(messages, dict):
-        return "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                         for k, v in messages.items())  # fmt: skip
-    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)

@@ -25,7 +25,13 @@ from api.ledger.decisions import (
     situation,
 )
 from api.ledger.events import actor_for_user, event_row, insert_events, record_event, update_touch
-from api.ledger.layers import all_layers, effective_policy, message_limits, policy_layers
+from api.ledger.layers import (
+    all_layers,
+    effective_policy,
+    layers_of,
+    message_limits,
+    policy_layers,
+)
 from api.ledger.records import (
     GRACE,
     contact_info,
@@ -54,6 +60,7 @@ __all__ = [
     "history",
     "insert_events",
     "interview_end",
+    "layers_of",
     "lock_contact",
     "lock_touch",
     "message_limits",

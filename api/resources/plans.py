@@ -25,13 +25,6 @@ blp = Blueprint(
 )
 
 
-def _local(at, tz: str) -> str | None:
-    if at is None:
-        return None
-    local = at.astimezone(timewindow.zone(tz))
-    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
-
-
 def _create(
     session, step, contact, application, interview, actor, now, dry_run: bool
 ) -> dict[str, Any]:
@@ -75,10 +68,10 @@ def _create(
         "status": "planned" if dry_run else "created",
         "state": touch.status,
         "approve_by": touch.approve_by,
-        "approve_by_local": _local(touch.approve_by, contact.timezone),
+        "approve_by_local": timewindow.local_label(touch.approve_by, contact.timezone),
         "touch_id": None if dry_run else touch.id,
         "scheduled_for": touch.scheduled_for,
-        "local_time": _local(touch.scheduled_for, contact.timezone),
+        "local_time": timewindow.local_label(touch.scheduled_for, contact.timezone),
         "_touch": (touch, contact.timezone),  # for _replanned, not part of the answer
     }
 
@@ -96,9 +89,9 @@ def _replanned(session, application, now, actor: str, rows: list[dict[str, Any]]
             row.update(status="skipped", reason=touch.reason, rule=touch.rule, state=None)
             continue
         row["scheduled_for"] = touch.scheduled_for
-        row["local_time"] = _local(touch.scheduled_for, tz)
+        row["local_time"] = timewindow.local_label(touch.scheduled_for, tz)
         row["approve_by"] = touch.approve_by
-        row["approve_by_local"] = _local(touch.approve_by, tz)
+        row["approve_by_local"] = timewindow.local_label(touch.approve_by, tz)
 
 
 def _skipped(step, refused: Problem) -> dict[str, Any]:
@@ -166,7 +159,7 @@ class InterviewPlan(MethodView):
                 "step": step.step,
                 "channel": step.channel,
                 "scheduled_for": step.scheduled_for,
-                "local_time": _local(step.scheduled_for, contact.timezone),
+                "local_time": timewindow.local_label(step.scheduled_for, contact.timezone),
                 "reason": step.reason,
                 "rule": step.rule,
                 "status": step.status,

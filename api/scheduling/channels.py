@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from api.channel_settings import effective_raw
+from api.channel_settings import effective_raw, settings_problems
 from api.policy import ContactInfo
 
 #: The written channels a plan may choose; calls are their own step (R11).
@@ -43,14 +43,6 @@ class Usable:
         )
 
 
-def _messages(exc: ValidationError) -> str:
-    errors = exc.messages if isinstance(exc.messages, dict) else {"settings": exc.messages}
-    return "; ".join(
-        f"{field} {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}".rstrip()
-        for field, msgs in sorted(errors.items())
-    )
-
-
 def usable_channels(
     session: Session, org_id: int, candidate_id: int, config: Mapping[str, Any]
 ) -> Usable:
@@ -61,7 +53,7 @@ def usable_channels(
         try:
             channel.load_settings(effective_raw(session, org_id, candidate_id, name, config))
         except ValidationError as exc:
-            why_not[name] = "its settings are incomplete (" + _messages(exc) + ")"
+            why_not[name] = "its settings are incomplete (" + settings_problems(exc) + ")"
         kinds[name] = channel.address_kind
     return Usable(kinds, why_not)
 

@@ -20,6 +20,7 @@ from api.compose import Composition, Parties, compose, previous_subject
 from api.models import Application, Contact, Interview, Touch, User
 from api.problems import Problem
 from api.resources.common import field_error
+from api.scheduling.placement import window_rule
 
 
 def refusal(decision: policy.Decision) -> Problem:
@@ -250,11 +251,6 @@ def schedule_touch(
     ``touch`` is what :func:`prepare_touch` takes."""
     prepared = prepare_touch(session, **touch)
     return store_touch(session, prepared, actor=actor, planned=planned, plan_reason=plan_reason)
-
-
-def window_rule(step: str, channel: str) -> str:
-    """R11 owns the call window, R15 the send window of everything else."""
-    return "R11" if policy.is_call(step, channel) else "R15"
 
 
 def window_move_reason(step: str, channel: str) -> str:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from api import approval, policy
 from api.policy import ContactInfo, PolicySettings, ResponseRecord, TouchRecord
-from api.timewindow import local_day_bounds, zone
+from api.timewindow import local_day_bounds, local_label
 
 #: Chain order inside one contact's round; later ranks yield to earlier ones.
 STEP_RANK = {
@@ -113,11 +113,6 @@ def place(facts: Facts) -> list[Placement]:
     return [placer.place(p) for p in sorted(facts.pending, key=placement_order)]
 
 
-def local_text(at: datetime, tz: str) -> str:
-    local = at.astimezone(zone(tz))
-    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
-
-
 class _Placer:
     def __init__(self, facts: Facts) -> None:
         self.f = facts
@@ -140,7 +135,7 @@ class _Placer:
     def _anchor(self, p: Pending, pol: PolicySettings, tz: str) -> tuple[datetime, str, str]:
         """(time, rule, why) of the step's own timing rule, before windows and spacing."""
         if p.requested_at is not None:
-            return p.requested_at, "ASKED", f"asked for {local_text(p.requested_at, tz)}"
+            return p.requested_at, "ASKED", f"asked for {local_label(p.requested_at, tz)}"
         ends = self.f.interview_ends.get((p.contact_id, p.round))
         if p.step == "thank_you" and ends is not None:
             due = ends + timedelta(hours=pol.thank_you_due_hours)
@@ -248,9 +243,9 @@ class _Placer:
         self.sends.append(max(at, now))
         reason = why[:1].upper() + why[1:] if rule in _NO_RULE else why
         if pushed_by is None:
-            reason += f"; at {local_text(max(at, now), contact.tz)}."
+            reason += f"; at {local_label(max(at, now), contact.tz)}."
         else:
-            reason += f"; moved to {local_text(max(at, now), contact.tz)} ({pushed_by})."
+            reason += f"; moved to {local_label(max(at, now), contact.tz)} ({pushed_by})."
         # A window only rounds a time up; the rule that set the day is the one to name.
         decisive = pushed_by if pushed_by not in (None, "R15", "R11") else None
         return Placement(p, at, decisive or _rule_code(rule) or pushed_by, reason, decision.flags)

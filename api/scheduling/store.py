@@ -28,18 +28,7 @@ def _settings(session: Session, contacts: Iterable[Contact]) -> dict[int, policy
     rows = session.scalars(
         select(PolicySetting).where(PolicySetting.org_id == contacts[0].org_id)
     ).all()
-    org = next((r.values for r in rows if r.candidate_id is None and r.contact_id is None), {})
-    out = {}
-    for c in contacts:
-        cand = next(
-            (r.values for r in rows if r.contact_id is None and r.candidate_id == c.candidate_id),
-            {},
-        )
-        own_row = next((r for r in rows if r.contact_id == c.id), None)
-        cont = (own_row.values or {}) if own_row else {}
-        own = (own_row.own_values or {}) if own_row else {}
-        out[c.id] = policy.merge(org or {}, cand or {}, cont, own)[0]
-    return out
+    return {c.id: policy.merge(*ledger.layers_of(rows, c.candidate_id, c.id))[0] for c in contacts}
 
 
 def pending_of(touch: Touch, now: datetime) -> Pending:

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from api.inbound.classify import KINDS
 from api.models.inbound import MAIL_OUTCOMES
 from api.schemas.fields import StrictSchema
 
 OUTCOMES = ("recorded", "duplicate", "ignored", "unmatched")
-CLASSES = (
-    "bounce",
-    "auto_reply",
-    "out_of_office",
-    "rejected",
-    "next_round",
-    "offer",
-    "decision_date",
-    "replied",
-)
+CLASSES = KINDS
 
 
 class InboundResultSchema(StrictSchema):
