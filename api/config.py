@@ -59,6 +59,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DB_MAX_OVERFLOW": _int("DB_MAX_OVERFLOW", 10),
         "LOG_JSON": os.environ.get("TOUCHBASE_LOG_JSON", "") not in ("", "0", "false"),
         "WORKER_ENABLED": True,
+        # The worker looks for due mailboxes this often (each has its own poll interval).
+        "MAILBOX_TICK_SECONDS": _int("MAILBOX_TICK_SECONDS", 5),
+        # A worker that holds a mailbox longer without a word loses it to another.
+        "MAILBOX_LEASE_SECONDS": _int("MAILBOX_LEASE_SECONDS", 300),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

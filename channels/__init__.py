@@ -25,6 +25,7 @@ from channels.base import (
     send_safely,
 )
 from channels.hookspecs import hookimpl
+from channels.inbound import InboundEvent, InboundReply, Replies, SourceUnavailable
 
 __all__ = [
     "ADDRESS_KINDS",
@@ -32,10 +33,14 @@ __all__ = [
     "RESULT_TYPES",
     "Channel",
     "Failed",
+    "InboundEvent",
+    "InboundReply",
     "Message",
+    "Replies",
     "RetryLater",
     "SendResult",
     "Sent",
+    "SourceUnavailable",
     "TouchEvent",
     "Unknown",
     "hookimpl",

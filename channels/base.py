@@ -30,6 +30,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from marshmallow import Schema
 
+from channels.inbound import Replies
+
 log = logging.getLogger(__name__)
 
 ADDRESS_KINDS: frozenset[str] = frozenset({"email", "phone"})
@@ -236,6 +238,22 @@ class Channel:
         """Deliver ``message`` with ``settings`` (as returned by
         :meth:`load_settings`) and return a :data:`SendResult`. Never raise for
         provider or network trouble."""
+        raise NotImplementedError
+
+    def inbound_source(self, settings: Mapping[str, Any]) -> str | None:
+        """With ``inbound_replies``: the name of the place replies are read from under
+        ``settings``, or ``None`` (see :mod:`channels.inbound`)."""
+        return None
+
+    def fetch_replies(
+        self,
+        settings: Mapping[str, Any],
+        cursor: Mapping[str, Any] | None,
+        *,
+        since: datetime,
+        limit: int,
+    ) -> Replies:
+        """With ``inbound_replies``: the messages after ``cursor`` (see :mod:`channels.inbound`)."""
         raise NotImplementedError
 
     def load_settings(self, raw: Mapping[str, Any] | None = None) -> dict[str, Any]:

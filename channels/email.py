@@ -47,10 +47,11 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from channels.base import Channel, Failed, Message, RetryLater, SendResult, Sent, Unknown
 from channels.email_address import email_address_problem
+from channels.email_inbound import ImapSettingsFields, fetch_imap_replies, imap_source
 from channels.hookspecs import hookimpl
 
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -88,7 +89,7 @@ DEFAULT_OUTBOX = "instance/outbox"
 _RE_PREFIX = re.compile(r"^\s*re\s*:", re.IGNORECASE)
 
 
-class EmailSettingsSchema(Schema):
+class EmailSettingsSchema(ImapSettingsFields):
     host = fields.String(
         load_default="",
         metadata={"description": "SMTP server; empty: write .eml files to outbox_dir instead"},
@@ -299,11 +300,17 @@ class EmailChannel(Channel):
     name = "email"
     title = "Email (SMTP)"
     address_kind = "email"
-    capabilities = frozenset({"threading"})
+    capabilities = frozenset({"threading", "inbound_replies"})
     settings_schema = EmailSettingsSchema
 
     def check_address(self, address: str) -> str | None:
         return check_email_address(address)
+
+    def inbound_source(self, settings: Mapping[str, Any]) -> str | None:
+        return imap_source(settings)
+
+    def fetch_replies(self, settings, cursor, *, since, limit):
+        return fetch_imap_replies(settings, cursor, since=since, limit=limit)
 
     def send(self, message: Message, settings: Mapping[str, Any]) -> SendResult:
         problem = self._check_message(message)

@@ -22,6 +22,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from channels.base import ChannelProtocol, TouchEvent
+    from channels.inbound import InboundEvent
 
 PROJECT_NAME = "touchbase"
 """The pluggy project name and the entry-point group plugins register under."""
@@ -76,4 +77,19 @@ def touch_event(event: TouchEvent) -> None:
     ``detail``. Called after the event is committed; the return value is
     ignored. An exception raised here is logged and does not affect the touch
     or the other observers, so keep the work short (hand long work to a queue).
+    """
+
+
+@hookspec
+def inbound_message(event: InboundEvent) -> None:
+    """Observe every inbound email Touchbase heard, whichever way it came in.
+
+    ``event`` is a ``channels.InboundEvent`` with ``outcome`` (``recorded``,
+    ``ignored``, ``unmatched`` or ``duplicate``), ``reason``, ``source`` (``upload`` for
+    ``POST /v1/inbound/email``, else the channel that read it), ``classification``
+    (``replied``, ``rejected``, ``out_of_office``, ``bounce``...), and the ids it matched
+    (``inbound_id``, ``response_id``, ``touch_id``, ``contact_id``, ``candidate_id``).
+    Called after the message's effects are committed; the return value is ignored and an
+    exception is logged without affecting anything else. To *feed* replies in rather than
+    observe them, give a channel the ``inbound_replies`` capability (``channels.inbound``).
     """

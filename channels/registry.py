@@ -36,6 +36,7 @@ from channels.base import (
     TouchEvent,
     secret_fields,
 )
+from channels.inbound import InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -344,6 +345,17 @@ def notify_event(
         except Exception:
             log.exception("touch_event observer of plugin %r failed", impl.plugin_name)
     return event
+
+
+def notify_inbound(event: InboundEvent, pm: pluggy.PluginManager | None = None) -> None:
+    """Tell every ``inbound_message`` observer about ``event``; one that raises is logged
+    and skipped."""
+    pm = pm or get_plugin_manager()
+    for impl in _impls(pm, "inbound_message"):
+        try:
+            _call_impl(impl, event=event)
+        except Exception:
+            log.exception("inbound_message observer of plugin %r failed", impl.plugin_name)
 
 
 # --------------------------------------------------------------------------- describing

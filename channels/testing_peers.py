@@ -30,6 +30,7 @@ import socket
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -103,6 +104,8 @@ class _SmtpHandler:
             self.peer.refused.append(mail)
             return action.reply
         self.peer.messages.append(mail)
+        if self.peer.deliver is not None:  # local delivery, as an MTA hands mail to a mailbox
+            await asyncio.to_thread(self.peer.deliver, mail)
         if action and action.kind == "hang":
             await asyncio.sleep(min(action.seconds, MAX_HANG_SECONDS))
         if action and action.kind == "drop":
@@ -119,7 +122,8 @@ class SmtpPeer:
     Program the next sessions with :meth:`reply_next`, :meth:`hang_next`,
     :meth:`drop_next`. ``auth``: ``{"user": "password"}`` enables AUTH (over
     plain text, loopback only). ``smtputf8=False``: a server that does not offer
-    SMTPUTF8 (non-ASCII addresses).
+    SMTPUTF8 (non-ASCII addresses). ``deliver``: called with each accepted
+    :class:`ReceivedMail` before the server answers, to hand it on (to a mailbox).
     """
 
     def __init__(self, auth: dict[str, str] | None = None, *, smtputf8: bool = True) -> None:
@@ -129,6 +133,7 @@ class SmtpPeer:
         self.smtputf8 = smtputf8
         self.messages: list[ReceivedMail] = []
         self.refused: list[ReceivedMail] = []
+        self.deliver: Callable[[ReceivedMail], None] | None = None
         self._actions: deque[_SmtpAction] = deque()
         self._lock = threading.Lock()
         self._controller: Any = None

@@ -77,6 +77,7 @@ from api.dispatch.stats import (
     current_rss_kb,
     peak_rss_kb,
 )
+from api.inbound.poller import MailboxPoller, PollerThread
 from api.models import Touch, utcnow
 from channels import registry
 from channels.base import send_safely
@@ -164,6 +165,7 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         self.stats = RunStats(self.id)
         beat = _Heartbeat(self)
         beat.start()
+        mailboxes = self._start_mailboxes(once)
         log.info(
             "worker %s started (batch %d, lease %.1fs%s)",
             self.id,
@@ -197,6 +199,8 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         finally:
             self.release_held()
             beat.stop()
+            if mailboxes is not None:
+                mailboxes.stop()
             summary = self.stats.as_dict()
             log.info(
                 "worker %s stopped: %d touches (%s), peak RSS %d KiB",
@@ -207,6 +211,26 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
                 extra={"touchbase": {"event": "worker_stopped", **summary}},
             )
         return self.stats
+
+    def mailbox_poller(self) -> MailboxPoller:
+        """The poller of the mailboxes replies arrive in, on this worker's clock and id."""
+        lease = float(self.config.get("MAILBOX_LEASE_SECONDS", 300))
+        return MailboxPoller(self.sessions, self.config, self.id, clock=self.clock, lease=lease)
+
+    def _start_mailboxes(self, once: bool) -> PollerThread | None:
+        """Polls mailboxes beside the send loop; with ``once``, one pass before it."""
+        tick = self.config.get("MAILBOX_TICK_SECONDS", 5)
+        if not tick or tick <= 0:
+            return None
+        if once:
+            try:
+                self.mailbox_poller().poll_due()
+            except Exception:  # the database is away: the sends below will say so too
+                log.exception("mailbox polling failed")
+            return None
+        thread = PollerThread(self.mailbox_poller(), tick=float(tick))
+        thread.start()
+        return thread
 
     def run_once(self) -> RunStats:
         """Drain what is due now, then return (``touchbase worker --once``)."""

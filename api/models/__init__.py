@@ -2,7 +2,7 @@
 
 from api.models.base import Base, UTCDateTime, utcnow
 from api.models.feeds import CalendarFeed
-from api.models.inbound import InboundMail, InboundMessage
+from api.models.inbound import InboundMail, InboundMessage, Mailbox
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
 from api.models.settings import ChannelSetting, PolicySetting, Template
@@ -20,6 +20,7 @@ __all__ = [
     "InboundMessage",
     "Interview",
     "Interviewer",
+    "Mailbox",
     "Organization",
     "PolicySetting",
     "Response",

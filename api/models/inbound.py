@@ -1,13 +1,25 @@
-"""What Touchbase heard: inbound SMS (one row per Twilio MessageSid, ever) and email."""
+"""What Touchbase heard: inbound SMS (one row per Twilio MessageSid, ever) and email, and the
+mailboxes it reads email from."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, utcnow
+from api.models.touches import JSONType
 
 INBOUND_KINDS = ("opt_out", "opt_in", "reply", "other")
 
@@ -54,7 +66,7 @@ class InboundMail(Base):
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     dedupe_key: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str | None] = mapped_column(String(300))
-    source: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(40))
     sender: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None]
@@ -70,3 +82,39 @@ class InboundMail(Base):
     )
     touch_id: Mapped[int | None] = mapped_column(ForeignKey("touches.id", ondelete="SET NULL"))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
+
+
+class Mailbox(Base):
+    """A place replies are read from (an IMAP folder named by a channel's settings), with
+    how far it has been read and which worker holds it.
+
+    ``source`` is the channel's name for the place (``imap://user@host:993/INBOX``):
+    unique per org and channel, so two layers of settings naming the same folder poll it
+    once. ``cursor`` is the channel's own bookmark (for IMAP the folder's UIDVALIDITY and
+    the last UID processed), written in the same transaction as each message it covers,
+    so a worker killed mid-poll neither skips a message nor hears one twice. The lease
+    (``lease_owner`` until ``lease_expires_at``) lets one worker at a time poll it."""
+
+    __tablename__ = "mailboxes"
+    __table_args__ = (
+        UniqueConstraint("org_id", "channel", "source"),
+        Index(None, "next_poll_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(300))
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(12), default="new")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    heard: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_polled_at: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None]

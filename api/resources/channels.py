@@ -20,7 +20,8 @@ from sqlalchemy import select
 from api.auth import ALL_ROLES, current, roles, visible_candidate
 from api.channel_settings import instance_defaults, stored_layers
 from api.db import get_session
-from api.models import ChannelSetting, Organization
+from api.inbound.mailboxes import sync_mailboxes
+from api.models import ChannelSetting, Organization, utcnow
 from api.problems import Problem, describe_errors
 from api.resources.common import Blueprint
 from api.schemas.channels import (
@@ -220,6 +221,8 @@ def store_layer(org_id: int, candidate_id: int | None, channel, body: dict[str, 
         )
         session.add(row)
     row.values = layer
+    session.flush()
+    sync_mailboxes(session, org_id, current_app.config, utcnow())
     session.commit()
     layers[-1] = (layers[-1][0], layer)
     scope = "org" if candidate_id is None else "candidate"
@@ -231,6 +234,8 @@ def delete_layer(org_id: int, candidate_id: int | None, name: str) -> None:
     row = _row(session, org_id, candidate_id, name)
     if row is not None:
         session.delete(row)
+        session.flush()
+        sync_mailboxes(session, org_id, current_app.config, utcnow())
     session.commit()
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from channels import Channel, Sent, TouchEvent, hookimpl, hookspecs, registry
+from channels import Channel, InboundEvent, Sent, TouchEvent, hookimpl, hookspecs, registry
 from channels.registry import make_plugin_manager
 
 
@@ -69,10 +69,47 @@ def verify_touch_event():
     assert received == [event]
 
 
+def verify_inbound_message():
+    received = []
+
+    class Plugin:
+        @hookimpl
+        def inbound_message(self, event):
+            received.append(event)
+
+    event = InboundEvent(
+        outcome="recorded", reason="Recorded as replied.", source="email", org_id=1
+    )
+    registry.notify_inbound(event, make_plugin_manager([Plugin()], load_entrypoints=False))
+    assert received == [event]
+
+
+def test_an_inbound_observer_that_fails_is_logged_and_the_others_still_hear(caplog):
+    received = []
+
+    class Broken:
+        @hookimpl
+        def inbound_message(self, event):
+            raise RuntimeError("observer bug")
+
+    class Plugin:
+        @hookimpl
+        def inbound_message(self, event):
+            received.append(event)
+
+    event = InboundEvent(outcome="ignored", reason="An automatic reply.", source="upload", org_id=1)
+    manager = make_plugin_manager([Broken(), Plugin()], load_entrypoints=False)
+    registry.notify_inbound(event, manager)
+
+    assert received == [event]
+    assert "inbound_message observer" in caplog.text
+
+
 HOOK_VERIFIERS = {
     "register_channels": verify_register_channels,
     "register_checks": verify_register_checks,
     "touch_event": verify_touch_event,
+    "inbound_message": verify_inbound_message,
 }
 
 

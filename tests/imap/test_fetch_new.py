@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from api.inbound.mailbox import MailboxState, MailboxUnavailable, fetch_new
+from channels.imap import MailboxState, MailboxUnavailable, fetch_new
 from channels.testing_peers import free_port
 
 

@@ -24,11 +24,13 @@ import contextlib
 import imaplib
 import ssl
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
+
+from channels.inbound import SourceUnavailable
 
 TlsMode = Literal["none", "ssl", "starttls"]
 TLS_MODES: tuple[str, ...] = ("none", "ssl", "starttls")
@@ -38,15 +40,11 @@ FETCH_BATCH = 50
 """Messages per UID FETCH command, so one round trip never carries an unbounded body list."""
 
 
-class MailboxUnavailable(Exception):
+class MailboxUnavailable(SourceUnavailable):
     """The mailbox could not be read: connection, TLS, login or folder failure.
 
     ``reason`` says which, in words fit for the mailbox's status shown to the candidate.
     """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -95,12 +93,16 @@ def fetch_new(
     state: MailboxState,
     *,
     limit: int = DEFAULT_LIMIT,
+    since: datetime | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[list[FetchedMessage], MailboxState]:
     """The messages of ``settings.folder`` with a UID above ``state.last_uid``, oldest UID
     first, at most ``limit`` of them, and the state to store once they are processed.
 
-    Call again with the returned state to get the rest of a backlog. Raises
+    Call again with the returned state to get the rest of a backlog. With ``since``, a
+    state that does not apply (the first poll, or a folder renumbered since) starts at the
+    first message the server received at or after ``since``, not at the folder's oldest:
+    reading a mailbox for the first time never replays its history. Raises
     :class:`MailboxUnavailable` when the server cannot be reached, refuses the login, or has
     no such folder. ``ssl_context`` defaults to the system's verified context.
     """
@@ -109,7 +111,7 @@ def fetch_new(
     try:
         client = _open(settings, ssl_context)
         try:
-            return _fetch(client, settings, state, limit)
+            return _fetch(client, settings, state, limit, since)
         finally:
             _close(client)
     except MailboxUnavailable:
@@ -125,7 +127,11 @@ def fetch_new(
 
 
 def _fetch(
-    client: IMAPClient, settings: MailboxSettings, state: MailboxState, limit: int
+    client: IMAPClient,
+    settings: MailboxSettings,
+    state: MailboxState,
+    limit: int,
+    since: datetime | None,
 ) -> tuple[list[FetchedMessage], MailboxState]:
     try:
         selected = client.select_folder(settings.folder, readonly=True)
@@ -134,7 +140,10 @@ def _fetch(
             f"folder {settings.folder!r} cannot be opened on {_where(settings)}: {_text(exc)}"
         ) from exc
     uidvalidity = int(selected[b"UIDVALIDITY"])
-    last_uid = state.last_uid if state.uidvalidity == uidvalidity else 0
+    if state.uidvalidity == uidvalidity:
+        last_uid = state.last_uid
+    else:
+        last_uid = _start(client, since) if since is not None else 0
     # "n:*" always includes the highest UID, even one below n (RFC 3501 6.4.8): filter.
     uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
     wanted = uids[:limit]
@@ -149,6 +158,24 @@ def _fetch(
             messages.append(FetchedMessage(uid, bytes(data[b"BODY[]"]), _utc(data)))
     new_last = wanted[-1] if wanted else last_uid
     return messages, MailboxState(uidvalidity=uidvalidity, last_uid=new_last)
+
+
+def _start(client: IMAPClient, since: datetime) -> int:
+    """The UID to read after so that only messages received at or after ``since`` come:
+    one below the first such message, else the highest UID there is. SEARCH SINCE has
+    day granularity (RFC 3501 6.4.4), so the day's messages are sorted by INTERNALDATE,
+    which has whole seconds: a message of the same second as ``since`` counts."""
+    since = since.replace(microsecond=0)
+    day = since.astimezone(UTC).date() - timedelta(days=1)  # the server's zone may lag UTC
+    candidates = sorted(client.search(["SINCE", day]))
+    if candidates:
+        dates = client.fetch(candidates, ["INTERNALDATE"])
+        for uid in candidates:
+            when = _utc(dates.get(uid, {}))
+            if when is not None and when >= since:
+                return uid - 1
+    everything = client.search(["ALL"])
+    return max(everything, default=0)
 
 
 def _open(settings: MailboxSettings, ssl_context: ssl.SSLContext | None) -> IMAPClient:

@@ -1,0 +1,293 @@
+"""Reading mailboxes on a schedule: each held by one worker at a time, each message once.
+
+A worker claims a due mailbox under a lease (a conditional UPDATE, so two workers never
+hold one), asks its channel for the messages after the stored cursor, and hears each in a
+transaction of its own that also writes the cursor just past it, fenced on the lease:
+
+- killed before that commit, the message is fetched again by whoever polls next;
+- killed after it, the cursor already covers it: it is never heard twice;
+- a lease that lapsed and was taken over fails the fence, and the old holder stops.
+
+A mailbox that cannot be read is marked ``unavailable`` with the reason and retried with
+backoff; its cursor is untouched, so nothing is skipped once it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.channel_settings import effective_settings, settings_problems
+from api.inbound.mailboxes import inbound_channels, source_of, sync_all, sync_mailboxes
+from api.inbound.pipeline import NotAMessage, Outcome, receive
+from api.models import Mailbox, utcnow
+from channels.inbound import InboundEvent, SourceUnavailable
+from channels.registry import notify_inbound
+
+log = logging.getLogger("touchbase.inbound")
+
+#: Messages asked for per fetch, and heard per turn before the mailbox is let go (the
+#: rest of a backlog is taken at once by the next turn, by this worker or another).
+FETCH_LIMIT = 200
+TURN_LIMIT = 1000
+#: Longest wait between two attempts at a mailbox that cannot be read.
+BACKOFF_CAP = timedelta(hours=1)
+
+
+@dataclass
+class PollReport:
+    """What one :meth:`MailboxPoller.poll_due` did."""
+
+    mailboxes: int = 0
+    heard: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    unavailable: list[str] = field(default_factory=list)
+
+
+class MailboxPoller:
+    """Polls due mailboxes. ``clock`` gives aware UTC datetimes (tests pass their own)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: Mapping[str, Any],
+        owner: str,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        lease: float = 300.0,
+    ) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.owner = owner
+        self.clock = clock
+        self.lease = timedelta(seconds=lease)
+        self._synced = False
+
+    # ------------------------------------------------------------------ claiming
+
+    def sync(self) -> None:
+        with self.sessions() as session:
+            sync_all(session, self.config, self.clock())
+            session.commit()
+        self._synced = True
+
+    def claim(self, limit: int = 10) -> list[int]:
+        """Due mailboxes, now leased to this poller."""
+        now = self.clock()
+        free = or_(Mailbox.lease_owner.is_(None), Mailbox.lease_expires_at < now)
+        taken: list[int] = []
+        with self.sessions() as session:
+            due = session.scalars(
+                select(Mailbox.id)
+                .where(Mailbox.next_poll_at <= now, free)
+                .order_by(Mailbox.next_poll_at)
+                .limit(limit)
+            ).all()
+            for mailbox_id in due:
+                claimed = session.execute(
+                    update(Mailbox)
+                    .where(Mailbox.id == mailbox_id, Mailbox.next_poll_at <= now, free)
+                    .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
+                )
+                session.commit()
+                if claimed.rowcount == 1:
+                    taken.append(mailbox_id)
+        return taken
+
+    def poll_due(self) -> PollReport:
+        """Claim what is due and poll it; never raises for a mailbox's own trouble."""
+        if not self._synced:
+            self.sync()
+        report = PollReport()
+        for mailbox_id in self.claim():
+            report.mailboxes += 1
+            try:
+                self.poll(mailbox_id, report)
+            except Exception:  # a bug or the database: the lease lapses, another takes it
+                log.exception("polling mailbox %s failed", mailbox_id)
+        return report
+
+    # ------------------------------------------------------------------ one mailbox
+
+    def poll(self, mailbox_id: int, report: PollReport | None = None) -> PollReport:
+        """One turn at a leased mailbox: hear what is new, then let it go."""
+        report = report or PollReport()
+        with self.sessions() as session:
+            box = session.get(Mailbox, mailbox_id)
+            if box is None or box.lease_owner != self.owner:
+                return report
+            channel = inbound_channels().get(box.channel)
+            try:
+                if channel is None:
+                    raise ValidationError(f"no channel {box.channel!r} reads replies")
+                settings = effective_settings(
+                    session, box.org_id, box.candidate_id, box.channel, self.config
+                )
+            except ValidationError as exc:
+                problem = settings_problems(exc) if exc.messages else str(exc)
+                return self._fail(session, box, "misconfigured", problem, report)
+            if source_of(channel, settings) != box.source:  # the settings moved on
+                sync_mailboxes(session, box.org_id, self.config, self.clock())
+                session.commit()
+                return report
+            org_id, candidate_id, cursor = box.org_id, box.candidate_id, box.cursor
+            since, interval = box.created_at, _interval(settings)
+            session.commit()
+        heard = 0
+        while heard < TURN_LIMIT:
+            try:
+                replies = channel.fetch_replies(
+                    settings, cursor, since=since, limit=min(FETCH_LIMIT, TURN_LIMIT - heard)
+                )
+            except SourceUnavailable as exc:
+                with self.sessions() as session:
+                    box = session.get(Mailbox, mailbox_id)
+                    if box is not None and box.lease_owner == self.owner:
+                        self._fail(session, box, "unavailable", exc.reason, report)
+                return report
+            if not replies.items:
+                cursor = dict(replies.cursor)
+                break
+            for item in replies.items:
+                if not self._hear(mailbox_id, org_id, candidate_id, channel.name, item, report):
+                    return report  # the lease was lost: whoever holds it goes on
+                cursor = dict(item.cursor)
+                heard += 1
+        self._release(mailbox_id, cursor, interval, more=heard >= TURN_LIMIT)
+        return report
+
+    def _hear(self, mailbox_id, org_id, candidate_id, source, item, report) -> bool:
+        """Hear one message and move the cursor past it, in one transaction."""
+        now = self.clock()
+        with self.sessions() as session:
+            fenced = session.execute(
+                update(Mailbox)
+                .where(Mailbox.id == mailbox_id, Mailbox.lease_owner == self.owner)
+                .values(
+                    cursor=dict(item.cursor),
+                    heard=Mailbox.heard + 1,
+                    lease_expires_at=now + self.lease,
+                )
+            )
+            if fenced.rowcount != 1:
+                session.rollback()
+                log.warning("lost the lease of mailbox %s; stopping this turn", mailbox_id)
+                return False
+            try:
+                outcome = receive(
+                    session,
+                    org_id,
+                    item.raw,
+                    source=source,
+                    now=now,
+                    config=self.config,
+                    candidate_id=candidate_id,
+                )
+            except NotAMessage as exc:
+                outcome = None
+                log.warning("mailbox %s: skipped a message that is none: %s", mailbox_id, exc)
+            except Exception:  # a message that breaks the pipeline must not jam the mailbox
+                session.rollback()
+                log.exception("mailbox %s: a message broke the pipeline; skipped", mailbox_id)
+                return self._skip(mailbox_id, item, report)
+            session.commit()
+        report.heard += 1
+        kind = outcome.outcome if outcome else "not_a_message"
+        report.outcomes[kind] = report.outcomes.get(kind, 0) + 1
+        if outcome is not None:
+            notify_inbound(_event(outcome, org_id, candidate_id, source, now))
+        return True
+
+    def _skip(self, mailbox_id, item, report) -> bool:
+        with self.sessions() as session:
+            moved = session.execute(
+                update(Mailbox)
+                .where(Mailbox.id == mailbox_id, Mailbox.lease_owner == self.owner)
+                .values(cursor=dict(item.cursor))
+            )
+            session.commit()
+        report.outcomes["error"] = report.outcomes.get("error", 0) + 1
+        return moved.rowcount == 1
+
+    def _release(self, mailbox_id: int, cursor, interval: timedelta, *, more: bool) -> None:
+        now = self.clock()
+        with self.sessions() as session:
+            session.execute(
+                update(Mailbox)
+                .where(Mailbox.id == mailbox_id, Mailbox.lease_owner == self.owner)
+                .values(
+                    cursor=cursor,
+                    status="ok",
+                    last_error=None,
+                    failures=0,
+                    last_polled_at=now,
+                    next_poll_at=now if more else now + interval,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+            session.commit()
+
+    def _fail(self, session, box: Mailbox, status: str, reason: str, report) -> PollReport:
+        now = self.clock()
+        box.failures = (box.failures or 0) + 1
+        wait = min(BACKOFF_CAP, timedelta(seconds=60) * 2 ** min(box.failures - 1, 12))
+        box.status, box.last_error = status, reason[:2000]
+        box.last_polled_at, box.next_poll_at = now, now + wait
+        box.lease_owner, box.lease_expires_at = None, None
+        session.commit()
+        report.unavailable.append(reason)
+        log.warning("mailbox %s is %s: %s", box.id, status, reason)
+        return report
+
+
+def _interval(settings: Mapping[str, Any]) -> timedelta:
+    return timedelta(seconds=float(settings.get("imap_poll_seconds") or 60.0))
+
+
+def _event(outcome: Outcome, org_id, candidate_id, source, now) -> InboundEvent:
+    return InboundEvent(
+        outcome=outcome.outcome,
+        reason=outcome.reason,
+        source=source,
+        org_id=org_id,
+        candidate_id=candidate_id,
+        inbound_id=outcome.inbound_id,
+        classification=outcome.classification,
+        response_id=outcome.response_id,
+        touch_id=outcome.touch_id,
+        contact_id=outcome.contact_id,
+        at=now,
+    )
+
+
+class PollerThread(threading.Thread):
+    """Runs :meth:`MailboxPoller.poll_due` every ``tick`` seconds until stopped, beside
+    the worker's send loop (a slow mailbox never holds up a send)."""
+
+    def __init__(self, poller: MailboxPoller, tick: float = 5.0) -> None:
+        super().__init__(name="touchbase-mailboxes", daemon=True)
+        self.poller = poller
+        self.tick = tick
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                self.poller.poll_due()
+            except Exception:  # the database is away: wait it out
+                log.exception("mailbox polling failed; retrying in %.1fs", self.tick)
+            self._stop_event.wait(self.tick)
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout)
