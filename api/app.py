@@ -54,6 +54,7 @@ RESOURCES = (
     "api.resources.approvals",
     "api.resources.responses",
     "api.resources.inbound",
+    "api.resources.mailboxes",
     "api.resources.calendar",
     "api.resources.calendar_feed",
     "api.resources.policies",

@@ -26,7 +26,12 @@ class InboundMailSchema(StrictSchema):
     id = fields.Integer()
     candidate_id = fields.Integer(allow_none=True)
     message_id = fields.String(allow_none=True)
-    source = fields.String(metadata={"enum": ["upload", "imap"]})
+    source = fields.String(
+        metadata={
+            "description": "upload (POST /v1/inbound/email), or the channel whose mailbox it "
+            "was read from (email)"
+        }
+    )
     sender = fields.String(allow_none=True)
     subject = fields.String(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)

@@ -204,3 +204,20 @@ def test_plugins_hear_each_inbound_message_after_it_is_committed(inbox):
     [event] = listener.events
     assert (event.outcome, event.classification, event.source) == ("recorded", "replied", "email")
     assert event.contact_id == inbox.scene.dana.id
+
+
+def test_the_candidate_sees_their_mailbox_and_why_it_cannot_be_read(inbox):
+    inbox.configure(imap_password="wrong")
+    inbox.poll()
+
+    [box] = inbox.scene.ok("get", "/v1/mailboxes")
+
+    assert (box["status"], box["candidate_id"]) == ("unavailable", inbox.scene.candidate.id)
+    assert "login" in box["last_error"]
+    assert "wrong" not in str(box)  # the password is never shown
+
+
+def test_another_candidate_does_not_see_the_mailbox(inbox, world):
+    answer = inbox.scene._call("get", "/v1/mailboxes", world.tokens["other_candidate"])
+
+    assert answer.get_json() == []
