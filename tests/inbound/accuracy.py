@@ -8,8 +8,8 @@ are scored too (exact match, over the messages that expect one).
 Held-out sets (heldout*.toml) are texts never tuned on. An entry that names a
 `decision_date` or `until` counts right only when that date is read exactly too. An
 entry with a `subject` (and optional `headers`) is an email body; the others are texts
-classified as an SMS. The misses of the fresh set, heldout2.toml, are not printed unless
-`--show-misses` is given: tuning must not be done by reading them one by one.
+classified as an SMS. The misses of the fresh sets, heldout2.toml and heldout3.toml, are
+not printed unless `--show-misses` is given: tuning must not be done by reading them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tests.inbound.cases import BOUNCE_FIELDS, CASES
 HERE = Path(__file__).parent
 HELDOUT = HERE / "heldout.toml"
 HELDOUT2 = HERE / "heldout2.toml"
+HELDOUT3 = HERE / "heldout3.toml"
 HELDOUT_RECEIVED = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 HELDOUT_TZ = "America/New_York"
 
@@ -114,7 +115,7 @@ def score(path: Path) -> Score:
 
 def heldout(path: Path, show_misses: bool) -> None:
     result = score(path)
-    if show_misses:
+    if show_misses and result.misses:
         print(*result.misses, sep="\n")
     table(result.pairs)
     kinds_only = sum(e == g.removesuffix(" (wrong date)") for e, g in result.pairs)
@@ -153,6 +154,8 @@ def main(argv: list[str]) -> None:
     heldout(HELDOUT, show_misses=True)
     print(f"\nFresh held-out texts, {HELDOUT2.name} (written before tuning, never tuned on):")
     heldout(HELDOUT2, show_misses="--show-misses" in argv)
+    print(f"\nHeld-out texts in other people's wording, {HELDOUT3.name} (never tuned on):")
+    heldout(HELDOUT3, show_misses="--show-misses" in argv)
 
 
 if __name__ == "__main__":

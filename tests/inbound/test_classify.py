@@ -147,7 +147,7 @@ def test_a_negation_in_an_earlier_clause_does_not_cancel_a_phrase() -> None:
 
 
 def test_a_negation_far_before_a_phrase_does_not_cancel_it() -> None:
-    text = "I did not expect to write this so soon, but we went with another candidate."
+    text = "I did not expect to write to you this soon but we went with another candidate."
     assert sms(text).kind == "rejected"
 
 
