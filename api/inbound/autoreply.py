@@ -61,11 +61,10 @@ def automatic_reason(msg: EmailMessage, phrases: Phrases | None = None) -> tuple
     return None
 
 
-def _cue_at_end(window: str, cues: list[str]) -> str | None:
-    """The cue that `window` ends with (a few filler words allowed: "back in the office on")."""
+def _cue_at_end(window: str, cues: list[str], fillers: list[str]) -> str | None:
+    """The cue that `window` ends with, a few filler words allowed ("back in the office on")."""
     pattern = re.compile(
-        rf"(?<!\w)({alternation(cues)})(?:\s+(?:on|by|at|in|of|the|office|work|around|from))*"
-        r"[\s,:]*$",
+        rf"(?<!\w)({alternation(cues)})(?:\s+(?:{alternation(fillers) or '(?!)'}))*[\s,:]*$",
         re.IGNORECASE,
     )
     found = pattern.search(window)
@@ -77,9 +76,9 @@ def return_until(text: str, today: date, phrases: Phrases | None = None) -> date
     phrases = phrases or load()
     for found in find_dates(text, today, phrases.dates):
         window = window_before(text, found.start, width=60)
-        if _cue_at_end(window, phrases.until_cues):
+        if _cue_at_end(window, phrases.until_cues, phrases.cue_fillers):
             return found.day
-        if _cue_at_end(window, phrases.back_cues):
+        if _cue_at_end(window, phrases.back_cues, phrases.cue_fillers):
             return max(today, found.day - timedelta(days=1))
     return None
 

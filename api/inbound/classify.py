@@ -14,13 +14,21 @@ SMS (a plain string) skips the header checks; its text is the whole message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 
 from api.inbound import autoreply
 from api.inbound.bounces import Bounce, parse_bounce
-from api.inbound.dates import find_dates, reference_day, window_before
+from api.inbound.dates import (
+    SENTENCE_END,
+    FoundDate,
+    find_dates,
+    reference_day,
+    window_after,
+    window_before,
+)
 from api.inbound.message import body_text, sent_at
 from api.inbound.phrases import ClassPhrases, Phrases, load, normalise
 from api.inbound.quotes import strip_reply
@@ -50,28 +58,77 @@ class Classification:
     bounce: Bounce | None = None
 
 
-def _match(phrases: ClassPhrases, text: str) -> tuple[float, str] | None:
-    """(confidence, evidence) when `text` holds a strong phrase or two distinct weak ones."""
-    if phrases.strong:
-        found = phrases.strong.search(text)
-        if found:
-            return 0.9, found.group(0)
-    if phrases.weak:
-        weak = sorted({m.group(0) for m in phrases.weak.finditer(text)})
-        if len(weak) >= 2:
-            return 0.6, '" and "'.join(weak[:2])
+NEGATION_WORDS = 4  # how many words before a phrase a negation may stand ("haven't yet")
+CLAUSE_BREAK = re.compile(r"[.!?;:,]|\s[-\u2013\u2014]\s|\n")
+
+
+def negated(text: str, start: int, negations: re.Pattern[str] | None) -> bool:
+    """Whether a negation governs the phrase at `start`: a few words before it, same clause.
+
+    "We haven't gone with another candidate" and "not ready to make an offer" say the
+    opposite of the phrase they hold; "No, unfortunately the role has been filled" does
+    not (the comma closes the clause the "no" is in).
+    """
+    if negations is None:
+        return False
+    window = text[max(0, start - 80) : start]
+    breaks = [m.end() for m in CLAUSE_BREAK.finditer(window)]
+    clause = window[breaks[-1] :] if breaks else window
+    words = " ".join(clause.split()[-NEGATION_WORDS:])
+    return negations.search(words) is not None
+
+
+def _match(
+    phrases: ClassPhrases, text: str, negations: re.Pattern[str] | None = None
+) -> tuple[float, str] | None:
+    """(confidence, evidence) when `text` holds a strong phrase or two distinct weak ones.
+
+    A phrase that a negation governs does not count.
+    """
+
+    def found(pattern: re.Pattern[str] | None) -> list[str]:
+        if pattern is None:
+            return []
+        return [
+            m.group(0) for m in pattern.finditer(text) if not negated(text, m.start(), negations)
+        ]
+
+    strong = found(phrases.strong)
+    if strong:
+        return 0.9, strong[0]
+    weak = sorted(set(found(phrases.weak)))
+    if len(weak) >= 2:
+        return 0.6, '" and "'.join(weak[:2])
     return None
 
 
+def _promise(text: str, found: FoundDate, phrases: Phrases) -> bool:
+    """Whether the sentence holding `found` states a promise, not a question or a request."""
+    rest = text[found.end :]
+    end = SENTENCE_END.search(rest)
+    if end and rest[end.start()] == "?":
+        return False
+    asks = phrases.decision_asks
+    return not (asks and asks.search(window_before(text, found.start, width=100)))
+
+
 def decision_date(text: str, today: date, phrases: Phrases | None = None) -> date | None:
-    """The first date promised for a decision ("we will let you know by Friday the 11th")."""
+    """The first date promised for a decision ("we will let you know by Friday the 11th").
+
+    A cue before the date in its sentence decides first; failing any, a cue right after it
+    ("By Monday you'll have our answer"). Questions and requests promise nothing.
+    """
     phrases = phrases or load()
     cues = phrases.decision_cues
     if cues is None:
         return None
-    for found in find_dates(text, today, phrases.dates):
-        if cues.search(window_before(text, found.start, width=100)):
-            return found.day
+    found = [f for f in find_dates(text, today, phrases.dates) if _promise(text, f, phrases)]
+    for date_found in found:
+        if cues.search(window_before(text, date_found.start, width=100)):
+            return date_found.day
+    for date_found in found:
+        if cues.search(window_after(text, date_found.end, width=60)):
+            return date_found.day
     return None
 
 
@@ -83,7 +140,7 @@ def _human(text: str, today: date, phrases: Phrases) -> Classification:
         ("offer", phrases.offer),
         ("next_round", phrases.next_round),
     ):
-        found = _match(cls, plain)
+        found = _match(cls, plain, phrases.negations)
         if found:
             confidence, evidence = found
             reason = f'The reply says "{evidence}".'

@@ -113,3 +113,35 @@ def test_a_plain_autoresponder_is_not_an_out_of_office(message: Raw) -> None:
 
 def test_a_human_message_is_not_detected(message: Raw) -> None:
     assert detect(message("I'm back on Monday"), "i'm back on monday", TUESDAY_1_DEC) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "until"),
+    [
+        ("The office reopens on Monday 4 January.", date(2027, 1, 3)),
+        ("I will be back at my desk on the 7th.", date(2026, 12, 6)),
+        ("I reopen my inbox on 3 January.", date(2027, 1, 2)),
+        ("I'll return to work on Friday.", date(2026, 12, 3)),
+        ("We are closed until Monday, 7 December.", date(2026, 12, 7)),
+    ],
+)
+def test_more_ways_of_saying_when_one_is_back(text: str, until: date) -> None:
+    assert return_until(text, TUESDAY_1_DEC) == until
+
+
+def test_a_date_away_from_a_return_cue_is_not_a_return_date() -> None:
+    assert return_until("I'm away from Dec 9 with limited access.", TUESDAY_1_DEC) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am off sick today.",
+        "I'm on parental leave.",
+        "Our office is closed for the holidays.",
+        "I am travelling with limited connectivity.",
+    ],
+)
+def test_more_ways_of_being_out_of_office(message: Raw, text: str) -> None:
+    found = detect(message(text, Auto_Submitted="auto-replied"), text.lower(), TUESDAY_1_DEC)
+    assert found is not None and found.out_of_office

@@ -127,3 +127,65 @@ def test_a_second_language_is_a_data_file(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(phrases, "PHRASES_DIR", tmp_path)
     result = classify("Désolé, le poste est pourvu.", received_at=RECEIVED, tz="UTC", language="fr")
     assert result.kind == "rejected"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We haven't gone with another candidate, don't worry.",
+        "Nobody has been offered the role to another candidate yet.",
+        "We're not ready to make an offer to anyone.",
+        "Before we make you an offer we need two references.",
+    ],
+)
+def test_a_negated_phrase_does_not_count(text: str) -> None:
+    assert sms(text).kind == "replied"
+
+
+def test_a_negation_in_an_earlier_clause_does_not_cancel_a_phrase() -> None:
+    assert sms("No, unfortunately the position has been filled.").kind == "rejected"
+
+
+def test_a_negation_far_before_a_phrase_does_not_cancel_it() -> None:
+    text = "I did not expect to write to you this soon but we went with another candidate."
+    assert sms(text).kind == "rejected"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We offer hybrid working, three days in the office.",
+        "Happy to offer some tips on the take-home format if useful.",
+        "I'd be glad to offer you some feedback on the portfolio.",
+    ],
+)
+def test_offer_in_another_sense_is_no_offer(text: str) -> None:
+    assert sms(text).kind != "offer"
+
+
+def test_an_offer_of_an_interview_is_a_next_round_not_an_offer() -> None:
+    assert sms("We'd like to offer you a final interview with our CEO.").kind == "next_round"
+
+
+def test_a_question_promises_no_decision_date() -> None:
+    result = sms("Could we get your decision on the start date by Friday?")
+    assert (result.kind, result.decision_date) == ("replied", None)
+
+
+def test_a_request_by_a_date_promises_no_decision() -> None:
+    result = sms("Let me know by Friday whether the feedback call works.")
+    assert result.decision_date is None
+
+
+def test_a_cue_after_the_date_in_the_same_sentence_counts() -> None:
+    result = sms("By Thursday the 3rd you will have our answer.")
+    assert (result.kind, result.decision_date) == ("decision_date", date(2026, 12, 3))
+
+
+def test_a_cue_in_the_next_sentence_does_not_count() -> None:
+    assert sms("See you Thursday. The answer is yes, parking is free.").decision_date is None
+
+
+def test_a_duration_is_a_decision_date() -> None:
+    result = sms("We will make our decision within two weeks.")
+    assert (result.kind, result.decision_date) == ("decision_date", date(2026, 12, 15))

@@ -88,3 +88,68 @@ def test_numbers_that_are_not_dates_are_ignored() -> None:
 def test_every_date_is_found_in_reading_order() -> None:
     found = find_dates("out until 13 December, back on 14 December", TUESDAY_1_DEC, load().dates)
     assert [f.day.day for f in found] == [13, 14]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("within two weeks", date(2026, 12, 15)),
+        ("within a week", date(2026, 12, 8)),
+        ("in a couple of weeks", date(2026, 12, 15)),
+        ("in the next 10 days", date(2026, 12, 11)),
+        ("within 48 hours", date(2026, 12, 3)),
+        ("within 36 hours", date(2026, 12, 3)),
+        ("in a month", date(2027, 1, 1)),
+    ],
+)
+def test_a_duration_counts_from_the_messages_day(text: str, expected: date) -> None:
+    assert day(f"we will decide {text}.") == expected
+
+
+def test_a_range_of_durations_means_its_upper_bound() -> None:
+    assert day("we will decide in the next 2-3 weeks.") == date(2026, 12, 22)
+
+
+def test_business_days_skip_the_weekend() -> None:
+    thursday = date(2026, 12, 3)
+    assert day("within 3 business days", thursday) == date(2026, 12, 8)  # Fri, Mon, Tue
+    assert day("in 1 working day", date(2026, 12, 4)) == date(2026, 12, 7)  # Fri -> Mon
+
+
+def test_a_month_duration_keeps_to_the_months_last_day() -> None:
+    assert day("within a month", date(2027, 1, 31)) == date(2027, 2, 28)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mid-January", date(2027, 1, 15)),
+        ("mid January", date(2027, 1, 15)),
+        ("early January", date(2027, 1, 10)),
+        ("the beginning of January", date(2027, 1, 10)),
+        ("late December", date(2026, 12, 31)),
+        ("the end of February", date(2027, 2, 28)),
+        ("early next month", date(2027, 1, 10)),
+        ("the middle of next month", date(2027, 1, 15)),
+        ("end of next month", date(2027, 1, 31)),
+        ("next month", date(2027, 1, 31)),
+        ("later this week", date(2026, 12, 4)),
+    ],
+)
+def test_a_part_of_a_month_means_a_day_given_in_the_data(text: str, expected: date) -> None:
+    assert day(f"we will decide by {text}.") == expected
+
+
+def test_a_part_of_a_month_already_past_means_next_year() -> None:
+    assert day("by mid-March", date(2026, 12, 1)) == date(2027, 3, 15)
+    assert day("by early December", date(2026, 12, 20)) == date(2027, 12, 10)
+
+
+def test_a_number_without_a_unit_is_no_duration() -> None:
+    assert day("we interviewed within 2 of the teams") is None
+
+
+def test_a_date_ending_a_sentence_leaves_the_full_stop_out() -> None:
+    text = "See you Thursday. Then more."
+    (found,) = find_dates(text, TUESDAY_1_DEC, load().dates)
+    assert text[found.start : found.end] == "Thursday"
