@@ -147,11 +147,16 @@ class MailboxPoller:
                 replies = channel.fetch_replies(
                     settings, cursor, since=since, limit=min(FETCH_LIMIT, TURN_LIMIT - heard)
                 )
-            except SourceUnavailable as exc:
+            except Exception as exc:  # a plugin's bug too: shown, retried, nothing skipped
+                if isinstance(exc, SourceUnavailable):
+                    reason = exc.reason
+                else:
+                    log.exception("channel %s failed to fetch replies", channel.name)
+                    reason = f"the {channel.name} channel failed: {type(exc).__name__}: {exc}"
                 with self.sessions() as session:
                     box = session.get(Mailbox, mailbox_id)
                     if box is not None and box.lease_owner == self.owner:
-                        self._fail(session, box, "unavailable", exc.reason, report)
+                        self._fail(session, box, "unavailable", reason, report)
                 return report
             if not replies.items:
                 cursor = dict(replies.cursor)

@@ -110,3 +110,13 @@ def test_a_plugin_source_that_cannot_be_read_shows_the_plugins_reason(postbox, a
 
     box = db.scalars(select(Mailbox)).one()
     assert (box.status, box.last_error) == ("unavailable", "no box 'b1'")
+
+
+def test_a_plugin_that_crashes_while_fetching_leaves_the_mailbox_unavailable(postbox, app, db):
+    BOXES["b1"] = None  # the plugin's own bug: slicing None raises TypeError
+
+    poll(app)
+
+    box = db.scalars(select(Mailbox)).one()
+    assert box.status == "unavailable"
+    assert box.last_error.startswith("the postbox channel failed: TypeError")
