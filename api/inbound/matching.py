@@ -33,6 +33,7 @@ from api.models import Application, Contact, Interview, Interviewer, Touch
 
 PUBLIC_DOMAINS_FILE = Path(__file__).with_name("data") / "public_mail_domains.txt"
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def panel(session: Session, application: Application) -> list[Contact]:
 def named(contacts: list[Contact], text: str) -> Contact | None:
     """The one contact ``text`` names: by full name, else by a capitalised first name
     ("Bob is travelling and asked me to reply"); None when it names none or several."""
-    words = WORD.findall(text or "")
+    words = [POSSESSIVE.sub("", w) for w in WORD.findall(text or "")]  # "Dan's team"
     folded = [w.casefold() for w in words]
     joined = " " + " ".join(folded) + " "
 
