@@ -79,7 +79,7 @@ def test_another_candidates_message_is_a_404(mail, unmatched, world, snapshot):
         mail, unmatched, {"contact_id": mail.dana.id}, token=world.tokens["other_candidate"]
     )
 
-    assert_problem(answer, 404)
+    assert assert_problem(answer, 404)["detail"] == "No such inbound mail."
     assert snapshot() == before
 
 
@@ -89,7 +89,7 @@ def test_another_candidates_contact_is_a_404(mail, unmatched, factory, world, sn
 
     answer = attach(mail, unmatched, {"contact_id": theirs.id}, token=mail.admin)
 
-    assert_problem(answer, 404)
+    assert assert_problem(answer, 404)["detail"] == "No such contact."
     assert snapshot() == before
 
 
