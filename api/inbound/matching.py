@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.inbound import message
-from api.models import Application, Contact, Interview, Interviewer, Touch
+from api.models import Application, Contact, Interview, Interviewer, Touch, User
 
 PUBLIC_DOMAINS_FILE = Path(__file__).with_name("data") / "public_mail_domains.txt"
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
@@ -119,7 +119,7 @@ def _by_sender(session: Session, org_id: int, sender: str, candidate_id: int | N
 
 def _by_domain(session: Session, org_id: int, sender: str, candidate_id: int | None) -> Match:
     domain = domain_of(sender)
-    if domain is None:
+    if domain is None or _is_a_user(session, org_id, sender):
         return NO_MATCH
     last = session.scalars(
         _latest(
@@ -137,6 +137,13 @@ def _by_domain(session: Session, org_id: int, sender: str, candidate_id: int | N
         f"by the sender's company domain ({domain})",
         by_domain=domain,
     )
+
+
+def _is_a_user(session: Session, org_id: int, sender: str) -> bool:
+    """The candidate's (or any org user's) own address is no recruiter of the company,
+    even when they share its domain (an internal move): their mail is never a reply."""
+    found = select(User.id).where(User.org_id == org_id, func.lower(User.email) == sender)
+    return session.scalar(found.limit(1)) is not None
 
 
 def panel(session: Session, application: Application) -> list[Contact]:

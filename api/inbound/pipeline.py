@@ -4,9 +4,11 @@ Posted raw (``POST /v1/inbound/email``) or read from a mailbox, a message is ent
 inbound log first (unique per org by Message-ID, else a digest), so a second delivery is a
 ``duplicate`` and acts never. It is matched to the touch it answers by In-Reply-To and
 References against the Message-IDs Touchbase stored when it scheduled its touches, else to
-a contact by the sender's address; a copy of one of our own messages is ignored. Then:
+a contact by the sender's address, else by the sender's company domain (api.inbound.matching);
+a copy of one of our own messages is ignored. Then:
 
-- a bounce marks the touch it refers to failed (permanent, 5.x.x) or notes it (4.x.x);
+- a bounce marks the touch it refers to failed (permanent, 5.x.x), and the contact's
+  address undeliverable (api.inbound.undeliverable), or notes it (4.x.x);
 - an automatic reply is logged and changes nothing, unless it is an out-of-office with a
   return date, which is recorded as such (the pending touches move past it);
 - a human reply is recorded as the response it is (``replied``, ``rejected``, ...), with
@@ -216,7 +218,7 @@ def _permanent_bounce(session, row, touch: Touch, bounce, reason: str) -> Outcom
             session,
             contact,
             bounce.recipient,
-            f"{address} {reason[0].lower()}{reason[1:]}.",
+            f"{address} {reason[0].lower()}{reason[1:].rstrip('.')}.",
             row.received_at,
             actor,
         )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import api.models.base  # noqa: F401 - autogenerate renders UTCDateTime through it
+import api.models.base
 
 revision: str = "cd228f95d090"
 down_revision: str | None = "0df9b726a28a"

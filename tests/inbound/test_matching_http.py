@@ -56,6 +56,16 @@ def test_a_public_mail_domain_never_matches_by_domain(mail, db, count):
     assert count(Response) == 0
 
 
+def test_the_candidates_own_address_at_the_panels_domain_is_no_recruiter(mail, db, count):
+    mail.candidate.email = "ana@acme.example"
+    db.commit()
+
+    answer = heard(post_mail(mail, fresh(THANKS, "Ana <ana@acme.example>")))
+
+    assert answer["outcome"] == "unmatched"
+    assert count(Response) == 0
+
+
 def test_a_message_for_one_candidate_never_matches_anothers_contact(mail, world):
     query = f"?candidate_id={world.other_candidate.id}"
     raw = fresh(THANKS, f"Dana Jones <{mail.dana.email}>")
