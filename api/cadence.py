@@ -74,7 +74,7 @@ class PlannedStep:
 
 def thank_you_channel(contact: ContactInfo) -> str | None:
     """R14: thank-you notes prefer email; SMS only when there is no email address."""
-    if contact.email:
+    if contact.email and not contact.email_undeliverable:
         return "email"
     if contact.phone and not contact.sms_opted_out:
         return "sms"
@@ -84,7 +84,7 @@ def thank_you_channel(contact: ContactInfo) -> str | None:
 def follow_up_channel(contact: ContactInfo) -> str | None:
     """R14: the contact's preferred written channel when usable, else email."""
     preferred = contact.preferred_channel
-    if preferred == "email" and contact.email:
+    if preferred == "email" and contact.email and not contact.email_undeliverable:
         return "email"
     if preferred == "sms" and contact.phone and not contact.sms_opted_out:
         return "sms"

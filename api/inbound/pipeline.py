@@ -4,9 +4,11 @@ Posted raw (``POST /v1/inbound/email``) or read from a mailbox, a message is ent
 inbound log first (unique per org by Message-ID, else a digest), so a second delivery is a
 ``duplicate`` and acts never. It is matched to the touch it answers by In-Reply-To and
 References against the Message-IDs Touchbase stored when it scheduled its touches, else to
-a contact by the sender's address; a copy of one of our own messages is ignored. Then:
+a contact by the sender's address, else by the sender's company domain (api.inbound.matching);
+a copy of one of our own messages is ignored. Then:
 
-- a bounce marks the touch it refers to failed (permanent, 5.x.x) or notes it (4.x.x);
+- a bounce marks the touch it refers to failed (permanent, 5.x.x), and the contact's
+  address undeliverable (api.inbound.undeliverable), or notes it (4.x.x);
 - an automatic reply is logged and changes nothing, unless it is an out-of-office with a
   return date, which is recorded as such (the pending touches move past it);
 - a human reply is recorded as the response it is (``replied``, ``rejected``, ...), with
@@ -29,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import ledger
-from api.inbound import message
+from api.inbound import matching, message, undeliverable
 from api.inbound.classify import Classification, classify
 from api.inbound.message import NotAMessage
 from api.models import Application, Contact, InboundMail, Touch
@@ -60,42 +62,8 @@ def _key(msg: EmailMessage, raw: bytes) -> str:
     return own[:300] if own else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-@dataclass(frozen=True)
-class _Match:
-    contact: Contact | None
-    application: Application | None
-    touch: Touch | None
-    how: str
-
-
-def _match(session: Session, org_id: int, msg: EmailMessage, sender: str | None) -> _Match:
-    answered = message.in_reply_to(msg) + message.references(msg)
-    if answered:
-        touch = session.scalars(
-            select(Touch)
-            .where(Touch.org_id == org_id, Touch.message_id.in_(answered))
-            .order_by(Touch.id.desc())
-        ).first()
-        if touch is not None:
-            contact = session.get(Contact, touch.contact_id)
-            application = session.get(Application, touch.application_id)
-            return _Match(contact, application, touch, "by In-Reply-To/References")
-    if sender:
-        contacts = session.scalars(
-            select(Contact).where(Contact.org_id == org_id, Contact.email == sender)
-        ).all()
-        best = None
-        for contact in contacts:
-            last = session.scalars(
-                select(Touch).where(Touch.contact_id == contact.id).order_by(Touch.id.desc())
-            ).first()
-            if best is None or (last is not None and (best[1] is None or last.id > best[1].id)):
-                best = (contact, last)
-        if best is not None:
-            contact, last = best
-            application = session.get(Application, last.application_id) if last else None
-            return _Match(contact, application, last, "by the sender's address")
-    return _Match(None, None, None, "no touch or contact matches")
+#: The match _act works with (api.inbound.matching decides it).
+_Match = matching.Match
 
 
 def receive(
@@ -139,11 +107,14 @@ def receive(
         select(Touch.id).where(Touch.org_id == org_id, Touch.message_id == own)
     ):
         return _done(row, "ignored", "A copy of a message Touchbase sent; never a reply.")
-    match = _match(session, org_id, msg, sender)
+    match = matching.match(session, org_id, msg, sender, candidate_id)
     tz = match.contact.timezone if match.contact else "UTC"
     found = classify(msg, received_at=row.sent_at or now, tz=tz)
+    if found.kind != "bounce":
+        match = matching.named_contact(session, match, found.text)
     row.classification, row.confidence = found.kind, found.confidence
     row.text = (found.text or "")[:TEXT_MAX]
+    row.decision_date, row.until = found.decision_date, found.until
     if match.contact is not None:
         row.contact_id, row.candidate_id = match.contact.id, match.contact.candidate_id
     row.application_id = match.application.id if match.application else None
@@ -214,13 +185,8 @@ def _bounce(session, row, match: _Match, found: Classification) -> Outcome:
     row.candidate_id = touch.candidate_id
     status = bounce.status if bounce else "unknown"
     diagnostic = (bounce.diagnostic if bounce else None) or "no diagnostic"
-    if bounce is not None and bounce.permanent and touch.status in ("sent", "delivered", "unknown"):
-        reason = f"Bounced ({status}): {diagnostic}"
-        touch.status, touch.reason = "failed", reason
-        ledger.record_event(
-            session, touch, "failed", f"inbound:{row.id}", reason=reason, data={"dsn": status}
-        )
-        return _done(row, "recorded", f"A permanent bounce: the touch failed. {reason}")
+    if bounce is not None and bounce.permanent:
+        return _permanent_bounce(session, row, touch, bounce, f"Bounced ({status}): {diagnostic}")
     ledger.record_event(
         session,
         touch,
@@ -230,3 +196,63 @@ def _bounce(session, row, match: _Match, found: Classification) -> Outcome:
         data={"dsn": status},
     )
     return _done(row, "recorded", f"A transient bounce ({status}): noted on the touch.")
+
+
+def _permanent_bounce(session, row, touch: Touch, bounce, reason: str) -> Outcome:
+    """The touch failed (if it had gone out), and the address it went to is marked
+    undeliverable when it is still the contact's (api.inbound.undeliverable)."""
+    actor, data = f"inbound:{row.id}", {"dsn": bounce.status}
+    said = "A permanent bounce"
+    if touch.status in ("sent", "delivered", "unknown"):
+        touch.status, touch.reason = "failed", reason
+        ledger.record_event(session, touch, "failed", actor, reason=reason, data=data)
+        said += ": the touch failed"
+    else:
+        ledger.record_event(session, touch, "bounce", actor, reason=reason, data=data)
+    contact = session.get(Contact, touch.contact_id)
+    address = contact.email if contact is not None else None
+    if (
+        contact is not None
+        and touch.channel == "email"
+        and undeliverable.mark_undeliverable(
+            session,
+            contact,
+            bounce.recipient,
+            f"{address} {reason[0].lower()}{reason[1:].rstrip('.')}.",
+            row.received_at,
+            actor,
+        )
+    ):
+        said += f"; {address} is marked undeliverable: nothing more goes to it by email"
+    return _done(row, "recorded", f"{said}. {reason}")
+
+
+def attach(
+    session: Session,
+    row: InboundMail,
+    contact: Contact,
+    application: Application,
+    now: datetime,
+    config: Mapping[str, Any],
+) -> Outcome:
+    """Record an unmatched message against the contact (and application) the candidate
+    chose, through the same act path as a matched one, from what the row kept: the
+    classification, the dates read and the reply's text. The caller checked that the row
+    is unmatched and the contact and application are the candidate's."""
+    touch = session.scalars(
+        select(Touch)
+        .where(Touch.application_id == application.id, Touch.contact_id == contact.id)
+        .order_by(Touch.sent_at.desc().nulls_last(), Touch.id.desc())
+    ).first()
+    row.contact_id, row.candidate_id = contact.id, contact.candidate_id
+    row.application_id, row.touch_id = application.id, touch.id if touch else None
+    found = Classification(
+        kind=row.classification or "replied",
+        confidence=row.confidence or 0.5,
+        text=row.text or "",
+        reason=f"Classified {row.classification or 'replied'} when it arrived.",
+        until=row.until,
+        decision_date=row.decision_date,
+    )
+    match = _Match(contact, application, touch, "attached by hand")
+    return _act(session, row, match, found, now, config)

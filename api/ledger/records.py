@@ -26,6 +26,9 @@ def contact_info(contact: Contact) -> policy.ContactInfo:
         preferred_channel=contact.preferred_channel,
         do_not_contact=contact.do_not_contact,
         sms_opted_out=contact.sms_opted_out,
+        email_undeliverable=contact.email_undeliverable_reason
+        if contact.email_undeliverable_at
+        else None,
     )
 
 

@@ -53,6 +53,10 @@ class Contact(Base):
     # InboundMessage.id of the last STOP/START applied: an older-seen one never undoes it.
     # A plain number, not a foreign key: the inbound log may be pruned.
     sms_opt_seq: Mapped[int | None] = mapped_column(Integer)
+    # A permanent bounce (5.x.x) of a touch sent to ``email``: nothing more goes to that
+    # address by email (the policy's UNDELIVERABLE rule); a new address clears it.
+    email_undeliverable_at: Mapped[datetime | None]
+    email_undeliverable_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -77,6 +77,8 @@ class ContactInfo:
     preferred_channel: str | None = None
     do_not_contact: bool = False
     sms_opted_out: bool = False
+    #: Why email cannot reach them (a permanent bounce of their address), or None.
+    email_undeliverable: str | None = None
 
     def __post_init__(self) -> None:
         if not is_valid_zone(self.tz):  # fail early rather than at send time

@@ -1,5 +1,6 @@
 """The checks that stop a touch for good: do-not-contact, missing address, SMS opt-out,
-rejection (R9), next-round replies (R10), responses (R8), and out-of-office (which waits).
+an email address that bounced for good, rejection (R9), next-round replies (R10),
+responses (R8), and out-of-office (which waits).
 
 They come first in the priority order, because a permanent refusal is reported before any
 timing concern.
@@ -37,6 +38,18 @@ def _check_address(ctx: _Ctx, t: datetime) -> _Refusal | None:
 def _check_opt_out(ctx: _Ctx, t: datetime) -> _Refusal | None:
     if ctx.proposed.channel == "sms" and ctx.contact.sms_opted_out:
         return _Refusal("OPT_OUT", "This contact opted out of SMS.", None)
+    return None
+
+
+def _check_undeliverable(ctx: _Ctx, t: datetime) -> _Refusal | None:
+    """A permanent bounce of the contact's address: no waiting helps until it changes."""
+    reason = ctx.contact.email_undeliverable
+    if ctx.proposed.channel == "email" and reason and not ctx.manual:
+        return _Refusal(
+            "UNDELIVERABLE",
+            f"Email cannot reach this contact: {reason} Give them another address to write.",
+            None,
+        )
     return None
 
 

@@ -64,6 +64,8 @@ def budget_summary(
     """Where a contact stands in a round: budget used/left, stop, and per channel when the
     next automated touch could go (``None``: not at all). The probe step is the natural
     next one: thank-you until one exists, then follow-up; call for the call channel.
+    ``blocked_reason`` says in a sentence why a channel is refused (an email address that
+    bounced for good, an SMS opt-out, ...), beside the rule code in ``blocked_by``.
     ``application_id=None`` treats all given records as one application."""
     now = bounded(now, "now")
     counting = [
@@ -79,6 +81,7 @@ def budget_summary(
     has_thank_you = any(h.step == "thank_you" for h in counting)
     next_at: dict[str, datetime | None] = {}
     blocked_by: dict[str, str | None] = {}
+    blocked_reason: dict[str, str | None] = {}
     for channel in ("email", "sms", "call"):
         step = "call" if channel == "call" else ("follow_up" if has_thank_you else "thank_you")
         probe = ProposedTouch(contact.id, application_id, round, step, channel, now)
@@ -95,6 +98,7 @@ def budget_summary(
         )
         next_at[channel] = now if decision.allowed else decision.next_allowed_at
         blocked_by[channel] = decision.rule
+        blocked_reason[channel] = decision.detail if decision.rule else None
     return {
         "round": round,
         "budget": policy.touch_budget,
@@ -105,6 +109,7 @@ def budget_summary(
         "stopped_reason": stop[1] if stop else None,
         "next_allowed_at": next_at,
         "blocked_by": blocked_by,
+        "blocked_reason": blocked_reason,
     }
 
 

@@ -29,6 +29,7 @@ from api.policy.rules_stop import (
     _check_r8,
     _check_r9,
     _check_r10,
+    _check_undeliverable,
     _ooo_return,
     _r8_stop,
 )
@@ -43,6 +44,7 @@ _CHECKS: tuple[_Check, ...] = (
     _check_dnc,
     _check_address,
     _check_opt_out,
+    _check_undeliverable,
     _check_r9,
     _check_r10,
     _check_r8,
@@ -58,7 +60,7 @@ _CHECKS: tuple[_Check, ...] = (
 )
 #: Rule codes in the order of :data:`_CHECKS`, i.e. which permanent refusal is reported.
 RULE_PRIORITY = (
-    *("DNC", "ADDRESS", "OPT_OUT", "R9", "R10", "R8", "R1", "R6"),
+    *("DNC", "ADDRESS", "OPT_OUT", "UNDELIVERABLE", "R9", "R10", "R8", "R1", "R6"),
     *("R5", "R4", "R2", "OOO", "R11", "R7", "R15", "CAP"),
 )
 

@@ -82,6 +82,9 @@ class ContactById(MethodView):
             data["email"] = normal_email(data["email"])
         session = get_session()
         refuse_duplicates(session, contact.candidate_id, data, except_id=contact.id)
+        if "email" in data and data["email"] != contact.email:
+            # A bounce said the old address cannot be reached; the new one is untried.
+            contact.email_undeliverable_at = contact.email_undeliverable_reason = None
         apply_changes(contact, data)
         actor = ledger.actor_for_user(current().user_id)
 

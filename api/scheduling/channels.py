@@ -60,7 +60,7 @@ def usable_channels(
 
 def reaches(contact: ContactInfo, kind: str, name: str) -> bool:
     if kind == "email":
-        return bool(contact.email)
+        return bool(contact.email) and not contact.email_undeliverable
     return bool(contact.phone) and not (name == "sms" and contact.sms_opted_out)
 
 

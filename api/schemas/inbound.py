@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from api.inbound.classify import KINDS
 from api.models.inbound import MAIL_OUTCOMES
-from api.schemas.fields import StrictSchema
+from api.schemas.fields import Id, QueryId, StrictSchema
 
 OUTCOMES = ("recorded", "duplicate", "ignored", "unmatched")
 CLASSES = KINDS
@@ -41,6 +41,8 @@ class InboundMailSchema(StrictSchema):
     confidence = fields.Float(allow_none=True)
     reason = fields.String(allow_none=True)
     text = fields.String(allow_none=True, metadata={"description": "Quotes and signature cut"})
+    decision_date = fields.Date(allow_none=True, metadata={"description": "A promised date read"})
+    until = fields.Date(allow_none=True, metadata={"description": "Last day away read"})
     contact_id = fields.Integer(allow_none=True)
     application_id = fields.Integer(allow_none=True)
     touch_id = fields.Integer(allow_none=True)
@@ -49,3 +51,23 @@ class InboundMailSchema(StrictSchema):
 
 class InboundQuerySchema(StrictSchema):
     outcome = fields.String(validate=validate.OneOf(MAIL_OUTCOMES))
+
+
+class InboundPostQuerySchema(StrictSchema):
+    candidate_id = QueryId(
+        metadata={
+            "description": "Whose mailbox received it (an admin's per-candidate forwarding "
+            "route): matching is restricted to that candidate's contacts, and the message is "
+            "theirs to see. A candidate posting their own mail is that candidate."
+        }
+    )
+
+
+class InboundAttachSchema(StrictSchema):
+    contact_id = Id(required=True, metadata={"description": "Who the message is from"})
+    application_id = Id(
+        metadata={
+            "description": "Which of the contact's applications it is about; default: the "
+            "one the contact was last seen in (an interview, else a touch)"
+        }
+    )

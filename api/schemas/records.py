@@ -48,6 +48,16 @@ class ContactSchema(StrictSchema):
     sms_opt_changed_at = fields.DateTime(
         allow_none=True, metadata={"description": "When sms_opt_source set it"}
     )
+    email_undeliverable_at = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "When a permanent bounce (5.x.x) showed that email cannot reach "
+            "this address: nothing more goes to it by email. Read-only; a new email clears it"
+        },
+    )
+    email_undeliverable_reason = fields.String(
+        allow_none=True, metadata={"description": "The bounce's status and diagnostic"}
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -245,6 +245,11 @@ class BudgetSchema(StrictSchema):
     stopped_reason = fields.String(allow_none=True)
     next_allowed_at = fields.Dict(keys=fields.String(), values=fields.DateTime(allow_none=True))
     blocked_by = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    blocked_reason = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        metadata={"description": "Per channel, why the rule in blocked_by refuses it"},
+    )
 
 
 def _setting_field(name: str) -> fields.Field:

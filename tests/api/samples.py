@@ -14,7 +14,7 @@ UNKNOWN_CHANNEL = "no-such-channel"
 
 
 def build(factory, candidate, contact, application, interview) -> dict[str, int | str]:
-    from api.models import Template
+    from api.models import InboundMail, Template
 
     touch = factory.touch(contact, application)
     response = factory.response(contact, application, "replied")
@@ -27,10 +27,21 @@ def build(factory, candidate, contact, application, interview) -> dict[str, int 
         body="Dear {{ contact.salutation }},\n\nThank you for your time.",
     )
     factory.s.add(template)
+    mail = InboundMail(
+        org_id=candidate.org_id,
+        candidate_id=candidate.id,
+        dedupe_key=f"sample-{candidate.id}",
+        source="upload",
+        outcome="unmatched",
+        classification="replied",
+        text="Thanks!",
+    )
+    factory.s.add(mail)
     factory.s.commit()
     return {
         "touch_id": touch.id,
         "response_id": response.id,
         "template_id": template.id,
+        "inbound_id": mail.id,
         "channel": UNKNOWN_CHANNEL,
     }

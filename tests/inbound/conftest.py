@@ -42,3 +42,30 @@ def message() -> Raw:
         return parse(build(body, content_type, **headers))
 
     return make
+
+
+def _planned(scene, world):
+    scene.plan()
+    scene.admin = world.tokens["admin"]
+    scene.thank_you = next(
+        t for t in scene.touches() if t["step"] == "thank_you" and t["contact_id"] == scene.dana.id
+    )
+    return scene
+
+
+@pytest.fixture
+def mail(app, db, world, factory, call, request):
+    """Dana's plan (thank-you, follow-up, call), the candidate's and an admin's tokens."""
+    from tests.scheduling.conftest import Calendar
+
+    smtp = request.getfixturevalue("smtp_peer")
+    return _planned(Calendar(app, db, world, factory, call, smtp), world)
+
+
+@pytest.fixture
+def panel(app, db, world, factory, call, request):
+    """Dana and Raj, both at acme.example, on one planned panel."""
+    from tests.scheduling.conftest import Calendar
+
+    smtp = request.getfixturevalue("smtp_peer")
+    return _planned(Calendar(app, db, world, factory, call, smtp, with_raj=True), world)

@@ -177,8 +177,8 @@ def test_another_media_type_is_a_415(scene):
     assert post_mail(scene, reply(scene, THANKS), mimetype="text/plain").status_code == 415
 
 
-def test_only_an_admin_token_may_post_mail(scene):
-    answer = post_mail(scene, reply(scene, THANKS), token=scene.token)
+def test_an_advisor_may_not_post_mail(scene, world):
+    answer = post_mail(scene, reply(scene, THANKS), token=world.tokens["advisor"])
 
     assert answer.status_code == 403
 
