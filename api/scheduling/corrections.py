@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api import ledger
@@ -231,13 +231,22 @@ def _withdraw_notes(
     return list(notes)
 
 
-def _cancelled_by(session: Session, own: str) -> dict[Touch, str]:
+def _cancelled_by(session: Session, response: Response, own: str) -> dict[Touch, str]:
     """Touches whose last word is a cancel by ``own``, each with the pending state it
-    was in before (nothing happened to them since)."""
+    was in before (nothing happened to them since). A response re-plans the touches to
+    its contact and those of its application, so only those are looked at (by index)."""
     touches = session.scalars(
         select(Touch)
         .join(TouchEvent, TouchEvent.touch_id == Touch.id)
-        .where(Touch.status == "cancelled", TouchEvent.kind == "cancelled", TouchEvent.actor == own)
+        .where(
+            or_(
+                Touch.contact_id == response.contact_id,
+                Touch.application_id == response.application_id,
+            ),
+            Touch.status == "cancelled",
+            TouchEvent.kind == "cancelled",
+            TouchEvent.actor == own,
+        )
         .distinct()
         .order_by(Touch.id)
     ).all()
@@ -260,7 +269,9 @@ def _revive(
     correction no longer calls for stays as it is."""
     keep = PROPOSED[after.kind][0] if after.kind in PROPOSED else None
     notes = {step for step, _, _ in PROPOSED.values()} - {keep}
-    candidates = {t: s for t, s in _cancelled_by(session, own).items() if t.step not in notes}
+    candidates = {
+        t: s for t, s in _cancelled_by(session, response, own).items() if t.step not in notes
+    }
     changed = []
     for touch, placed in _placed(session, candidates, now).items():
         if placed.cancelled:

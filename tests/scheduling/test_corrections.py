@@ -250,3 +250,14 @@ def test_an_invitation_corrected_to_a_reply_withdraws_the_r10_answer(calendar):
 
     note = next(t for t in calendar.touches() if t["id"] == answer_note["id"])
     assert (note["step"], note["status"]) == ("next_round_reply", "cancelled")
+
+
+def test_a_decision_date_corrected_to_a_reply_drops_the_date_everywhere(calendar, row):
+    calendar.plan()
+    given = calendar.respond("decision_date", decision_date="2030-06-18")
+    assert str(row(Application, calendar.application.id)["decision_expected_on"]) == "2030-06-18"
+
+    answer = calendar.correct(given["id"], kind="replied")
+
+    assert answer["decision_date"] is None
+    assert row(Application, calendar.application.id)["decision_expected_on"] is None
