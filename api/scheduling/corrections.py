@@ -317,6 +317,6 @@ def _placed(
 
 
 def _unique(touches: list[Touch]) -> list[Touch]:
-    """Each touch once, where it last changed."""
+    """Each touch once, in id order."""
     last = {t.id: t for t in touches}
     return sorted(last.values(), key=lambda t: t.id)
