@@ -52,6 +52,8 @@ OPT_OUT_WORDS = frozenset(
 )
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 ACTIVE_APPLICATION = ("active", "next_round")
+#: Twilio delivers at most 1600 characters of one message; kept whole, and no more.
+SMS_TEXT_MAX = 1600
 
 
 def keyword(body: str) -> str:
@@ -202,7 +204,7 @@ def record_reply(
     a promised date, an out-of-office, else a plain reply that stops the sequence, R8),
     with the effect of one recorded by hand (api.scheduling.responses). An automatic reply
     without a date is not recorded. The caller claimed ``message``, so this runs once per
-    MessageSid; the note ends with the SID, for the record."""
+    MessageSid; the response keeps the SID, the text and what the classifier said."""
     application = reply_application(session, contact)
     if application is None:
         log.info("SMS reply from contact %s with no application; not recorded", contact.id)
@@ -212,7 +214,6 @@ def record_reply(
         log.info("SMS from contact %s is an automatic reply; not recorded", contact.id)
         return
     ledger.lock_contact(session, contact.id)
-    note = body.strip()[:1900]
     record_response(
         session,
         contact=contact,
@@ -225,5 +226,9 @@ def record_reply(
         channel="sms",
         decision_date=found.decision_date,
         until=found.until,
-        note=f"{note}\n[Twilio {message.sid}]",
+        source="sms",
+        message_id=message.sid,
+        text=(found.text or body.strip())[:SMS_TEXT_MAX],
+        classified_as=found.kind,
+        confidence=found.confidence,
     )

@@ -218,3 +218,45 @@ def test_a_downgrade_cancels_the_drafts_left(old_database):
 
     rows = sql(url, "SELECT id, status FROM touches ORDER BY id")
     assert [tuple(r) for r in rows] == [(1, "cancelled"), (2, "scheduled")]
+
+
+# -- c367410a75c1: responses recorded before provenance say where they came from
+
+
+def _add_response(url: str, response_id: int, note: str, channel: str | None) -> None:
+    sql(
+        url,
+        "INSERT INTO responses (id, org_id, candidate_id, contact_id, application_id, round, "
+        "kind, channel, occurred_at, note, created_at) VALUES (:id, 1, 1, 1, 1, 1, 'rejected', "
+        ":channel, :now, :note, :now)",
+        id=response_id,
+        note=note,
+        channel=channel,
+    )
+
+
+def test_the_upgrade_names_the_source_of_the_responses_already_heard(old_database):
+    url = old_database("0df9b726a28a")
+    _with_application(url)
+    _add_response(url, 1, "Sorry.\n[email <r1@example.com>]", "email")
+    _add_response(url, 2, "Sorry.\n[Twilio SM" + "7" * 32 + "]", "sms")
+    _add_response(url, 3, "She called to say no", "call")
+    sql(
+        url,
+        "INSERT INTO inbound_mail (id, org_id, dedupe_key, message_id, source, received_at, "
+        "outcome, classification, confidence, text, response_id) VALUES (5, 1, '<r1@example.com>', "
+        "'<r1@example.com>', 'raw', :now, 'recorded', 'rejected', 0.9, 'Sorry.', 1)",
+    )
+
+    migrate.upgrade(url, "c367410a75c1")
+
+    rows = sql(
+        url,
+        "SELECT id, source, message_id, text, classified_as, confidence, inbound_id "
+        "FROM responses ORDER BY id",
+    )
+    assert [tuple(r) for r in rows] == [
+        (1, "email", "<r1@example.com>", "Sorry.", "rejected", 0.9, 5),
+        (2, "sms", None, None, "rejected", None, None),
+        (3, "manual", None, None, None, None, None),
+    ]

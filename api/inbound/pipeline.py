@@ -39,7 +39,7 @@ from api.scheduling.responses import record_response
 
 __all__ = ["NotAMessage", "Outcome", "receive"]
 
-#: The stored text of a message is cut here (the response note holds less still).
+#: The stored text of a message (the log's, its response's) is cut here.
 TEXT_MAX = 20_000
 HUMAN = ("replied", "rejected", "next_round", "offer", "decision_date")
 
@@ -158,7 +158,12 @@ def _act(session, row, match: _Match, found: Classification, now, config) -> Out
         channel="email",
         decision_date=found.decision_date,
         until=found.until,
-        note=f"{row.text[:1800]}\n[email {row.message_id or row.dedupe_key}]",
+        source="email",
+        message_id=row.message_id,
+        text=row.text,
+        classified_as=found.kind,
+        confidence=found.confidence,
+        inbound_id=row.id,
     )
     return _done(row, "recorded", f"Recorded as {kind}, {match.how}. {found.reason}", response.id)
 

@@ -6,7 +6,7 @@ from api.models.inbound import InboundMail, InboundMessage, Mailbox
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
 from api.models.settings import ChannelSetting, PolicySetting, Template
-from api.models.touches import Response, Touch, TouchEvent
+from api.models.touches import Response, ResponseCorrection, Touch, TouchEvent
 
 __all__ = [
     "ApiToken",
@@ -24,6 +24,7 @@ __all__ = [
     "Organization",
     "PolicySetting",
     "Response",
+    "ResponseCorrection",
     "Template",
     "Touch",
     "TouchEvent",

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -30,6 +31,8 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 STEPS = policy.STEPS
 STATUSES = policy.STATUSES
 RESPONSE_KINDS = policy.RESPONSE_KINDS
+#: How a response reached Touchbase: typed in, or heard and classified.
+RESPONSE_SOURCES = ("manual", "email", "sms")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -154,6 +157,8 @@ class Response(Base):
     __tablename__ = "responses"
     __table_args__ = (
         CheckConstraint(f"kind IN ({_in(RESPONSE_KINDS)})", name="kind"),
+        CheckConstraint(f"source IN ({_in(RESPONSE_SOURCES)})", name="source"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
         Index(None, "contact_id", "round"),
         Index(None, "application_id", "round"),
         Index(None, "org_id", "candidate_id", "id"),
@@ -171,4 +176,43 @@ class Response(Base):
     decision_date: Mapped[date | None] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+    # Provenance: where the response came from and what the machine made of it. A
+    # correction (PATCH) changes ``kind`` and its dates, never these, so the record keeps
+    # what the classifier said next to what the person says it was.
+    source: Mapped[str] = mapped_column(String(10), server_default="manual")
+    #: The heard message's Message-ID (email) or MessageSid (SMS).
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    #: The heard message's text, quoted history and signature stripped.
+    text: Mapped[str | None] = mapped_column(Text)
+    classified_as: Mapped[str | None] = mapped_column(String(20))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    # use_alter: inbound_mail.response_id points back here; the cycle is broken for
+    # ordering tables (create, drop, the test suite's cleanup).
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_mail.id", ondelete="SET NULL", use_alter=True)
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    corrections: Mapped[list[ResponseCorrection]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ResponseCorrection.id",
+        lazy="selectin",
+    )
+
+
+class ResponseCorrection(Base):
+    """A person corrected what a response says (its kind, decision date, return date):
+    who, when, from what to what. The response then acts as if recorded that way."""
+
+    __tablename__ = "response_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    #: {"kind", "decision_date", "until"} before and after (ISO dates).
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import current_app
 from flask.views import MethodView
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from api import ledger
@@ -12,8 +15,15 @@ from api.db import get_session
 from api.models import Response, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
 from api.resources.touches import _parties, requested_round
+from api.scheduling.corrections import correct_response, corrected, said_by
 from api.scheduling.responses import record_response
-from api.schemas.touches import ResponseCreateSchema, ResponseQuerySchema, ResponseSchema
+from api.schemas.responses import (
+    ResponseCorrectSchema,
+    ResponseCreateSchema,
+    ResponseQuerySchema,
+    ResponseSchema,
+    check_kind_fields,
+)
 
 blp = Blueprint(
     "responses",
@@ -63,6 +73,7 @@ class Responses(MethodView):
             decision_date=data.get("decision_date"),
             until=data.get("until"),
             note=data.get("note"),
+            source="manual",
         )
         session.commit()
         response.affected_touches = affected
@@ -77,3 +88,38 @@ class ResponseById(MethodView):
     def get(self, response_id):
         """Show a response"""
         return get_visible(Response, response_id)
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(ResponseCorrectSchema)
+    @blp.response(200, ResponseSchema)
+    def patch(self, data, response_id):
+        """Correct a response's kind or dates; it then acts as if recorded that way
+
+        The application's status and decision date follow the corrected facts (unless set
+        by hand since), touches only the wrong reading stopped come back where the rules
+        allow them, a note it proposed that is no longer called for is withdrawn and the
+        corrected kind's note proposed, and everything is re-planned. `corrections` keeps
+        who changed what; `classified_as` keeps what the classifier said.
+        """
+        session = get_session()
+        response = get_visible(Response, response_id)
+        ledger.lock_contact(session, response.contact_id)
+        session.refresh(response)  # as it is now that no one else can change it
+        after = corrected(said_by(response), data)
+        try:
+            check_kind_fields(dataclasses.asdict(after))
+        except ValidationError as error:
+            field, reasons = next(iter(error.normalized_messages().items()))
+            raise field_error(field, " ".join(reasons)) from None
+        affected, proposed = correct_response(
+            session,
+            response,
+            after,
+            actor=ledger.actor_for_user(current().user_id),
+            now=utcnow(),
+            config=current_app.config,
+        )
+        session.commit()
+        response.affected_touches = affected
+        response.proposed_touch = proposed
+        return response

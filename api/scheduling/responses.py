@@ -38,9 +38,19 @@ def record_response(
     decision_date: date | None = None,
     until: date | None = None,
     note: str | None = None,
+    source: str = "manual",
+    message_id: str | None = None,
+    text: str | None = None,
+    classified_as: str | None = None,
+    confidence: float | None = None,
+    inbound_id: int | None = None,
 ) -> tuple[Response, list[Touch], Touch | None]:
     """Store the response and act on it (the caller holds the contact's lock): the
-    response, the touches it moved or cancelled, and the note it proposed (or None)."""
+    response, the touches it moved or cancelled, and the note it proposed (or None).
+
+    A heard response names its provenance (``source``, the message's id and stripped
+    text, the classifier's kind and confidence, the inbound log row), so a person can see
+    why it was recorded as it was and correct it (api.scheduling.corrections)."""
     from api.scheduling import replan_where  # the package imports this module
 
     response = Response(
@@ -55,6 +65,12 @@ def record_response(
         decision_date=decision_date,
         until=until,
         note=note,
+        source=source,
+        message_id=message_id,
+        text=text,
+        classified_as=classified_as,
+        confidence=confidence,
+        inbound_id=inbound_id,
     )
     session.add(response)
     if kind in APPLICATION_STATUS:
@@ -64,11 +80,11 @@ def record_response(
     session.flush()
     actor = f"response:{response.id}"
     affected = replan_where(session, now, actor, contact_id=contact.id, also=application)
-    proposed = _propose(session, response, contact, application, now, config)
+    proposed = propose(session, response, contact, application, now, config)
     return response, affected, proposed
 
 
-def _propose(session, response: Response, contact, application, now, config) -> Touch | None:
+def propose(session, response: Response, contact, application, now, config) -> Touch | None:
     """R9/R10: the note the response calls for, planned like the planner's steps (None
     when there is none to propose, or the rules refuse it now)."""
     proposal = proposal_for(session, response, contact, config)

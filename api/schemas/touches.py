@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
-from api.models.touches import RESPONSE_KINDS, STATUSES, STEPS
-from api.schemas.fields import Aware, Day, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
+from api.models.touches import STATUSES, STEPS
+from api.schemas.fields import Aware, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
 from api.schemas.records import CHANNEL_NAME, ApplicationSchema, ContactSchema, InterviewSchema
 
 
@@ -168,62 +168,6 @@ class TouchEventSchema(StrictSchema):
     reason = fields.String(allow_none=True)
     rule = fields.String(allow_none=True)
     data = fields.Dict()
-
-
-class ResponseSchema(StrictSchema):
-    id = fields.Integer()
-    candidate_id = fields.Integer()
-    contact_id = fields.Integer()
-    application_id = fields.Integer()
-    round = fields.Integer()
-    kind = fields.String(metadata={"enum": list(RESPONSE_KINDS)})
-    channel = fields.String(allow_none=True)
-    occurred_at = fields.DateTime()
-    decision_date = fields.Date(allow_none=True)
-    until = fields.Date(allow_none=True)
-    note = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    affected_touches = fields.List(fields.Nested(TouchSchema), dump_only=True)
-    proposed_touch = fields.Nested(
-        TouchSchema,
-        dump_only=True,
-        allow_none=True,
-        metadata={
-            "description": "The note this response calls for, planned: R9's one thank-you "
-            "after a rejection, R10's prompt answer to a next-round invitation"
-        },
-    )
-
-
-class ResponseCreateSchema(StrictSchema):
-    contact_id = Id(required=True)
-    application_id = Id(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(RESPONSE_KINDS))
-    round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
-    channel = fields.String(allow_none=True, validate=CHANNEL_NAME)
-    occurred_at = Aware()
-    decision_date = Day(metadata={"description": "Required for kind decision_date"})
-    until = Day(metadata={"description": "Last day away, for kind out_of_office"})
-    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
-
-    @validates_schema
-    def _kind_fields(self, data, **_kwargs):
-        kind = data.get("kind")
-        if kind == "decision_date" and not data.get("decision_date"):
-            raise ValidationError("Required for a decision_date response.", "decision_date")
-        if kind == "out_of_office" and not data.get("until"):
-            raise ValidationError("Required for an out_of_office response.", "until")
-        if kind != "decision_date" and data.get("decision_date"):
-            raise ValidationError("Only for a decision_date response.", "decision_date")
-        if kind != "out_of_office" and data.get("until"):
-            raise ValidationError("Only for an out_of_office response.", "until")
-
-
-class ResponseQuerySchema(StrictSchema):
-    candidate_id = QueryId()
-    contact_id = QueryId()
-    application_id = QueryId()
-    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS))
 
 
 class BudgetQuerySchema(StrictSchema):

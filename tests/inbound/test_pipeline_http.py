@@ -198,3 +198,17 @@ def test_a_message_over_10_mb_is_a_413(scene, snapshot):
 
     assert_problem(answer, 413)
     assert snapshot() == before
+
+
+def test_a_reply_by_email_records_where_it_came_from_and_what_the_classifier_said(scene, row):
+    raw = reply(scene, REJECTION, Message_ID="<rejection-1@mail.example.com>")
+
+    answer = heard(post_mail(scene, raw))
+
+    stored = row(Response, answer["response_id"])
+    assert (stored["source"], stored["message_id"]) == ("email", "<rejection-1@mail.example.com>")
+    assert (stored["classified_as"], stored["inbound_id"]) == ("rejected", answer["inbound_id"])
+    assert 0 < stored["confidence"] <= 1
+    assert "move forward with other candidates" in stored["text"]
+    assert "Best,\nDana" not in stored["text"]  # the signature is cut
+    assert stored["note"] is None  # the note is a person's

@@ -128,6 +128,10 @@ class Calendar:
         payload.update(extra)
         return self.ok("post", "/v1/responses", json=payload)
 
+    def correct(self, response_id: int, **changes: Any) -> dict:
+        """PATCH /v1/responses/{id}: a person corrects what the response says."""
+        return self.ok("patch", f"/v1/responses/{response_id}", json=changes)
+
     def event_count(self) -> int:
         with self.app.extensions["touchbase.engine"].connect() as conn:
             return conn.scalar(select(func.count()).select_from(TouchEvent))

@@ -344,9 +344,25 @@ def test_a_reply_is_recorded_as_a_response_and_stops_the_sequence(
     reply = replies[0]
     assert (reply["contact_id"], reply["application_id"]) == (dana.id, application.id)
     assert (reply["kind"], reply["channel"]) == ("replied", "sms")
-    assert "great to meet you" in reply["note"]
+    assert "great to meet you" in reply["text"]
     assert row(Touch, follow_up.id)["status"] == "cancelled"
     assert row(Touch, follow_up.id)["rule"] == "R8"
+
+
+def test_a_reply_by_sms_records_where_it_came_from_and_what_the_classifier_said(
+    client, conversation, engine_of
+):
+    params = inbound("Hi Ana, unfortunately we went with another candidate.")
+
+    signed_post(client, INBOUND, params)
+
+    with engine_of.connect() as conn:
+        reply = conn.execute(select(Response.__table__)).mappings().one()
+    assert (reply["source"], reply["message_id"]) == ("sms", params["MessageSid"])
+    assert reply["text"] == "Hi Ana, unfortunately we went with another candidate."
+    assert (reply["classified_as"], reply["kind"]) == ("rejected", "rejected")
+    assert 0 < reply["confidence"] <= 1
+    assert (reply["note"], reply["inbound_id"]) == (None, None)
 
 
 def test_a_rejection_by_sms_is_recorded_as_one_with_its_date(client, conversation, engine_of, row):
