@@ -1,7 +1,7 @@
 """response provenance and corrections
 
 Revision ID: c367410a75c1
-Revises: 0df9b726a28a
+Revises: cd228f95d090
 Create Date: 2026-12-01 20:14:00.219512
 
 Each response records where it came from (source, the heard message's id and stripped
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 import api.models.base
 
 revision: str = "c367410a75c1"
-down_revision: str | None = "0df9b726a28a"
+down_revision: str | None = "cd228f95d090"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
