@@ -36,6 +36,7 @@ from api.inbound.classify import Classification, classify
 from api.inbound.message import NotAMessage
 from api.models import Application, Contact, InboundMail, Touch
 from api.scheduling.responses import record_response
+from channels.inbound import InboundEvent
 
 __all__ = ["NotAMessage", "Outcome", "receive"]
 
@@ -55,6 +56,22 @@ class Outcome:
     response_id: int | None = None
     touch_id: int | None = None
     contact_id: int | None = None
+
+    def event(self, org_id: int, candidate_id: int | None, source: str, at) -> InboundEvent:
+        """What the ``inbound_message`` hook hears of it, once it is committed."""
+        return InboundEvent(
+            outcome=self.outcome,
+            reason=self.reason,
+            source=source,
+            org_id=org_id,
+            candidate_id=candidate_id,
+            inbound_id=self.inbound_id,
+            classification=self.classification,
+            response_id=self.response_id,
+            touch_id=self.touch_id,
+            contact_id=self.contact_id,
+            at=at,
+        )
 
 
 def _key(msg: EmailMessage, raw: bytes) -> str:

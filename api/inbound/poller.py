@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.channel_settings import effective_settings, settings_problems
 from api.inbound.mailboxes import inbound_channels, source_of, sync_all, sync_mailboxes
-from api.inbound.pipeline import NotAMessage, Outcome, receive
+from api.inbound.pipeline import NotAMessage, receive
 from api.models import Mailbox, utcnow
-from channels.inbound import InboundEvent, SourceUnavailable
+from channels.inbound import SourceUnavailable
 from channels.registry import notify_inbound
 
 log = logging.getLogger("touchbase.inbound")
@@ -208,7 +208,7 @@ class MailboxPoller:
         kind = outcome.outcome if outcome else "not_a_message"
         report.outcomes[kind] = report.outcomes.get(kind, 0) + 1
         if outcome is not None:
-            notify_inbound(_event(outcome, org_id, candidate_id, source, now))
+            notify_inbound(outcome.event(org_id, candidate_id, source, now))
         return True
 
     def _skip(self, mailbox_id, item, report) -> bool:
@@ -256,22 +256,6 @@ class MailboxPoller:
 
 def _interval(settings: Mapping[str, Any]) -> timedelta:
     return timedelta(seconds=float(settings.get("imap_poll_seconds") or 60.0))
-
-
-def _event(outcome: Outcome, org_id, candidate_id, source, now) -> InboundEvent:
-    return InboundEvent(
-        outcome=outcome.outcome,
-        reason=outcome.reason,
-        source=source,
-        org_id=org_id,
-        candidate_id=candidate_id,
-        inbound_id=outcome.inbound_id,
-        classification=outcome.classification,
-        response_id=outcome.response_id,
-        touch_id=outcome.touch_id,
-        contact_id=outcome.contact_id,
-        at=now,
-    )
 
 
 class PollerThread(threading.Thread):

@@ -20,6 +20,7 @@ from api.schemas.inbound import (
     InboundQuerySchema,
     InboundResultSchema,
 )
+from channels.registry import notify_inbound
 
 blp = Blueprint(
     "inbound",
@@ -86,6 +87,7 @@ class InboundEmail(MethodView):
         except NotAMessage as exc:
             raise Problem(422, f"Invalid input: body: {exc}", errors={"body": [str(exc)]}) from exc
         session.commit()
+        notify_inbound(result.event(current().org_id, candidate_id, "upload", utcnow()))
         return result
 
 
@@ -132,6 +134,7 @@ class InboundAttach(MethodView):
         application = _application(session, contact, data.get("application_id"))
         result = attach(session, row, contact, application, utcnow(), current_app.config)
         session.commit()
+        notify_inbound(result.event(row.org_id, row.candidate_id, row.source, utcnow()))
         return result
 
 

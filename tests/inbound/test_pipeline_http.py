@@ -212,3 +212,29 @@ def test_a_reply_by_email_records_where_it_came_from_and_what_the_classifier_sai
     assert "move forward with other candidates" in stored["text"]
     assert "Best,\nDana" not in stored["text"]  # the signature is cut
     assert stored["note"] is None  # the note is a person's
+
+
+def test_plugins_hear_a_posted_message_after_it_is_committed(scene):
+    from channels import hookimpl
+    from channels.registry import get_plugin_manager
+
+    heard_events = []
+
+    class Listener:
+        @hookimpl
+        def inbound_message(self, event):
+            heard_events.append(event)
+
+    manager = get_plugin_manager()
+    manager.register(Listener(), name="listener")
+    try:
+        answer = heard(post_mail(scene, reply(scene, THANKS)))
+    finally:
+        manager.unregister(name="listener")
+
+    [event] = heard_events
+    assert (event.outcome, event.source, event.inbound_id) == (
+        "recorded",
+        "upload",
+        answer["inbound_id"],
+    )
