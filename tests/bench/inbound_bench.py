@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 TARGET = 200.0
@@ -126,6 +126,11 @@ class Receiver:
         self.kinds: Counter[str] = Counter()
         self.errors: list[str] = []
         self.results: list[str] = []
+        self.statements: Counter[str] = Counter()
+        event.listen(app.extensions["touchbase.engine"], "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements[statement.lstrip().split(None, 1)[0].upper()] += 1
 
     def _one(self, session, raw: bytes, *, savepoint: bool) -> bool:
         from api.inbound.pipeline import receive
@@ -201,7 +206,7 @@ def load_mailbox(server, raws: list[bytes], chunk: int = 250):
     return user
 
 
-def poller_pass(app, org_id: int, settings, *, traced: bool) -> dict:
+def poller_pass(app, org_id: int, settings, *, traced: bool, limit: int | None = None) -> dict:
     receiver = Receiver(app, org_id)
     samples: list[tuple[int, int, int, int]] = []  # (count, rss, traced now, traced peak)
     if traced:
@@ -214,6 +219,8 @@ def poller_pass(app, org_id: int, settings, *, traced: bool) -> dict:
                 samples.append((count, rss_bytes(), now, peak))
                 if traced:
                     tracemalloc.reset_peak()
+            if limit is not None and count >= limit:
+                break
     finally:
         elapsed = time.perf_counter() - started
         if traced:
@@ -281,6 +288,9 @@ def show_receiver(label: str, receiver: Receiver, expects: list[str]) -> None:
     kinds = ", ".join(f"{k} {v}" for k, v in receiver.kinds.most_common())
     print(f"  {label} outcomes: {outcomes}; errors {len(receiver.errors)}")
     print(f"  {label} classes:  {kinds}")
+    count = max(1, len(receiver.results))
+    statements = ", ".join(f"{k} {v / count:.1f}" for k, v in receiver.statements.most_common())
+    print(f"  {label} SQL per message: {receiver.statements.total() / count:.1f} ({statements})")
     if wrong:
         print(
             f"  {label} not as intended: "
@@ -327,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="functions listed by the profile")
     parser.add_argument("--no-imap", dest="imap", action="store_false", help="skip B")
     parser.add_argument("--no-tracemalloc", dest="traced", action="store_false")
+    parser.add_argument(
+        "--traced-messages", type=int, help="the tracemalloc pass stops after these (default all)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="of the message generator")
     parser.add_argument("--check", action="store_true", help="exit 1 below target")
     parser.add_argument("--keep-db", action="store_true")
@@ -441,7 +454,8 @@ def run_poller(args, dbs: Databases, tmp: Path, org, raws, expects, failures) ->
         result = 0.0
         for traced in passes:
             app = make_app(dbs.copy("poller_traced" if traced else "poller"), tmp)
-            done = poller_pass(app, org.org_id, settings, traced=traced)
+            limit = args.traced_messages if traced else None
+            done = poller_pass(app, org.org_id, settings, traced=traced, limit=limit)
             app.extensions["touchbase.engine"].dispose()
             speed = rate(len(done["receiver"].results), done["elapsed"])
             label = "under tracemalloc" if traced else "fetch_new -> receive()"
@@ -451,7 +465,7 @@ def run_poller(args, dbs: Databases, tmp: Path, org, raws, expects, failures) ->
             )
             show_receiver("   ", done["receiver"], expects)
             memory = show_samples(done["samples"], traced)
-            if len(done["receiver"].results) != n:
+            if len(done["receiver"].results) != (limit or n):
                 failures.append(f"B drained {len(done['receiver'].results)} of {n}")
             if not traced:
                 result = speed
