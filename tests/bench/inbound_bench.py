@@ -1,0 +1,480 @@
+"""Inbound benchmark: messages per second through the whole email pipeline (parse to
+recorded response) on PostgreSQL, and the poller's memory while it drains a mailbox.
+
+Not a test (pytest does not collect it). Run from the repository root::
+
+    .venv/bin/python tests/bench/inbound_bench.py                    # 10,000 messages
+    .venv/bin/python tests/bench/inbound_bench.py --messages 1000    # a quick look
+    .venv/bin/python tests/bench/inbound_bench.py --check            # exit 1 below target
+
+The PostgreSQL server is the one of ``--url`` (default ``TOUCHBASE_BENCH_URL``, else
+``TOUCHBASE_TEST_DATABASE_URL``, else postgres@127.0.0.1:5432); that database itself is
+never touched: the bench seeds a scratch database ``inbound_bench_<hex>`` once (an org
+whose interviews were planned by the real planner, thank-yous sent; tests/inbound/
+seeding.py) and copies it (``CREATE DATABASE ... TEMPLATE``) for each measurement, so
+each starts from the same state with the same messages (tests/inbound/mailgen.py). All
+scratch databases are dropped at the end (``--keep-db`` keeps them).
+
+Figures, one process, in one run:
+
+- floor: ``message.parse`` + ``classify`` alone, no database (what the CPU-only part of
+  the pipeline costs);
+- A, the pipeline as a poller calls it: ``api.inbound.pipeline.receive`` per message,
+  one transaction per message, then one transaction per batch of ``--batch``;
+- B, the poller path: the messages APPENDed to a real Dovecot on loopback
+  (tests/imap_server.py), drained with ``api.inbound.mailbox.fetch_new`` in its default
+  batches feeding ``receive`` (one transaction per message); RSS every 1,000 messages,
+  then the same drain again under tracemalloc (current and peak per 1,000);
+- a cProfile of A over the first ``--profile`` messages: the share of each stage and the
+  top functions.
+
+Target (issue 13): at least 200 messages/s per worker process, memory flat. With
+``--check`` the exit status is 1 when A (per message) or B is below 200/s, or the RSS of
+B grows by more than 10% (and 8 MiB) from the first sample to the last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import signal
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+TARGET = 200.0
+SAMPLE_EVERY = 1000
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+# ------------------------------------------------------------------------ databases
+
+
+class Databases:
+    """The scratch seed database and its copies, on the server of ``url``."""
+
+    def __init__(self, url: str) -> None:
+        self.server = make_url(url).set(database="postgres")
+        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        self.prefix = f"inbound_bench_{secrets.token_hex(3)}"
+        self.seed = self._create(f"{self.prefix}_seed")
+        self.names = [f"{self.prefix}_seed"]
+
+    def url(self, name: str) -> str:
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            extra = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{extra}'))
+        return self.url(name)
+
+    def copy(self, label: str) -> str:
+        """A fresh copy of the seeded database (nobody may be connected to the seed)."""
+        name = f"{self.prefix}_{label}"
+        self.names.append(name)
+        return self._create(name, template=f"{self.prefix}_seed")
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def make_app(url: str, tmp: Path):
+    from api import create_app
+
+    return create_app(
+        {
+            "DATABASE_URL": url,
+            "INSTANCE_DIR": str(tmp),
+            "OUTBOX_DIR": str(tmp / "outbox"),
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+        }
+    )
+
+
+# ------------------------------------------------------------------------ the pipeline
+
+
+class Receiver:
+    """Feeds raw messages to ``receive`` for one org, counting what became of them."""
+
+    def __init__(self, app, org_id: int) -> None:
+        self.make_session = app.extensions["touchbase.sessionmaker"]
+        self.config = app.config
+        self.org_id = org_id
+        self.outcomes: Counter[str] = Counter()
+        self.kinds: Counter[str] = Counter()
+        self.errors: list[str] = []
+        self.results: list[str] = []
+        self.statements: Counter[str] = Counter()
+        event.listen(app.extensions["touchbase.engine"], "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+    def _one(self, session, raw: bytes, *, savepoint: bool) -> bool:
+        from api.inbound.pipeline import receive
+        from api.models import utcnow
+
+        try:
+            if savepoint:
+                with session.begin_nested():
+                    out = receive(
+                        session, self.org_id, raw, source="imap", now=utcnow(), config=self.config
+                    )
+            else:
+                out = receive(
+                    session, self.org_id, raw, source="imap", now=utcnow(), config=self.config
+                )
+        except Exception as exc:  # counted and shown: the bench must not stop on one
+            self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            self.results.append("error")
+            return False
+        self.outcomes[out.outcome] += 1
+        self.kinds[out.classification or "-"] += 1
+        self.results.append(out.outcome)
+        return True
+
+    def per_message(self, raw: bytes) -> None:
+        """One transaction per message: what a poller that commits each message does."""
+        with self.make_session() as session:
+            if self._one(session, raw, savepoint=False):
+                session.commit()
+            else:
+                session.rollback()
+
+    def per_batch(self, raws: list[bytes]) -> None:
+        """One transaction for a batch, a savepoint per message so that one message that
+        fails does not undo the others (what a batching poller would have to do)."""
+        with self.make_session() as session:
+            for raw in raws:
+                self._one(session, raw, savepoint=True)
+            session.commit()
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+# ------------------------------------------------------------------------ the poller path
+
+
+def drain(settings, handle: Callable[[bytes], None]) -> Iterator[int]:
+    """Work a mailbox's backlog off as the poller does, one ``fetch_new`` (its default
+    limit) after another, each message to ``handle``; yields the running count after each
+    message. Kept this small so it can call the real poll loop once there is one."""
+    from api.inbound.mailbox import MailboxState, fetch_new
+
+    state, done = MailboxState(), 0
+    while True:
+        messages, state = fetch_new(settings, state)
+        if not messages:
+            return
+        for message in messages:
+            handle(message.raw)
+            done += 1
+            yield done
+
+
+def load_mailbox(server, raws: list[bytes], chunk: int = 250):
+    """A new Dovecot user with ``raws`` in its INBOX (MULTIAPPEND, ``chunk`` at a time)."""
+    user = server.add_user()
+    with server.client(user) as client:
+        for start in range(0, len(raws), chunk):
+            client.multiappend("INBOX", raws[start : start + chunk])
+    return user
+
+
+def poller_pass(app, org_id: int, settings, *, traced: bool, limit: int | None = None) -> dict:
+    receiver = Receiver(app, org_id)
+    samples: list[tuple[int, int, int, int]] = []  # (count, rss, traced now, traced peak)
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        for count in drain(settings, receiver.per_message):
+            if count % SAMPLE_EVERY == 0:
+                now, peak = tracemalloc.get_traced_memory() if traced else (0, 0)
+                samples.append((count, rss_bytes(), now, peak))
+                if traced:
+                    tracemalloc.reset_peak()
+            if limit is not None and count >= limit:
+                break
+    finally:
+        elapsed = time.perf_counter() - started
+        if traced:
+            tracemalloc.stop()
+    return {"receiver": receiver, "elapsed": elapsed, "samples": samples}
+
+
+# ------------------------------------------------------------------------ profile
+
+STAGES = (
+    ("pipeline.py", "receive", "receive (all)"),
+    ("message.py", "parse", "  parse"),
+    ("classify.py", "classify", "  classify"),
+    ("quotes.py", "strip_reply", "    strip_reply (quotes)"),
+    ("message.py", "body_text", "    body_text"),
+    ("bounces.py", "parse_bounce", "    parse_bounce"),
+    ("autoreply.py", "detect", "    autoreply.detect"),
+    ("classify.py", "_human", "    _human (phrases, dates)"),
+    ("dates.py", "find_dates", "      find_dates"),
+    ("pipeline.py", "_match", "  _match (queries)"),
+    ("pipeline.py", "_act", "  _act"),
+    ("responses.py", "record_response", "    record_response"),
+    ("__init__.py", "replan_where", "      replan_where"),
+    ("session.py", "commit", "commit"),
+)
+
+
+def profile(receiver: Receiver, raws: list[bytes], top: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for raw in raws:
+        receiver.per_message(raw)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = sum(tt for _, _, tt, _, _ in stats.stats.values())  # type: ignore[attr-defined]
+    out = io.StringIO()
+    out.write(f"profile of {len(raws)} messages, one transaction each (cProfile; shares)\n")
+    for filename, name, label in STAGES:
+        cum = sum(
+            ct
+            for (file, _, func), (_, _, _, ct, _) in stats.stats.items()  # type: ignore[attr-defined]
+            if func == name and file.endswith(filename) and ("/api/" in file or name == "commit")
+        )
+        out.write(f"  {label:<34} {cum / len(raws) * 1000:7.2f} ms/msg  {cum / total:6.1%}\n")
+    stats.stream = out  # type: ignore[attr-defined]
+    out.write("\ntop functions by own time:\n")
+    stats.sort_stats("tottime").print_stats(top)
+    out.write("top functions by cumulative time:\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------ printing
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def show_receiver(label: str, receiver: Receiver, expects: list[str]) -> None:
+    wrong = Counter(
+        (want, got) for want, got in zip(expects, receiver.results, strict=False) if want != got
+    )
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(receiver.outcomes.items()))
+    kinds = ", ".join(f"{k} {v}" for k, v in receiver.kinds.most_common())
+    print(f"  {label} outcomes: {outcomes}; errors {len(receiver.errors)}")
+    print(f"  {label} classes:  {kinds}")
+    count = max(1, len(receiver.results))
+    statements = ", ".join(f"{k} {v / count:.1f}" for k, v in receiver.statements.most_common())
+    print(f"  {label} SQL per message: {receiver.statements.total() / count:.1f} ({statements})")
+    if wrong:
+        print(
+            f"  {label} not as intended: "
+            + ", ".join(f"{w}->{g} {n}" for (w, g), n in wrong.items())
+        )
+    for error in receiver.errors[:3]:
+        print(f"  {label} error: {error}")
+
+
+def show_samples(samples, traced: bool) -> dict:
+    mib = 1024 * 1024
+    for count, rss, now, peak in samples:
+        line = f"    {count:>6} msgs  RSS {rss / mib:7.1f} MiB"
+        if traced:
+            line += f"  traced {now / mib:6.2f} MiB  peak {peak / mib:6.2f} MiB"
+        print(line)
+    if len(samples) < 2:
+        return {"rss_ratio": 1.0, "rss_growth_mib": 0.0, "flat": True}
+    first, last = samples[0], samples[-1]
+    ratio = last[1] / first[1]
+    growth = (last[1] - first[1]) / mib
+    print(f"    RSS last/first {ratio:.3f} ({growth:+.1f} MiB over {last[0] - first[0]} msgs)")
+    if traced and first[2]:
+        print(f"    traced last/first {last[2] / first[2]:.3f}")
+    flat = growth <= max(8.0, 0.10 * first[1] / mib)
+    return {"rss_ratio": ratio, "rss_growth_mib": growth, "flat": flat}
+
+
+# ------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", "-n", type=int, default=10_000, help="default 10000")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("TOUCHBASE_BENCH_URL")
+        or os.environ.get("TOUCHBASE_TEST_DATABASE_URL")
+        or DEFAULT_SERVER,
+        help="a PostgreSQL URL: its server is used, the database itself never",
+    )
+    parser.add_argument("--batch", type=int, default=50, help="messages per batch transaction")
+    parser.add_argument("--profile", type=int, default=2000, help="messages profiled (0: skip)")
+    parser.add_argument("--top", type=int, default=25, help="functions listed by the profile")
+    parser.add_argument("--no-imap", dest="imap", action="store_false", help="skip B")
+    parser.add_argument("--no-tracemalloc", dest="traced", action="store_false")
+    parser.add_argument(
+        "--traced-messages", type=int, help="the tracemalloc pass stops after these (default all)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="of the message generator")
+    parser.add_argument("--check", action="store_true", help="exit 1 below target")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args(argv)
+
+    from api import migrate
+    from api.inbound import message as inbound_message
+    from api.inbound.classify import classify
+    from tests.inbound.mailgen import Generator
+    from tests.inbound.seeding import seed_org
+
+    n = args.messages
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the scratch databases go too
+    dbs = Databases(args.url)
+    failures: list[str] = []
+    print(f"inbound bench: {n} messages, cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="inbound-bench-") as tmpdir:
+            tmp = Path(tmpdir)
+            started = time.perf_counter()
+            migrate.upgrade(dbs.seed)
+            seed_app = make_app(dbs.seed, tmp)
+            now = datetime.now(UTC)
+            org = seed_org(seed_app, max(6, -(-n // 3)), now=now)
+            seed_app.extensions["touchbase.engine"].dispose()
+            mails = Generator(org.contacts, now, seed=args.seed).messages(n)
+            raws = [m.raw for m in mails]
+            expects = [m.expect for m in mails]
+            intents = Counter(m.intent for m in mails)
+            size = sum(len(r) for r in raws)
+            print(
+                f"seeded in {time.perf_counter() - started:.1f}s: {org.applications} "
+                f"applications, {len(org.contacts)} contacts, {org.touches} touches; "
+                f"messages {size / n / 1024:.1f} KiB on average"
+            )
+            print("  mix: " + ", ".join(f"{k} {v}" for k, v in intents.most_common()))
+
+            # floor: parse + classify, no database
+            started = time.perf_counter()
+            for raw in raws:
+                msg = inbound_message.parse(raw)
+                classify(msg, received_at=now, tz="America/New_York")
+            floor = rate(n, time.perf_counter() - started)
+            print(f"\nfloor  parse + classify, no database      {floor:8.1f} msgs/s")
+
+            # A: receive(), one transaction per message, then per batch
+            figures: dict[str, float] = {}
+            for mode in ("per message", "per batch"):
+                app = make_app(dbs.copy(mode.replace(" ", "_")), tmp)
+                receiver = Receiver(app, org.org_id)
+                started = time.perf_counter()
+                if mode == "per message":
+                    for raw in raws:
+                        receiver.per_message(raw)
+                else:
+                    for start in range(0, n, args.batch):
+                        receiver.per_batch(raws[start : start + args.batch])
+                figures[mode] = rate(n, time.perf_counter() - started)
+                label = mode if mode == "per message" else f"per batch of {args.batch}"
+                print(
+                    f"A      receive(), one transaction {label:<14} {figures[mode]:8.1f} msgs/s"
+                    f"  ({figures[mode] / TARGET:.2f}x target, {figures[mode] / floor:.2f}x floor)"
+                )
+                show_receiver("   ", receiver, expects)
+                app.extensions["touchbase.engine"].dispose()
+            print(
+                "       batch / per message                "
+                f"{figures['per batch'] / figures['per message']:8.2f}x"
+            )
+            if figures["per message"] < TARGET:
+                failures.append(f"A per message {figures['per message']:.1f} < {TARGET:.0f} msgs/s")
+
+            if args.imap:
+                figures["poller"] = run_poller(args, dbs, tmp, org, raws, expects, failures)
+                if figures.get("poller"):
+                    print(
+                        f"       poller / receive() per message     "
+                        f"{figures['poller'] / figures['per message']:8.2f}x"
+                    )
+
+            if args.profile:
+                app = make_app(dbs.copy("profile"), tmp)
+                print()
+                print(profile(Receiver(app, org.org_id), raws[: args.profile], args.top))
+                app.extensions["touchbase.engine"].dispose()
+    finally:
+        if not args.keep_db:
+            dbs.drop_all()
+    print("load average at the end:", ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    if failures:
+        print("below target: " + "; ".join(failures))
+    return 1 if args.check and failures else 0
+
+
+def run_poller(args, dbs: Databases, tmp: Path, org, raws, expects, failures) -> float:
+    from api.inbound.mailbox import MailboxSettings
+    from tests.imap_server import DovecotServer, dovecot_binary
+
+    if dovecot_binary() is None:
+        print("\nB      skipped: dovecot is not installed (apt-get install dovecot-imapd)")
+        failures.append("B not measured (no dovecot)")
+        return 0.0
+    n = len(raws)
+    with DovecotServer(users={}) as server:
+        started = time.perf_counter()
+        user = load_mailbox(server, raws)
+        print(f"\n(APPENDed {n} messages to Dovecot in {time.perf_counter() - started:.1f}s)")
+        settings = MailboxSettings(
+            host=server.host, port=server.port, user=user.name, password=user.password, tls="none"
+        )
+        passes = [False, True] if args.traced else [False]
+        result = 0.0
+        for traced in passes:
+            app = make_app(dbs.copy("poller_traced" if traced else "poller"), tmp)
+            limit = args.traced_messages if traced else None
+            done = poller_pass(app, org.org_id, settings, traced=traced, limit=limit)
+            app.extensions["touchbase.engine"].dispose()
+            speed = rate(len(done["receiver"].results), done["elapsed"])
+            label = "under tracemalloc" if traced else "fetch_new -> receive()"
+            print(
+                f"B      poller, {label:<26} {speed:8.1f} msgs/s"
+                + ("" if traced else f"  ({speed / TARGET:.2f}x target)")
+            )
+            show_receiver("   ", done["receiver"], expects)
+            memory = show_samples(done["samples"], traced)
+            if len(done["receiver"].results) != (limit or n):
+                failures.append(f"B drained {len(done['receiver'].results)} of {n}")
+            if not traced:
+                result = speed
+                if speed < TARGET:
+                    failures.append(f"B {speed:.1f} < {TARGET:.0f} msgs/s")
+                if not memory["flat"]:
+                    failures.append(f"B RSS grew {memory['rss_growth_mib']:.1f} MiB")
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
