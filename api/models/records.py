@@ -29,6 +29,8 @@ class Contact(Base):
         Index(None, "candidate_id", "company"),
         # One person, one contact (api.contact_identity); NULLs never collide.
         Index("uq_contacts_candidate_email", "candidate_id", "email", unique=True),
+        # Inbound mail from an address, when its candidate is not known (an org's mailbox).
+        Index(None, "org_id", "email"),
         Index("uq_contacts_candidate_phone", "candidate_id", "phone", unique=True),
     )
 

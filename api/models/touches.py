@@ -71,6 +71,8 @@ class Touch(Base):
         Index(None, "candidate_id", "status"),
         Index(None, "interview_id"),
         Index(None, "provider_id"),
+        # Inbound mail names the touches it answers by their Message-IDs.
+        Index(None, "message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,7 +22,7 @@ Figures, one process, in one run:
 - A, the pipeline as a poller calls it: ``api.inbound.pipeline.receive`` per message,
   one transaction per message, then one transaction per batch of ``--batch``;
 - B, the poller path: the messages APPENDed to a real Dovecot on loopback
-  (tests/imap_server.py), drained with ``api.inbound.mailbox.fetch_new`` in its default
+  (tests/imap_server.py), drained by the real poller (``MailboxPoller.poll_due``) in its default
   batches feeding ``receive`` (one transaction per message); RSS every 1,000 messages,
   then the same drain again under tracemalloc (current and peak per 1,000);
 - a cProfile of A over the first ``--profile`` messages: the share of each stage and the
@@ -47,8 +47,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +55,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from channels.hookspecs import hookimpl  # noqa: E402
+from channels.registry import get_plugin_manager  # noqa: E402
 
 TARGET = 200.0
 SAMPLE_EVERY = 1000
@@ -180,21 +182,73 @@ def rss_bytes() -> int:
 # ------------------------------------------------------------------------ the poller path
 
 
-def drain(settings, handle: Callable[[bytes], None]) -> Iterator[int]:
-    """Work a mailbox's backlog off as the poller does, one ``fetch_new`` (its default
-    limit) after another, each message to ``handle``; yields the running count after each
-    message. Kept this small so it can call the real poll loop once there is one."""
-    from api.inbound.mailbox import MailboxState, fetch_new
+class Heard(Receiver):
+    """What the real poller heard, message by message, through the ``inbound_message``
+    hook (as a plugin would), with the RSS sampled every ``SAMPLE_EVERY`` messages."""
 
-    state, done = MailboxState(), 0
-    while True:
-        messages, state = fetch_new(settings, state)
-        if not messages:
+    def __init__(self, app, org_id: int, traced: bool) -> None:
+        super().__init__(app, org_id)
+        self.traced = traced
+        self.samples: list[tuple[int, int, int, int]] = []
+
+    @hookimpl
+    def inbound_message(self, event) -> None:
+        self.outcomes[event.outcome] += 1
+        self.kinds[event.classification or "-"] += 1
+        self.results.append(event.outcome)
+        count = len(self.results)
+        if count % SAMPLE_EVERY == 0:
+            now, peak = tracemalloc.get_traced_memory() if self.traced else (0, 0)
+            self.samples.append((count, rss_bytes(), now, peak))
+            if self.traced:
+                tracemalloc.reset_peak()
+
+
+def configure_mailbox(app, org_id: int, server, user) -> None:
+    """The org's email channel names the Dovecot mailbox; its backlog counts as mail that
+    arrived after it was configured (a first poll never replays older mail)."""
+    from sqlalchemy import select, update
+
+    from api.inbound.mailboxes import sync_mailboxes
+    from api.models import ChannelSetting, Mailbox, utcnow
+
+    imap = {
+        "imap_host": server.host,
+        "imap_port": server.port,
+        "imap_security": "none",
+        "imap_username": user.name,
+        "imap_password": user.password,
+    }
+    with app.extensions["touchbase.sessionmaker"]() as session:
+        row = session.scalars(
+            select(ChannelSetting).where(
+                ChannelSetting.org_id == org_id,
+                ChannelSetting.channel == "email",
+                ChannelSetting.candidate_id.is_(None),
+            )
+        ).first()
+        if row is None:
+            row = ChannelSetting(org_id=org_id, candidate_id=None, channel="email", values={})
+            session.add(row)
+        row.values = {**(row.values or {}), **imap}
+        session.flush()
+        sync_mailboxes(session, org_id, app.config, utcnow())
+        session.execute(update(Mailbox).values(created_at=utcnow() - timedelta(days=1)))
+        session.commit()
+
+
+def drain(app, limit: int | None = None) -> None:
+    """The real poll loop (``MailboxPoller.poll_due``, as the worker's poller thread runs
+    it) until the backlog is worked off, or ``limit`` messages are heard."""
+    from api.inbound.poller import MailboxPoller
+
+    poller = MailboxPoller(app.extensions["touchbase.sessionmaker"], app.config, "bench")
+    heard = 0
+    while limit is None or heard < limit:
+        report = poller.poll_due()  # a turn is at most 1,000 messages, then due again
+        if not report.heard:
             return
-        for message in messages:
-            handle(message.raw)
-            done += 1
-            yield done
+        heard += report.heard
 
 
 def load_mailbox(server, raws: list[bytes], chunk: int = 250):
@@ -206,26 +260,22 @@ def load_mailbox(server, raws: list[bytes], chunk: int = 250):
     return user
 
 
-def poller_pass(app, org_id: int, settings, *, traced: bool, limit: int | None = None) -> dict:
-    receiver = Receiver(app, org_id)
-    samples: list[tuple[int, int, int, int]] = []  # (count, rss, traced now, traced peak)
+def poller_pass(app, org_id: int, server, user, *, traced: bool, limit: int | None = None):
+    heard = Heard(app, org_id, traced)
+    configure_mailbox(app, org_id, server, user)
+    manager = get_plugin_manager()
+    manager.register(heard, name="inbound-bench")
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
     try:
-        for count in drain(settings, receiver.per_message):
-            if count % SAMPLE_EVERY == 0:
-                now, peak = tracemalloc.get_traced_memory() if traced else (0, 0)
-                samples.append((count, rss_bytes(), now, peak))
-                if traced:
-                    tracemalloc.reset_peak()
-            if limit is not None and count >= limit:
-                break
+        drain(app, limit)
     finally:
         elapsed = time.perf_counter() - started
+        manager.unregister(name="inbound-bench")
         if traced:
             tracemalloc.stop()
-    return {"receiver": receiver, "elapsed": elapsed, "samples": samples}
+    return {"receiver": heard, "elapsed": elapsed, "samples": heard.samples}
 
 
 # ------------------------------------------------------------------------ profile
@@ -435,7 +485,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_poller(args, dbs: Databases, tmp: Path, org, raws, expects, failures) -> float:
-    from api.inbound.mailbox import MailboxSettings
     from tests.imap_server import DovecotServer, dovecot_binary
 
     if dovecot_binary() is None:
@@ -447,18 +496,15 @@ def run_poller(args, dbs: Databases, tmp: Path, org, raws, expects, failures) ->
         started = time.perf_counter()
         user = load_mailbox(server, raws)
         print(f"\n(APPENDed {n} messages to Dovecot in {time.perf_counter() - started:.1f}s)")
-        settings = MailboxSettings(
-            host=server.host, port=server.port, user=user.name, password=user.password, tls="none"
-        )
         passes = [False, True] if args.traced else [False]
         result = 0.0
         for traced in passes:
             app = make_app(dbs.copy("poller_traced" if traced else "poller"), tmp)
             limit = args.traced_messages if traced else None
-            done = poller_pass(app, org.org_id, settings, traced=traced, limit=limit)
+            done = poller_pass(app, org.org_id, server, user, traced=traced, limit=limit)
             app.extensions["touchbase.engine"].dispose()
             speed = rate(len(done["receiver"].results), done["elapsed"])
-            label = "under tracemalloc" if traced else "fetch_new -> receive()"
+            label = "under tracemalloc" if traced else "MailboxPoller.poll_due"
             print(
                 f"B      poller, {label:<26} {speed:8.1f} msgs/s"
                 + ("" if traced else f"  ({speed / TARGET:.2f}x target)")
