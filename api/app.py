@@ -18,6 +18,7 @@ from api.auth import access_rule, public
 from api.config import load_config
 from api.db import close_session, make_engine
 from api.input_hygiene import screen_request
+from api.operation_ids import OperationIdPlugin
 from api.problems import (
     PROBLEM_MIMETYPE,
     Problem,
@@ -114,7 +115,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Before any route is added: every `<int:...>` in a path is an id in range (else 404).
     app.url_map.converters["int"] = IdConverter
-    api = TouchbaseApi(app, spec_kwargs={"extra_plugins": [EdgeResponsesPlugin()]})
+    api = TouchbaseApi(
+        app, spec_kwargs={"extra_plugins": [EdgeResponsesPlugin(), OperationIdPlugin()]}
+    )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "tb_ token"}
     )

@@ -22,6 +22,7 @@ class HealthSchema(Schema):
 class Health(MethodView):
     @public
     @blp.response(200, HealthSchema)
+    @blp.doc(operationId="check_liveness")
     def get(self):
         """The process is up"""
         return {"status": "ok"}
@@ -32,6 +33,7 @@ class Ready(MethodView):
     @public
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="check_readiness")
     def get(self):
         """The database answers"""
         try:

@@ -181,6 +181,7 @@ def _check_dependents(
 class OrgPolicy(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, PolicySchema)
+    @blp.doc(operationId="get_org_policy")
     def get(self):
         """The organisation's policy"""
         principal = current()
@@ -190,6 +191,7 @@ class OrgPolicy(MethodView):
     @roles("admin")
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicySchema)
+    @blp.doc(operationId="set_org_policy")
     def put(self, data):
         """Set the organisation's defaults (absent or null: the built-in default)
 
