@@ -7,6 +7,7 @@ import importlib
 import logging
 from typing import Any
 
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
@@ -27,7 +28,7 @@ from api.problems import (
     problem_response,
 )
 from api.resources.common import IdConverter
-from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin
+from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin, schema_component_name
 
 log = logging.getLogger("touchbase.api")
 
@@ -116,7 +117,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Before any route is added: every `<int:...>` in a path is an id in range (else 404).
     app.url_map.converters["int"] = IdConverter
     api = TouchbaseApi(
-        app, spec_kwargs={"extra_plugins": [EdgeResponsesPlugin(), OperationIdPlugin()]}
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_component_name),
+            "extra_plugins": [EdgeResponsesPlugin(), OperationIdPlugin()],
+        },
     )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "tb_ token"}

@@ -5,6 +5,8 @@ the size limit (413), an unreachable database (503), an id that names nothing (4
 view would have to repeat them; instead this plugin adds them to every operation they apply
 to, so the document lists every status code the server can send and needs no catch-all
 `default` response to hide behind.
+
+Component schemas are named so that no code generator's own types clash with them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow import resolver
 
 BODY_METHODS = frozenset({"post", "put", "patch"})
 #: Operations that never touch the database, so never answer 503.
@@ -63,3 +66,72 @@ def edge_statuses(path: str, method: str, operation: dict) -> list[tuple[int, st
     if (path, method) not in NO_DATABASE:
         out.append((503, "SERVICE_UNAVAILABLE"))
     return out
+
+
+#: Names that code generators give their own types, so a component named so clashes with
+#: them in a generated client: openapi-python-client's types (`Response`, `Unset`, `UNSET`,
+#: `File`, `FileTypes`...), client classes and errors; openapi-generator's support classes;
+#: the TypeScript globals a generated type alias would shadow. Compared as generators turn
+#: names into class names: without case or underscores.
+RESERVED_SCHEMA_NAMES = frozenset(
+    {
+        # openapi-python-client: types.py, client.py, errors.py
+        "Response",
+        "Unset",
+        "File",
+        "FileTypes",
+        "FileContent",
+        "FileJsonType",
+        "Client",
+        "AuthenticatedClient",
+        "UnexpectedStatus",
+        "Types",
+        "Errors",
+        "Models",
+        "Api",
+        # openapi-generator's support classes
+        "ApiClient",
+        "ApiResponse",
+        "ApiException",
+        "Configuration",
+        "RestClientObject",
+        # TypeScript globals
+        "Error",
+        "Object",
+        "Array",
+        "Date",
+        "Map",
+        "Set",
+        "Promise",
+        "Record",
+        "String",
+        "Number",
+        "Boolean",
+        "Symbol",
+        "Function",
+    }
+)
+
+
+def _folded(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+_RESERVED_FOLDED = frozenset(_folded(name) for name in RESERVED_SCHEMA_NAMES)
+
+
+def is_reserved_schema_name(name: str) -> bool:
+    return _folded(name) in _RESERVED_FOLDED
+
+
+def schema_component_name(schema) -> str:
+    """A marshmallow schema's component name: its class name without `Schema`, as apispec
+    names it, refused if a generator reserves it (rename the class: the name is the type a
+    portal's generated client will have)."""
+    name = resolver(schema)
+    if is_reserved_schema_name(name):
+        raise ValueError(
+            f"Schema component {name!r} clashes with a name code generators reserve "
+            "(api.spec.RESERVED_SCHEMA_NAMES): rename its class."
+        )
+    return name

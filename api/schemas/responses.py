@@ -10,14 +10,17 @@ from api.schemas.records import CHANNEL_NAME
 from api.schemas.touches import TouchSchema
 
 
-class ResponseCorrectionSchema(StrictSchema):
+class ContactResponseCorrectionSchema(StrictSchema):
     at = fields.DateTime()
     actor = fields.String()
     before = fields.Dict(metadata={"description": "kind, decision_date, until before"})
     after = fields.Dict(metadata={"description": "kind, decision_date, until after"})
 
 
-class ResponseSchema(StrictSchema):
+class ContactResponseSchema(StrictSchema):
+    """A response as answered. Its component is `ContactResponse`, not `Response`: generated
+    clients have a `Response` type of their own (see api.spec.RESERVED_SCHEMA_NAMES)."""
+
     id = fields.Integer()
     candidate_id = fields.Integer()
     contact_id = fields.Integer()
@@ -57,7 +60,7 @@ class ResponseSchema(StrictSchema):
         metadata={"description": "The inbound log entry (GET /v1/inbound) it was heard as"},
     )
     corrections = fields.List(
-        fields.Nested(ResponseCorrectionSchema),
+        fields.Nested(ContactResponseCorrectionSchema),
         dump_only=True,
         metadata={"description": "Each correction of kind or dates: who, when, from, to"},
     )
@@ -89,7 +92,7 @@ def check_kind_fields(data) -> None:
         raise ValidationError("Only for an out_of_office response.", "until")
 
 
-class ResponseCreateSchema(StrictSchema):
+class ContactResponseCreateSchema(StrictSchema):
     contact_id = Id(required=True)
     application_id = Id(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(RESPONSE_KINDS))
@@ -105,7 +108,7 @@ class ResponseCreateSchema(StrictSchema):
         check_kind_fields(data)
 
 
-class ResponseCorrectSchema(StrictSchema):
+class ContactResponseCorrectSchema(StrictSchema):
     """A correction of what the response says. A date not given is kept while the kind
     still takes it; the corrected whole must pass the rules of a new response."""
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import re
 
+import marshmallow as ma
 import pytest
 
 from api import cli
 from api.operation_ids import OperationIdPlugin, derived_operation_id, singular
+from api.spec import is_reserved_schema_name, schema_component_name
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 VERB_NOUN = re.compile(r"^[a-z]+(_[a-z]+)+$")
@@ -200,3 +202,30 @@ def test_a_view_s_own_operation_id_wins_over_the_rule():
     OperationIdPlugin().operation_helper(path="/v1/touches/{touch_id}", operations=operations)
 
     assert operations["get"]["operationId"] == "show_touch"
+
+
+def test_no_component_schema_has_a_name_generators_reserve(spec):
+    clashing = [name for name in spec["components"]["schemas"] if is_reserved_schema_name(name)]
+
+    assert clashing == []
+
+
+@pytest.mark.parametrize("name", ["Response", "Client", "Error", "File", "Unset", "types"])
+def test_the_generators_own_names_are_reserved(name):
+    assert is_reserved_schema_name(name)
+
+
+def test_a_schema_class_named_as_a_generator_reserves_is_refused():
+    class ResponseSchema(ma.Schema):
+        id = ma.fields.Integer()
+
+    with pytest.raises(ValueError, match="'Response' clashes"):
+        schema_component_name(ResponseSchema)
+
+
+def test_responses_are_answered_as_contact_response(spec):
+    answer = spec["paths"]["/v1/responses/{response_id}"]["get"]["responses"]["200"]
+
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ContactResponse"
+    }
