@@ -28,6 +28,7 @@ from api.problems import (
     problem_response,
 )
 from api.resources.common import IdConverter
+from api.schemas.enums import NamedEnumPlugin
 from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin, schema_component_name
 
 log = logging.getLogger("touchbase.api")
@@ -120,7 +121,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         spec_kwargs={
             "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_component_name),
-            "extra_plugins": [EdgeResponsesPlugin(), OperationIdPlugin()],
+            "extra_plugins": [EdgeResponsesPlugin(), OperationIdPlugin(), NamedEnumPlugin()],
         },
     )
     api.spec.components.security_scheme(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields
 
-from api.models.touches import STATUSES, STEPS
+from api.models.touches import STATUSES
+from api.schemas.enums import STEP, TOUCH_STATUS
 from api.schemas.fields import Aware, QueryId, StrictSchema
 
 
@@ -16,7 +17,7 @@ class StateList(fields.List):
         kwargs.setdefault("metadata", {}).setdefault(
             "description", "Touch states, repeated or comma-separated: " + ", ".join(STATUSES)
         )
-        super().__init__(fields.String(metadata={"enum": list(STATUSES)}), **kwargs)
+        super().__init__(fields.String(metadata=TOUCH_STATUS.tag()), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
@@ -56,9 +57,9 @@ class CalendarEntrySchema(StrictSchema):
     position = fields.String()
     interview_id = fields.Integer(allow_none=True)
     round = fields.Integer()
-    step = fields.String(metadata={"enum": list(STEPS)})
+    step = fields.String(metadata=STEP.tag())
     channel = fields.String()
-    state = fields.String(metadata={"enum": list(STATUSES)})
+    state = fields.String(metadata=TOUCH_STATUS.tag())
     at = fields.DateTime(metadata={"description": "sent_at once sent, else scheduled_for (UTC)"})
     local_time = fields.String(allow_none=True, metadata={"description": "In the contact's zone"})
     time_zone = fields.String(metadata={"description": "The contact's IANA time zone"})

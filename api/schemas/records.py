@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
+from api.schemas.enums import APPLICATION_STATUS, INTERVIEW_FORMAT
 from api.schemas.fields import (
     Aware,
     Country,
@@ -95,7 +96,7 @@ class ApplicationSchema(StrictSchema):
     candidate_id = fields.Integer()
     company = fields.String()
     position = fields.String()
-    status = fields.String(metadata={"enum": list(APPLICATION_STATUSES)})
+    status = fields.String(metadata=APPLICATION_STATUS.tag())
     decision_expected_on = fields.Date(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -104,7 +105,9 @@ class ApplicationSchema(StrictSchema):
 class _ApplicationFields(StrictSchema):
     company = Text(200)
     position = Text(200)
-    status = fields.String(validate=validate.OneOf(APPLICATION_STATUSES))
+    status = fields.String(
+        validate=validate.OneOf(APPLICATION_STATUSES), metadata=APPLICATION_STATUS.tag()
+    )
     decision_expected_on = Day(allow_none=True)
 
 
@@ -120,7 +123,9 @@ class ApplicationUpdateSchema(_ApplicationFields):
 
 class ApplicationQuerySchema(StrictSchema):
     candidate_id = QueryId()
-    status = fields.String(validate=validate.OneOf(APPLICATION_STATUSES))
+    status = fields.String(
+        validate=validate.OneOf(APPLICATION_STATUSES), metadata=APPLICATION_STATUS.tag()
+    )
     company = fields.String(validate=validate.Length(max=200))
 
 
@@ -142,7 +147,7 @@ class InterviewSchema(StrictSchema):
     round = fields.Integer()
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
-    format = fields.String(metadata={"enum": list(INTERVIEW_FORMATS)})
+    format = fields.String(metadata=INTERVIEW_FORMAT.tag())
     location = fields.String(allow_none=True)
     interviewers = fields.List(fields.Nested(InterviewerSchema))
     created_at = fields.DateTime()
@@ -163,7 +168,9 @@ class _InterviewFields(StrictSchema):
     round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
     starts_at = Aware()
     ends_at = Aware()
-    format = fields.String(validate=validate.OneOf(INTERVIEW_FORMATS))
+    format = fields.String(
+        validate=validate.OneOf(INTERVIEW_FORMATS), metadata=INTERVIEW_FORMAT.tag()
+    )
     location = Text(300, allow_none=True)
     interviewers = fields.List(fields.Nested(InterviewerSchema), validate=validate.Length(max=20))
 

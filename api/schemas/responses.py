@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from api.models.touches import RESPONSE_KINDS, RESPONSE_SOURCES
+from api.models.touches import RESPONSE_KINDS
+from api.schemas.enums import RESPONSE_KIND, RESPONSE_SOURCE
 from api.schemas.fields import Aware, Day, Id, QueryId, StrictSchema
 from api.schemas.records import CHANNEL_NAME
 from api.schemas.touches import TouchSchema
@@ -26,7 +27,7 @@ class ContactResponseSchema(StrictSchema):
     contact_id = fields.Integer()
     application_id = fields.Integer()
     round = fields.Integer()
-    kind = fields.String(metadata={"enum": list(RESPONSE_KINDS)})
+    kind = fields.String(metadata=RESPONSE_KIND.tag())
     channel = fields.String(allow_none=True)
     occurred_at = fields.DateTime()
     decision_date = fields.Date(allow_none=True)
@@ -34,7 +35,7 @@ class ContactResponseSchema(StrictSchema):
     note = fields.String(allow_none=True)
     source = fields.String(
         dump_only=True,
-        metadata={"enum": list(RESPONSE_SOURCES), "description": "How it reached Touchbase"},
+        metadata=RESPONSE_SOURCE.tag(description="How it reached Touchbase"),
     )
     message_id = fields.String(
         dump_only=True,
@@ -95,7 +96,9 @@ def check_kind_fields(data) -> None:
 class ContactResponseCreateSchema(StrictSchema):
     contact_id = Id(required=True)
     application_id = Id(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(RESPONSE_KINDS))
+    kind = fields.String(
+        required=True, validate=validate.OneOf(RESPONSE_KINDS), metadata=RESPONSE_KIND.tag()
+    )
     round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
     channel = fields.String(allow_none=True, validate=CHANNEL_NAME)
     occurred_at = Aware()
@@ -112,7 +115,7 @@ class ContactResponseCorrectSchema(StrictSchema):
     """A correction of what the response says. A date not given is kept while the kind
     still takes it; the corrected whole must pass the rules of a new response."""
 
-    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS))
+    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS), metadata=RESPONSE_KIND.tag())
     decision_date = Day(allow_none=True, metadata={"description": "For kind decision_date"})
     until = Day(allow_none=True, metadata={"description": "Last day away, for out_of_office"})
 
@@ -121,4 +124,4 @@ class ResponseQuerySchema(StrictSchema):
     candidate_id = QueryId()
     contact_id = QueryId()
     application_id = QueryId()
-    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS))
+    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS), metadata=RESPONSE_KIND.tag())

@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
 from api.models.touches import STATUSES, STEPS
+from api.schemas.enums import STEP, TOUCH_EVENT_KIND, TOUCH_STATUS
 from api.schemas.fields import Aware, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
 from api.schemas.records import CHANNEL_NAME, ApplicationSchema, ContactSchema, InterviewSchema
 
@@ -24,9 +25,9 @@ class TouchSchema(StrictSchema):
     application_id = fields.Integer()
     interview_id = fields.Integer(allow_none=True)
     round = fields.Integer()
-    step = fields.String(metadata={"enum": list(STEPS)})
+    step = fields.String(metadata=STEP.tag())
     channel = fields.String()
-    status = fields.String(metadata={"enum": list(STATUSES)})
+    status = fields.String(metadata=TOUCH_STATUS.tag())
     automated = fields.Boolean()
     planned = fields.Boolean()
     scheduled_for = fields.DateTime(allow_none=True)
@@ -72,7 +73,7 @@ class TouchCreateSchema(StrictSchema):
     application_id = Id(required=True)
     interview_id = Id(allow_none=True)
     round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
-    step = fields.String(required=True, validate=validate.OneOf(STEPS))
+    step = fields.String(required=True, validate=validate.OneOf(STEPS), metadata=STEP.tag())
     channel = fields.String(
         required=True,
         validate=CHANNEL_NAME,
@@ -120,7 +121,7 @@ class TouchApproveSchema(StrictSchema):
 
 class RefusedApprovalSchema(StrictSchema):
     touch_id = fields.Integer()
-    status = fields.String(metadata={"enum": list(STATUSES)})
+    status = fields.String(metadata=TOUCH_STATUS.tag())
     detail = fields.String(metadata={"description": "Why it was not approved"})
     type = fields.String(allow_none=True, metadata={"description": "The problem type"})
     rule = fields.String(allow_none=True)
@@ -153,8 +154,8 @@ class TouchQuerySchema(StrictSchema):
     contact_id = QueryId()
     application_id = QueryId()
     interview_id = QueryId()
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    step = fields.String(validate=validate.OneOf(STEPS))
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata=TOUCH_STATUS.tag())
+    step = fields.String(validate=validate.OneOf(STEPS), metadata=STEP.tag())
     channel = fields.String(validate=validate.Length(max=40))
     due_before = Aware()
 
@@ -162,7 +163,7 @@ class TouchQuerySchema(StrictSchema):
 class TouchEventSchema(StrictSchema):
     id = fields.Integer()
     touch_id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(metadata=TOUCH_EVENT_KIND.tag())
     at = fields.DateTime()
     actor = fields.String()
     reason = fields.String(allow_none=True)
@@ -263,7 +264,7 @@ class PlanQuerySchema(StrictSchema):
 class PlannedStepSchema(StrictSchema):
     contact_id = fields.Integer()
     contact_name = fields.String()
-    step = fields.String()
+    step = fields.String(metadata=STEP.tag())
     channel = fields.String(allow_none=True)
     scheduled_for = fields.DateTime(allow_none=True)
     local_time = fields.String(allow_none=True, metadata={"description": "In the contact zone"})

@@ -12,9 +12,13 @@ import re
 
 import marshmallow as ma
 import pytest
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
 
 from api import cli
+from api.ledger.events import event_row
 from api.operation_ids import OperationIdPlugin, derived_operation_id, singular
+from api.schemas.enums import NAMED_ENUMS, STEP, NamedEnumPlugin
 from api.spec import is_reserved_schema_name, schema_component_name
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -229,3 +233,91 @@ def test_responses_are_answered_as_contact_response(spec):
     assert answer["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ContactResponse"
     }
+
+
+# -- named enums ----------------------------------------------------------------------------
+
+
+def _inline_enums(node, path=""):
+    """(where, set of values) of every enum written out in place, outside the named ones."""
+    if isinstance(node, dict):
+        if "enum" in node and not path.startswith(NAMED_PREFIXES):
+            yield path, frozenset(v for v in node["enum"] if v is not None)
+        for key, value in node.items():
+            yield from _inline_enums(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _inline_enums(value, f"{path}/{i}")
+
+
+NAMED_PREFIXES = tuple(f"/components/schemas/{enum.name}" for enum in NAMED_ENUMS)
+
+
+def test_every_named_enum_is_a_component(spec):
+    schemas = spec["components"]["schemas"]
+    for enum in NAMED_ENUMS:
+        assert schemas[enum.name]["enum"] == list(enum.values), enum.name
+
+
+def test_no_inline_enum_repeats_a_named_one(spec):
+    named = {frozenset(enum.values): enum.name for enum in NAMED_ENUMS}
+    repeated = [(where, named[values]) for where, values in _inline_enums(spec) if values in named]
+
+    assert repeated == []
+
+
+def test_no_set_of_values_is_declared_inline_twice(spec):
+    seen: dict[frozenset, list[str]] = {}
+    for where, values in _inline_enums(spec):
+        seen.setdefault(values, []).append(where)
+
+    assert {v: w for v, w in seen.items() if len(w) > 1} == {}
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "enum"),
+    [
+        ("PlannedStep", "step", "Step"),
+        ("TouchEvent", "kind", "TouchEventKind"),
+        ("Touch", "step", "Step"),
+        ("Touch", "status", "TouchStatus"),
+        ("CalendarEntry", "state", "TouchStatus"),
+        ("ContactResponse", "kind", "ResponseKind"),
+        ("Channel", "capabilities", "ChannelCapability"),
+    ],
+)
+def test_fields_carry_their_named_enum(spec, schema, field, enum):
+    prop = spec["components"]["schemas"][schema]["properties"][field]
+    prop = prop.get("items", prop)
+
+    assert {"$ref": f"#/components/schemas/{enum}"} in [prop, *prop.get("allOf", [])]
+
+
+def test_a_nullable_enum_field_refers_to_its_enum_and_allows_null(spec):
+    prop = spec["components"]["schemas"]["InboundMail"]["properties"]["classification"]
+
+    assert prop == {
+        "allOf": [{"$ref": "#/components/schemas/InboundClassification"}],
+        "nullable": True,
+    }
+
+
+def test_the_touch_list_filters_by_the_named_enums(spec):
+    parameters = {p["name"]: p for p in spec["paths"]["/v1/touches"]["get"]["parameters"]}
+
+    assert parameters["step"]["schema"] == {"$ref": "#/components/schemas/Step"}
+    assert parameters["status"]["schema"] == {"$ref": "#/components/schemas/TouchStatus"}
+
+
+def test_a_field_whose_validator_allows_other_values_than_its_enum_is_refused():
+    class WrongSchema(ma.Schema):
+        step = ma.fields.String(validate=ma.validate.OneOf(["thank_you"]), metadata=STEP.tag())
+
+    spec = APISpec("t", "1", "3.0.3", plugins=[MarshmallowPlugin(), NamedEnumPlugin()])
+    with pytest.raises(ValueError, match="tagged Step"):
+        spec.components.schema("Wrong", schema=WrongSchema)
+
+
+def test_every_kind_of_touch_event_recorded_is_one_the_document_lists():
+    with pytest.raises(ValueError, match="Unknown touch event kind 'teleported'"):
+        event_row(1, "teleported", "system")
