@@ -29,7 +29,12 @@ from api.problems import (
 )
 from api.resources.common import IdConverter
 from api.schemas.enums import NamedEnumPlugin
-from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin, schema_component_name
+from api.spec import (
+    PAGINATION_HEADER,
+    EdgeResponsesPlugin,
+    ReadSchemaPlugin,
+    schema_component_name,
+)
 
 log = logging.getLogger("touchbase.api")
 
@@ -121,7 +126,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         spec_kwargs={
             "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_component_name),
-            "extra_plugins": [EdgeResponsesPlugin(), OperationIdPlugin(), NamedEnumPlugin()],
+            "extra_plugins": [
+                EdgeResponsesPlugin(),
+                OperationIdPlugin(),
+                NamedEnumPlugin(),
+                ReadSchemaPlugin(),
+            ],
         },
     )
     api.spec.components.security_scheme(

@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import BasePlugin
-from apispec.ext.marshmallow import resolver
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
+from apispec.ext.marshmallow.common import resolve_schema_cls
+
+from api.schemas.fields import ReadSchema
 
 BODY_METHODS = frozenset({"post", "put", "patch"})
 #: Operations that never touch the database, so never answer 503.
@@ -135,3 +138,43 @@ def schema_component_name(schema) -> str:
             "(api.spec.RESERVED_SCHEMA_NAMES): rename its class."
         )
     return name
+
+
+class ReadSchemaPlugin(BasePlugin):
+    """Marks as `required` every property of an answer's schema (api.schemas.fields.
+    ReadSchema) but those it names in SOMETIMES: what a client may count on finding; and
+    writes nullable nested objects as generators read them (nullable_nested_property)."""
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        marshmallow = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin))
+        marshmallow.converter.add_attribute_function(nullable_nested_property)
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        schema = kwargs.get("schema")
+        if schema is None:
+            return None
+        schema_cls = resolve_schema_cls(schema)
+        if not (isinstance(schema_cls, type) and issubclass(schema_cls, ReadSchema)):
+            return None
+        properties = definition.get("properties", {})
+        unknown = schema_cls.SOMETIMES - set(properties)
+        if unknown:
+            raise ValueError(f"{name}.SOMETIMES names no field: {sorted(unknown)}")
+        return {"required": [p for p in properties if p not in schema_cls.SOMETIMES]}
+
+
+def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
+    """apispec attribute function: a nullable nested object as `allOf` + `nullable`, the
+    form generators read as "this type or null", instead of apispec's `anyOf` with a bare
+    nullable object, which they turn into a second, empty type."""
+    alternatives = ret.get("anyOf")
+    if not (
+        isinstance(alternatives, list)
+        and len(alternatives) == 2
+        and alternatives[1] == {"type": "object", "nullable": True}
+        and "$ref" in alternatives[0]
+    ):
+        return {}
+    ret.pop("anyOf")
+    return {"allOf": [alternatives[0]], "nullable": True}

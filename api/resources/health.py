@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import text
 
 from api.auth import public
 from api.db import get_session
 from api.problems import Problem
 from api.resources.common import Blueprint
+from api.schemas.fields import ReadSchema
 
 blp = Blueprint("health", __name__, description="Process and database health, no token needed.")
 
 
-class HealthSchema(Schema):
+class HealthSchema(ReadSchema):
     status = fields.String()
 
 

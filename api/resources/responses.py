@@ -18,6 +18,7 @@ from api.resources.touches import _parties, requested_round
 from api.scheduling.corrections import correct_response, corrected, said_by
 from api.scheduling.responses import record_response
 from api.schemas.responses import (
+    ContactResponseChangeSchema,
     ContactResponseCorrectSchema,
     ContactResponseCreateSchema,
     ContactResponseSchema,
@@ -49,7 +50,7 @@ class Responses(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(ContactResponseCreateSchema)
-    @blp.response(201, ContactResponseSchema)
+    @blp.response(201, ContactResponseChangeSchema)
     def post(self, data):
         """Record a response; pending touches it affects are cancelled or moved, with events"""
         session = get_session()
@@ -91,7 +92,7 @@ class ResponseById(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(ContactResponseCorrectSchema)
-    @blp.response(200, ContactResponseSchema)
+    @blp.response(200, ContactResponseChangeSchema)
     def patch(self, data, response_id):
         """Correct a response's kind or dates; it then acts as if recorded that way
 

@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields
 
 from api.models.touches import STATUSES
 from api.schemas.enums import STEP, TOUCH_STATUS
-from api.schemas.fields import Aware, QueryId, StrictSchema
+from api.schemas.fields import Aware, QueryId, ReadSchema, StrictSchema
 
 
 class StateList(fields.List):
@@ -44,7 +44,7 @@ class CalendarQuerySchema(StrictSchema):
     )
 
 
-class CalendarEntrySchema(StrictSchema):
+class CalendarEntrySchema(ReadSchema):
     touch_id = fields.Integer()
     candidate_id = fields.Integer()
     candidate_name = fields.String()
@@ -74,7 +74,7 @@ class CalendarEntrySchema(StrictSchema):
     updated_at = fields.DateTime()
 
 
-class FeedSchema(StrictSchema):
+class FeedSchema(ReadSchema):
     active = fields.Boolean(metadata={"description": "Whether the caller has a feed URL"})
     prefix = fields.String(
         allow_none=True, metadata={"description": "First characters of the secret"}

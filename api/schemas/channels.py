@@ -7,13 +7,13 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import templating
 from api.schemas.enums import CHANNEL_CAPABILITY, SETTINGS_SCOPE, STEP, TEMPLATE_CHANNEL
-from api.schemas.fields import Id, QueryId, StrictSchema
+from api.schemas.fields import Id, QueryId, ReadSchema, StrictSchema
 from api.schemas.touches import FindingSchema
 
 # -- channels ---------------------------------------------------------------------------------
 
 
-class ChannelSchema(StrictSchema):
+class ChannelSchema(ReadSchema):
     name = fields.String(metadata={"example": "sms"})
     title = fields.String()
     address_kind = fields.String(metadata={"enum": ["email", "phone"]})
@@ -46,7 +46,7 @@ SETTINGS_INPUT_EXAMPLE = {
 }
 
 
-class ChannelSettingsSchema(StrictSchema):
+class ChannelSettingsSchema(ReadSchema):
     channel = fields.String()
     scope = fields.String(metadata=SETTINGS_SCOPE.tag())
     candidate_id = fields.Integer(allow_none=True)
@@ -86,7 +86,7 @@ _SUBJECT_DOC = {"description": "Email only (Jinja2, sandboxed); SMS and call hav
 _BODY_DOC = {"description": "Jinja2 text with the variables of the fixed namespace (sandboxed)"}
 
 
-class TemplateSchema(StrictSchema):
+class TemplateSchema(ReadSchema):
     id = fields.Integer()
     scope = fields.Function(
         lambda t: "org" if t.candidate_id is None else "candidate",
@@ -135,7 +135,7 @@ class TemplateQuerySchema(StrictSchema):
     )
 
 
-class DefaultTemplateSchema(StrictSchema):
+class DefaultTemplateSchema(ReadSchema):
     step = fields.String(metadata=STEP.tag())
     channel = fields.String(metadata=TEMPLATE_CHANNEL.tag())
     subject = fields.String(allow_none=True)
@@ -182,7 +182,7 @@ class StepPreviewSchema(_PreviewTarget):
                     raise ValidationError("Required with contact_id.", name)
 
 
-class PreviewSchema(StrictSchema):
+class PreviewSchema(ReadSchema):
     template_id = fields.Integer(allow_none=True)
     source = fields.String(
         metadata={"enum": ["candidate", "org", "default"], "description": "Which template"}

@@ -71,6 +71,15 @@ SETTINGS_SCOPE = NamedEnum(
     ("org", "candidate"),
     "Whose a template or channel settings are: the organisation's or one candidate's.",
 )
+POLICY_SCOPE = NamedEnum(
+    "PolicyScope", ("org", "candidate", "contact"), "Which level of the policy an answer is."
+)
+POLICY_SOURCE = NamedEnum(
+    "PolicySource",
+    ("default", "org", "candidate", "contact", "own"),
+    "Where a value in force comes from: the built-in default, a level, or the candidate's "
+    "own rules for a contact.",
+)
 CHANNEL_CAPABILITY = NamedEnum(
     "ChannelCapability",
     ("threading", "delivery_receipts", "inbound_replies"),
@@ -96,6 +105,8 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     USER_ROLE,
     TEMPLATE_CHANNEL,
     SETTINGS_SCOPE,
+    POLICY_SCOPE,
+    POLICY_SOURCE,
     CHANNEL_CAPABILITY,
     INBOUND_CLASSIFICATION,
     INBOUND_MAIL_OUTCOME,

@@ -7,13 +7,13 @@ from marshmallow import fields, validate
 from api.inbound.classify import KINDS
 from api.models.inbound import MAIL_OUTCOMES
 from api.schemas.enums import INBOUND_CLASSIFICATION, INBOUND_MAIL_OUTCOME
-from api.schemas.fields import Id, QueryId, StrictSchema
+from api.schemas.fields import Id, QueryId, ReadSchema, StrictSchema
 
 OUTCOMES = ("recorded", "duplicate", "ignored", "unmatched")
 CLASSES = KINDS
 
 
-class InboundResultSchema(StrictSchema):
+class InboundResultSchema(ReadSchema):
     outcome = fields.String(required=True, metadata={"enum": list(OUTCOMES)})
     classification = fields.String(allow_none=True, metadata=INBOUND_CLASSIFICATION.tag())
     reason = fields.String(required=True, metadata={"description": "Why, in one sentence"})
@@ -23,7 +23,7 @@ class InboundResultSchema(StrictSchema):
     contact_id = fields.Integer(allow_none=True)
 
 
-class InboundMailSchema(StrictSchema):
+class InboundMailSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer(allow_none=True)
     message_id = fields.String(allow_none=True)

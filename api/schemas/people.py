@@ -13,13 +13,14 @@ from api.schemas.fields import (
     Phone,
     QueryBoolean,
     QueryId,
+    ReadSchema,
     StrictSchema,
     Text,
     TimeZone,
 )
 
 
-class UserSchema(StrictSchema):
+class UserSchema(ReadSchema):
     id = fields.Integer(dump_only=True)
     org_id = fields.Integer(dump_only=True)
     email = fields.Email()
@@ -57,7 +58,7 @@ class MeSchema(UserSchema):
     token_id = fields.Integer()
 
 
-class TokenSchema(StrictSchema):
+class TokenSchema(ReadSchema):
     id = fields.Integer()
     user_id = fields.Integer()
     name = fields.String()
@@ -87,7 +88,7 @@ class TokenQuerySchema(StrictSchema):
     include_revoked = QueryBoolean(load_default=False)
 
 
-class AssignmentSchema(StrictSchema):
+class AssignmentSchema(ReadSchema):
     id = fields.Integer()
     advisor_id = fields.Integer()
     candidate_id = fields.Integer()

@@ -14,6 +14,7 @@ from api.schemas.fields import (
     Id,
     Phone,
     QueryId,
+    ReadSchema,
     StrictBoolean,
     StrictSchema,
     Text,
@@ -23,7 +24,7 @@ from api.schemas.fields import (
 CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="Not a channel name.")
 
 
-class ContactSchema(StrictSchema):
+class ContactSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     name = fields.String()
@@ -91,7 +92,7 @@ class ContactQuerySchema(StrictSchema):
     email = fields.String(validate=validate.Length(max=254))
 
 
-class ApplicationSchema(StrictSchema):
+class ApplicationSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     company = fields.String()
@@ -129,7 +130,9 @@ class ApplicationQuerySchema(StrictSchema):
     company = fields.String(validate=validate.Length(max=200))
 
 
-class InterviewerSchema(StrictSchema):
+class InterviewerInputSchema(StrictSchema):
+    """A panel member as given (POST, PATCH): the contact, and what to mention (R3)."""
+
     contact_id = Id(required=True)
     topics = fields.String(allow_none=True, validate=validate.Length(max=2000))
     skills = fields.String(allow_none=True, validate=validate.Length(max=2000))
@@ -140,7 +143,19 @@ class InterviewerSchema(StrictSchema):
     )
 
 
-class InterviewSchema(StrictSchema):
+class InterviewerSchema(ReadSchema):
+    """A panel member as answered."""
+
+    contact_id = fields.Integer()
+    topics = fields.String(allow_none=True)
+    skills = fields.String(allow_none=True)
+    specific_point = fields.String(
+        allow_none=True,
+        metadata={"description": "A specific point from the conversation to mention (R3)"},
+    )
+
+
+class InterviewSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     application_id = fields.Integer()
@@ -172,7 +187,9 @@ class _InterviewFields(StrictSchema):
         validate=validate.OneOf(INTERVIEW_FORMATS), metadata=INTERVIEW_FORMAT.tag()
     )
     location = Text(300, allow_none=True)
-    interviewers = fields.List(fields.Nested(InterviewerSchema), validate=validate.Length(max=20))
+    interviewers = fields.List(
+        fields.Nested(InterviewerInputSchema), validate=validate.Length(max=20)
+    )
 
     @validates_schema
     def _panel(self, data, **_kwargs):
@@ -184,7 +201,7 @@ class InterviewCreateSchema(_InterviewFields):
     starts_at = Aware(required=True)
     ends_at = Aware(required=True)
     interviewers = fields.List(
-        fields.Nested(InterviewerSchema),
+        fields.Nested(InterviewerInputSchema),
         required=True,
         validate=validate.Length(min=1, max=20),
     )
@@ -192,7 +209,7 @@ class InterviewCreateSchema(_InterviewFields):
 
 class InterviewUpdateSchema(_InterviewFields):
     interviewers = fields.List(
-        fields.Nested(InterviewerSchema),
+        fields.Nested(InterviewerInputSchema),
         validate=validate.Length(min=1, max=20),
         metadata={"description": "Replaces the whole panel"},
     )

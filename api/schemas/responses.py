@@ -6,19 +6,19 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.models.touches import RESPONSE_KINDS
 from api.schemas.enums import RESPONSE_KIND, RESPONSE_SOURCE
-from api.schemas.fields import Aware, Day, Id, QueryId, StrictSchema
+from api.schemas.fields import Aware, Day, Id, QueryId, ReadSchema, StrictSchema
 from api.schemas.records import CHANNEL_NAME
 from api.schemas.touches import TouchSchema
 
 
-class ContactResponseCorrectionSchema(StrictSchema):
+class ContactResponseCorrectionSchema(ReadSchema):
     at = fields.DateTime()
     actor = fields.String()
     before = fields.Dict(metadata={"description": "kind, decision_date, until before"})
     after = fields.Dict(metadata={"description": "kind, decision_date, until after"})
 
 
-class ContactResponseSchema(StrictSchema):
+class ContactResponseSchema(ReadSchema):
     """A response as answered. Its component is `ContactResponse`, not `Response`: generated
     clients have a `Response` type of their own (see api.spec.RESERVED_SCHEMA_NAMES)."""
 
@@ -66,6 +66,12 @@ class ContactResponseSchema(StrictSchema):
         metadata={"description": "Each correction of kind or dates: who, when, from, to"},
     )
     created_at = fields.DateTime()
+
+
+class ContactResponseChangeSchema(ContactResponseSchema):
+    """The answer to recording or correcting a response: the response, and what it did
+    to the pending touches."""
+
     affected_touches = fields.List(fields.Nested(TouchSchema), dump_only=True)
     proposed_touch = fields.Nested(
         TouchSchema,

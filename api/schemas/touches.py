@@ -6,19 +6,27 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
 from api.models.touches import STATUSES, STEPS
-from api.schemas.enums import STEP, TOUCH_EVENT_KIND, TOUCH_STATUS
-from api.schemas.fields import Aware, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
+from api.schemas.enums import POLICY_SCOPE, POLICY_SOURCE, STEP, TOUCH_EVENT_KIND, TOUCH_STATUS
+from api.schemas.fields import (
+    Aware,
+    Id,
+    QueryBoolean,
+    QueryId,
+    ReadSchema,
+    StrictBoolean,
+    StrictSchema,
+)
 from api.schemas.records import CHANNEL_NAME, ApplicationSchema, ContactSchema, InterviewSchema
 
 
-class FindingSchema(StrictSchema):
+class FindingSchema(ReadSchema):
     check = fields.String()
     rule = fields.String(allow_none=True)
     severity = fields.String(metadata={"enum": ["block", "warn"]})
     detail = fields.String()
 
 
-class TouchSchema(StrictSchema):
+class TouchSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     contact_id = fields.Integer()
@@ -119,7 +127,7 @@ class TouchApproveSchema(StrictSchema):
     body = fields.String(validate=validate.Length(min=1, max=10_000))
 
 
-class RefusedApprovalSchema(StrictSchema):
+class RefusedApprovalSchema(ReadSchema):
     touch_id = fields.Integer()
     status = fields.String(metadata=TOUCH_STATUS.tag())
     detail = fields.String(metadata={"description": "Why it was not approved"})
@@ -128,7 +136,7 @@ class RefusedApprovalSchema(StrictSchema):
     next_allowed_at = fields.DateTime(allow_none=True)
 
 
-class ApprovalSchema(StrictSchema):
+class ApprovalSchema(ReadSchema):
     approved = fields.List(fields.Nested(TouchSchema), metadata={"description": "Now scheduled"})
     refused = fields.List(
         fields.Nested(RefusedApprovalSchema),
@@ -160,7 +168,7 @@ class TouchQuerySchema(StrictSchema):
     due_before = Aware()
 
 
-class TouchEventSchema(StrictSchema):
+class TouchEventSchema(ReadSchema):
     id = fields.Integer()
     touch_id = fields.Integer()
     kind = fields.String(metadata=TOUCH_EVENT_KIND.tag())
@@ -178,7 +186,7 @@ class BudgetQuerySchema(StrictSchema):
     round = fields.Integer(validate=validate.Range(min=1, max=50))
 
 
-class BudgetSchema(StrictSchema):
+class BudgetSchema(ReadSchema):
     contact_id = fields.Integer()
     application_id = fields.Integer()
     round = fields.Integer()
@@ -235,8 +243,8 @@ PolicyValuesSchema = StrictSchema.from_dict(
 )
 
 
-class PolicySchema(StrictSchema):
-    scope = fields.String(metadata={"enum": ["org", "candidate", "contact"]})
+class PolicySchema(ReadSchema):
+    scope = fields.String(metadata=POLICY_SCOPE.tag())
     overrides = fields.Dict(metadata={"description": "What this level sets itself (staff)"})
     own = fields.Dict(
         metadata={
@@ -247,9 +255,14 @@ class PolicySchema(StrictSchema):
     effective = fields.Dict(metadata={"description": "The values in force at this level"})
     sources = fields.Dict(
         keys=fields.String(),
-        values=fields.String(metadata={"enum": ["default", "org", "candidate", "contact", "own"]}),
+        values=fields.String(metadata=POLICY_SOURCE.tag()),
         metadata={"description": "Where each effective value comes from"},
     )
+
+
+class PolicyChangeSchema(PolicySchema):
+    """The answer to setting a policy: the policy, and what it did to pending touches."""
+
     affected_touches = fields.List(
         fields.Nested(TouchSchema),
         dump_only=True,
@@ -261,7 +274,7 @@ class PlanQuerySchema(StrictSchema):
     dry_run = QueryBoolean(load_default=False)
 
 
-class PlannedStepSchema(StrictSchema):
+class PlannedStepSchema(ReadSchema):
     contact_id = fields.Integer()
     contact_name = fields.String()
     step = fields.String(metadata=STEP.tag())
@@ -294,7 +307,7 @@ class PlannedStepSchema(StrictSchema):
     approve_by_local = fields.String(allow_none=True, metadata={"description": "Contact zone"})
 
 
-class PlanSchema(StrictSchema):
+class PlanSchema(ReadSchema):
     interview_id = fields.Integer()
     dry_run = fields.Boolean()
     steps = fields.List(fields.Nested(PlannedStepSchema))

@@ -19,7 +19,8 @@ from api import cli
 from api.ledger.events import event_row
 from api.operation_ids import OperationIdPlugin, derived_operation_id, singular
 from api.schemas.enums import NAMED_ENUMS, STEP, NamedEnumPlugin
-from api.spec import is_reserved_schema_name, schema_component_name
+from api.schemas.fields import ReadSchema
+from api.spec import ReadSchemaPlugin, is_reserved_schema_name, schema_component_name
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 VERB_NOUN = re.compile(r"^[a-z]+(_[a-z]+)+$")
@@ -321,3 +322,62 @@ def test_a_field_whose_validator_allows_other_values_than_its_enum_is_refused():
 def test_every_kind_of_touch_event_recorded_is_one_the_document_lists():
     with pytest.raises(ValueError, match="Unknown touch event kind 'teleported'"):
         event_row(1, "teleported", "system")
+
+
+# -- answers: required and nullable ------------------------------------------------------
+
+
+def _refs(node) -> set[str]:
+    return set(re.findall(r"#/components/schemas/(\w+)", json.dumps(node)))
+
+
+def _answer_components(spec: dict) -> set[str]:
+    """Every object component a 2xx answer holds, nested ones too."""
+    schemas = spec["components"]["schemas"]
+    found: set[str] = set()
+    for _, _, operation in _operations(spec):
+        for status, response in operation["responses"].items():
+            if status.startswith("2"):
+                found |= _refs(response)
+    while True:
+        more = found | {ref for name in found for ref in _refs(schemas[name])}
+        if more == found:
+            return {name for name in found if "properties" in schemas[name]}
+        found = more
+
+
+def test_every_field_of_every_answer_schema_is_required(spec):
+    schemas = spec["components"]["schemas"]
+    for name in _answer_components(spec):
+        properties = list(schemas[name]["properties"])
+        assert sorted(schemas[name].get("required", [])) == sorted(properties), name
+
+
+def test_a_nullable_nested_object_is_its_type_or_null(spec):
+    prop = spec["components"]["schemas"]["ContactResponseChange"]["properties"]["proposed_touch"]
+
+    assert prop["allOf"] == [{"$ref": "#/components/schemas/Touch"}]
+    assert prop["nullable"] is True
+    assert "anyOf" not in prop
+
+
+def test_a_read_schema_naming_an_unknown_field_as_sometimes_absent_is_refused():
+    class OddSchema(ReadSchema):
+        SOMETIMES = frozenset({"nowhere"})
+        id = ma.fields.Integer()
+
+    spec = APISpec("t", "1", "3.0.3", plugins=[MarshmallowPlugin(), ReadSchemaPlugin()])
+    with pytest.raises(ValueError, match="SOMETIMES names no field"):
+        spec.components.schema("Odd", schema=OddSchema)
+
+
+def test_a_read_schema_leaves_its_sometimes_absent_fields_optional():
+    class PartlySchema(ReadSchema):
+        SOMETIMES = frozenset({"later"})
+        id = ma.fields.Integer()
+        later = ma.fields.Integer()
+
+    spec = APISpec("t", "1", "3.0.3", plugins=[MarshmallowPlugin(), ReadSchemaPlugin()])
+    spec.components.schema("Partly", schema=PartlySchema)
+
+    assert spec.to_dict()["components"]["schemas"]["Partly"]["required"] == ["id"]
