@@ -1,6 +1,6 @@
 """Named enums: one OpenAPI component for each set of values the API uses.
 
-Declared inline, the step set was nine unrelated enums in a generated client (`TouchStep`,
+Declared inline, the step set was eleven unrelated enums in a generated client (`TouchStep`,
 `TemplateStep`, `CalendarEntryStep`...), none assignable to another. Here each set is named
 once; a field says which it carries with `metadata=STEP.tag()`, and its property becomes a
 `$ref` to the component (in `allOf` when it has a description, `nullable` or `readOnly` of
@@ -22,6 +22,7 @@ from api.models.inbound import MAIL_OUTCOMES
 from api.models.people import ROLES
 from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
 from api.models.touches import EVENT_KINDS, RESPONSE_KINDS, RESPONSE_SOURCES, STATUSES, STEPS
+from api.policy import APPROVAL_MODES
 from api.templating import CHANNELS
 
 #: The metadata key a field names its enum by; never left in the document.
@@ -71,6 +72,9 @@ SETTINGS_SCOPE = NamedEnum(
     ("org", "candidate"),
     "Whose a template or channel settings are: the organisation's or one candidate's.",
 )
+APPROVAL_MODE = NamedEnum(
+    "ApprovalMode", APPROVAL_MODES, "Whether planned touches wait for a person's approval."
+)
 POLICY_SCOPE = NamedEnum(
     "PolicyScope", ("org", "candidate", "contact"), "Which level of the policy an answer is."
 )
@@ -105,6 +109,7 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     USER_ROLE,
     TEMPLATE_CHANNEL,
     SETTINGS_SCOPE,
+    APPROVAL_MODE,
     POLICY_SCOPE,
     POLICY_SOURCE,
     CHANNEL_CAPABILITY,

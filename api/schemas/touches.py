@@ -6,7 +6,14 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
 from api.models.touches import STATUSES, STEPS
-from api.schemas.enums import POLICY_SCOPE, POLICY_SOURCE, STEP, TOUCH_EVENT_KIND, TOUCH_STATUS
+from api.schemas.enums import (
+    APPROVAL_MODE,
+    POLICY_SCOPE,
+    POLICY_SOURCE,
+    STEP,
+    TOUCH_EVENT_KIND,
+    TOUCH_STATUS,
+)
 from api.schemas.fields import (
     Aware,
     Id,
@@ -219,10 +226,10 @@ def _setting_field(name: str) -> fields.Field:
         return fields.String(
             allow_none=True,
             validate=validate.OneOf(policy.CHOICE_FIELDS[name]),
-            metadata={
-                "description": "`required`: planned touches are drafts until approved; "
+            metadata=APPROVAL_MODE.tag(
+                description="`required`: planned touches are drafts until approved; "
                 "`auto`: planned touches are scheduled directly"
-            },
+            ),
         )
     if name == "business_days":
         return fields.List(
