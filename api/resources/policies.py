@@ -212,6 +212,7 @@ class CandidatePolicy(MethodView):
     @roles(*ALL_ROLES)
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(200, PolicySchema)
+    @blp.doc(operationId="get_candidate_policy")
     def get(self, user_id):
         """A candidate's policy: their overrides over the organisation's"""
         user = visible_candidate(user_id)
@@ -222,6 +223,7 @@ class CandidatePolicy(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicyChangeSchema)
+    @blp.doc(operationId="set_candidate_policy")
     def put(self, data, user_id):
         """Set a candidate's overrides
 
