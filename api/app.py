@@ -7,6 +7,7 @@ import importlib
 import logging
 from typing import Any
 
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
@@ -18,6 +19,7 @@ from api.auth import access_rule, public
 from api.config import load_config
 from api.db import close_session, make_engine
 from api.input_hygiene import screen_request
+from api.operation_ids import OperationIdPlugin
 from api.problems import (
     PROBLEM_MIMETYPE,
     Problem,
@@ -26,7 +28,13 @@ from api.problems import (
     problem_response,
 )
 from api.resources.common import IdConverter
-from api.spec import PAGINATION_HEADER, EdgeResponsesPlugin
+from api.schemas.enums import NamedEnumPlugin
+from api.spec import (
+    PAGINATION_HEADER,
+    EdgeResponsesPlugin,
+    ReadSchemaPlugin,
+    schema_component_name,
+)
 
 log = logging.getLogger("touchbase.api")
 
@@ -114,7 +122,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Before any route is added: every `<int:...>` in a path is an id in range (else 404).
     app.url_map.converters["int"] = IdConverter
-    api = TouchbaseApi(app, spec_kwargs={"extra_plugins": [EdgeResponsesPlugin()]})
+    api = TouchbaseApi(
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_component_name),
+            "extra_plugins": [
+                EdgeResponsesPlugin(),
+                OperationIdPlugin(),
+                NamedEnumPlugin(),
+                ReadSchemaPlugin(),
+            ],
+        },
+    )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "tb_ token"}
     )

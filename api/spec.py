@@ -5,6 +5,8 @@ the size limit (413), an unreachable database (503), an id that names nothing (4
 view would have to repeat them; instead this plugin adds them to every operation they apply
 to, so the document lists every status code the server can send and needs no catch-all
 `default` response to hide behind.
+
+Component schemas are named so that no code generator's own types clash with them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
+from apispec.ext.marshmallow.common import resolve_schema_cls
+
+from api.schemas.fields import ReadSchema
 
 BODY_METHODS = frozenset({"post", "put", "patch"})
 #: Operations that never touch the database, so never answer 503.
@@ -63,3 +69,112 @@ def edge_statuses(path: str, method: str, operation: dict) -> list[tuple[int, st
     if (path, method) not in NO_DATABASE:
         out.append((503, "SERVICE_UNAVAILABLE"))
     return out
+
+
+#: Names that code generators give their own types, so a component named so clashes with
+#: them in a generated client: openapi-python-client's types (`Response`, `Unset`, `UNSET`,
+#: `File`, `FileTypes`...), client classes and errors; openapi-generator's support classes;
+#: the TypeScript globals a generated type alias would shadow. Compared as generators turn
+#: names into class names: without case or underscores.
+RESERVED_SCHEMA_NAMES = frozenset(
+    {
+        # openapi-python-client: types.py, client.py, errors.py
+        "Response",
+        "Unset",
+        "File",
+        "FileTypes",
+        "FileContent",
+        "FileJsonType",
+        "Client",
+        "AuthenticatedClient",
+        "UnexpectedStatus",
+        "Types",
+        "Errors",
+        "Models",
+        "Api",
+        # openapi-generator's support classes
+        "ApiClient",
+        "ApiResponse",
+        "ApiException",
+        "Configuration",
+        "RestClientObject",
+        # TypeScript globals
+        "Error",
+        "Object",
+        "Array",
+        "Date",
+        "Map",
+        "Set",
+        "Promise",
+        "Record",
+        "String",
+        "Number",
+        "Boolean",
+        "Symbol",
+        "Function",
+    }
+)
+
+
+def _folded(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+_RESERVED_FOLDED = frozenset(_folded(name) for name in RESERVED_SCHEMA_NAMES)
+
+
+def is_reserved_schema_name(name: str) -> bool:
+    return _folded(name) in _RESERVED_FOLDED
+
+
+def schema_component_name(schema) -> str:
+    """A marshmallow schema's component name: its class name without `Schema`, as apispec
+    names it, refused if a generator reserves it (rename the class: the name is the type a
+    portal's generated client will have)."""
+    name = resolver(schema)
+    if is_reserved_schema_name(name):
+        raise ValueError(
+            f"Schema component {name!r} clashes with a name code generators reserve "
+            "(api.spec.RESERVED_SCHEMA_NAMES): rename its class."
+        )
+    return name
+
+
+class ReadSchemaPlugin(BasePlugin):
+    """Marks as `required` every property of an answer's schema (api.schemas.fields.
+    ReadSchema) but those it names in SOMETIMES: what a client may count on finding; and
+    writes nullable nested objects as generators read them (nullable_nested_property)."""
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        marshmallow = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin))
+        marshmallow.converter.add_attribute_function(nullable_nested_property)
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        schema = kwargs.get("schema")
+        if schema is None:
+            return None
+        schema_cls = resolve_schema_cls(schema)
+        if not (isinstance(schema_cls, type) and issubclass(schema_cls, ReadSchema)):
+            return None
+        properties = definition.get("properties", {})
+        unknown = schema_cls.SOMETIMES - set(properties)
+        if unknown:
+            raise ValueError(f"{name}.SOMETIMES names no field: {sorted(unknown)}")
+        return {"required": [p for p in properties if p not in schema_cls.SOMETIMES]}
+
+
+def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
+    """apispec attribute function: a nullable nested object as `allOf` + `nullable`, the
+    form generators read as "this type or null", instead of apispec's `anyOf` with a bare
+    nullable object, which they turn into a second, empty type."""
+    alternatives = ret.get("anyOf")
+    if not (
+        isinstance(alternatives, list)
+        and len(alternatives) == 2
+        and alternatives[1] == {"type": "object", "nullable": True}
+        and "$ref" in alternatives[0]
+    ):
+        return {}
+    ret.pop("anyOf")
+    return {"allOf": [alternatives[0]], "nullable": True}

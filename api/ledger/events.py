@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api.models import Touch, TouchEvent, utcnow
+from api.models.touches import EVENT_KINDS
 
 log = logging.getLogger("touchbase.ledger")
 
@@ -56,7 +57,10 @@ def event_row(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The columns of one event, for :func:`insert_events`."""
+    """The columns of one event, for :func:`insert_events`. Its kind is one the API
+    documents (EVENT_KINDS): a portal's client is generated to expect no other."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"Unknown touch event kind {kind!r}: add it to EVENT_KINDS")
     return {
         "touch_id": touch_id,
         "kind": kind,

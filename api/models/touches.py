@@ -33,6 +33,23 @@ STATUSES = policy.STATUSES
 RESPONSE_KINDS = policy.RESPONSE_KINDS
 #: How a response reached Touchbase: typed in, or heard and classified.
 RESPONSE_SOURCES = ("manual", "email", "sms")
+#: What a touch event says happened: the status the touch reached, or a change that is no
+#: status. The API documents this set (GET /v1/touches/{id}/events), so api.ledger refuses
+#: to record any other kind.
+EVENT_KINDS = (
+    *STATUSES,
+    "created",
+    "rescheduled",
+    "rechanneled",
+    "edited",
+    "approved",
+    "refused",
+    "restored",
+    "retry",
+    "bounce",
+    "provider_status",
+    "opted_out",
+)
 
 
 def _in(values: tuple[str, ...]) -> str:

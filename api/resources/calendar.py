@@ -54,6 +54,7 @@ class CalendarView(MethodView):
     @blp.arguments(CalendarQuerySchema, location="query")
     @blp.response(200, CalendarEntrySchema(many=True))
     @blp.paginate(CalendarPage, **PAGINATION)
+    @blp.doc(operationId="list_calendar_entries")
     def get(self, args):
         """The calendar: touches in a time range, by time (default: 7 days back, 60 ahead)"""
         start, end = requested_range(args)
@@ -82,12 +83,14 @@ def _status(feed) -> dict:
 class CalendarFeedUrl(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, FeedSchema)
+    @blp.doc(operationId="get_calendar_feed")
     def get(self):
         """Whether the caller has a feed URL (never its secret)"""
         return _status(feed_secrets.feed_of(get_session(), current().user_id))
 
     @roles(*ALL_ROLES)
     @blp.response(201, FeedCreatedSchema)
+    @blp.doc(operationId="create_calendar_feed")
     def post(self):
         """Create or rotate the caller's feed URL; it is in this answer only"""
         session = get_session()
@@ -97,6 +100,7 @@ class CalendarFeedUrl(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.response(204)
+    @blp.doc(operationId="revoke_calendar_feed")
     def delete(self):
         """Revoke the caller's feed URL: it stops working at once"""
         session = get_session()

@@ -62,6 +62,7 @@ class CalendarFeed(MethodView):
     @blp.response(
         200, description="The calendar (RFC 5545)", content_type=MIMETYPE, example=EXAMPLE
     )
+    @blp.doc(operationId="get_ical_feed")
     def get(self, secret):
         """The iCalendar feed: touches from 30 days back to 180 days ahead"""
         session = get_session()

@@ -254,6 +254,7 @@ class Channels(MethodView):
 class OrgChannelSettings(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ChannelSettingsSchema)
+    @blp.doc(operationId="get_org_channel_settings")
     def get(self, channel):
         """The organisation's settings of a channel (secrets never shown)"""
         found = get_channel_or_404(channel)
@@ -266,6 +267,7 @@ class OrgChannelSettings(MethodView):
         example=SETTINGS_INPUT_EXAMPLE,
     )
     @blp.response(200, ChannelSettingsSchema)
+    @blp.doc(operationId="set_org_channel_settings")
     def put(self, data, channel):
         """Set the organisation's settings of a channel"""
         found = get_channel_or_404(channel)
@@ -273,6 +275,7 @@ class OrgChannelSettings(MethodView):
 
     @roles("admin")
     @blp.response(204)
+    @blp.doc(operationId="delete_org_channel_settings")
     def delete(self, channel):
         """Remove the organisation's settings of a channel, secrets included"""
         found = get_channel_or_404(channel)
@@ -284,6 +287,7 @@ class CandidateChannelSettings(MethodView):
     @roles(*ALL_ROLES)
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(200, ChannelSettingsSchema)
+    @blp.doc(operationId="get_candidate_channel_settings")
     def get(self, user_id, channel):
         """A candidate's settings of a channel over the organisation's (secrets never shown)"""
         user = visible_candidate(user_id)
@@ -301,6 +305,7 @@ class CandidateChannelSettings(MethodView):
         example=SETTINGS_INPUT_EXAMPLE,
     )
     @blp.response(200, ChannelSettingsSchema)
+    @blp.doc(operationId="set_candidate_channel_settings")
     def put(self, data, user_id, channel):
         """Set a candidate's own settings of a channel (e.g. their SMTP account)"""
         user = visible_candidate(user_id)
@@ -310,6 +315,7 @@ class CandidateChannelSettings(MethodView):
     @roles("admin", "advisor")
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(204)
+    @blp.doc(operationId="delete_candidate_channel_settings")
     def delete(self, user_id, channel):
         """Remove a candidate's settings of a channel: the organisation's apply again"""
         user = visible_candidate(user_id)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import text
 
 from api.auth import public
 from api.db import get_session
 from api.problems import Problem
 from api.resources.common import Blueprint
+from api.schemas.fields import ReadSchema
 
 blp = Blueprint("health", __name__, description="Process and database health, no token needed.")
 
 
-class HealthSchema(Schema):
+class HealthSchema(ReadSchema):
     status = fields.String()
 
 
@@ -22,6 +23,7 @@ class HealthSchema(Schema):
 class Health(MethodView):
     @public
     @blp.response(200, HealthSchema)
+    @blp.doc(operationId="check_liveness")
     def get(self):
         """The process is up"""
         return {"status": "ok"}
@@ -32,6 +34,7 @@ class Ready(MethodView):
     @public
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="check_readiness")
     def get(self):
         """The database answers"""
         try:

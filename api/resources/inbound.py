@@ -49,6 +49,7 @@ class InboundEmail(MethodView):
     @blp.response(202, InboundResultSchema)
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE", description="Not message/rfc822")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="Not a message")
+    @blp.doc(operationId="receive_inbound_email")
     def post(self, args):
         """Hear one email (the raw message as the body)
 
@@ -97,6 +98,7 @@ class InboundList(MethodView):
     @blp.arguments(InboundQuerySchema, location="query")
     @blp.response(200, InboundMailSchema(many=True))
     @blp.paginate(SelectPage, **PAGINATION)
+    @blp.doc(operationId="list_inbound_emails")
     def get(self, args):
         """Emails heard, newest first (`outcome=unmatched`: the ones to attach by hand)"""
         query = scope(select(InboundMail), InboundMail, current())
@@ -111,6 +113,7 @@ class InboundAttach(MethodView):
     @blp.response(200, InboundResultSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such message or contact")
     @blp.alt_response(409, response="CONFLICT", description="Already recorded or ignored")
+    @blp.doc(operationId="attach_inbound_email")
     def post(self, data, inbound_id):
         """Attach an unmatched email to a contact, which records it
 

@@ -17,6 +17,7 @@ blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's o
 class Me(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, MeSchema)
+    @blp.doc(operationId="get_me")
     def get(self):
         """Show the caller's user, organisation and token"""
         principal = current()

@@ -22,7 +22,13 @@ from api.models import (
 )
 from api.problems import Problem
 from api.resources.common import Blueprint, field_error
-from api.schemas.touches import BudgetQuerySchema, BudgetSchema, PolicySchema, PolicyValuesSchema
+from api.schemas.touches import (
+    BudgetQuerySchema,
+    BudgetSchema,
+    PolicyChangeSchema,
+    PolicySchema,
+    PolicyValuesSchema,
+)
 
 blp = Blueprint(
     "policy",
@@ -181,6 +187,7 @@ def _check_dependents(
 class OrgPolicy(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, PolicySchema)
+    @blp.doc(operationId="get_org_policy")
     def get(self):
         """The organisation's policy"""
         principal = current()
@@ -189,7 +196,8 @@ class OrgPolicy(MethodView):
 
     @roles("admin")
     @blp.arguments(PolicyValuesSchema)
-    @blp.response(200, PolicySchema)
+    @blp.response(200, PolicyChangeSchema)
+    @blp.doc(operationId="set_org_policy")
     def put(self, data):
         """Set the organisation's defaults (absent or null: the built-in default)
 
@@ -204,6 +212,7 @@ class CandidatePolicy(MethodView):
     @roles(*ALL_ROLES)
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(200, PolicySchema)
+    @blp.doc(operationId="get_candidate_policy")
     def get(self, user_id):
         """A candidate's policy: their overrides over the organisation's"""
         user = visible_candidate(user_id)
@@ -213,7 +222,8 @@ class CandidatePolicy(MethodView):
     @roles("admin", "advisor")
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.arguments(PolicyValuesSchema)
-    @blp.response(200, PolicySchema)
+    @blp.response(200, PolicyChangeSchema)
+    @blp.doc(operationId="set_candidate_policy")
     def put(self, data, user_id):
         """Set a candidate's overrides
 
@@ -238,7 +248,7 @@ class ContactPolicy(MethodView):
 
     @roles(*ALL_ROLES)
     @blp.arguments(PolicyValuesSchema)
-    @blp.response(200, PolicySchema)
+    @blp.response(200, PolicyChangeSchema)
     @blp.alt_response(403, response="FORBIDDEN", description="A candidate's value is looser")
     def put(self, data, contact_id):
         """Set overrides for one contact

@@ -18,10 +18,11 @@ from api.resources.touches import _parties, requested_round
 from api.scheduling.corrections import correct_response, corrected, said_by
 from api.scheduling.responses import record_response
 from api.schemas.responses import (
-    ResponseCorrectSchema,
-    ResponseCreateSchema,
+    ContactResponseChangeSchema,
+    ContactResponseCorrectSchema,
+    ContactResponseCreateSchema,
+    ContactResponseSchema,
     ResponseQuerySchema,
-    ResponseSchema,
     check_kind_fields,
 )
 
@@ -37,7 +38,7 @@ blp = Blueprint(
 class Responses(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(ResponseQuerySchema, location="query")
-    @blp.response(200, ResponseSchema(many=True))
+    @blp.response(200, ContactResponseSchema(many=True))
     @blp.paginate(SelectPage, **PAGINATION)
     def get(self, args):
         """List responses"""
@@ -48,8 +49,8 @@ class Responses(MethodView):
         return query.order_by(Response.occurred_at, Response.id)
 
     @roles(*ALL_ROLES)
-    @blp.arguments(ResponseCreateSchema)
-    @blp.response(201, ResponseSchema)
+    @blp.arguments(ContactResponseCreateSchema)
+    @blp.response(201, ContactResponseChangeSchema)
     def post(self, data):
         """Record a response; pending touches it affects are cancelled or moved, with events"""
         session = get_session()
@@ -84,14 +85,14 @@ class Responses(MethodView):
 @blp.route("/<int:response_id>")
 class ResponseById(MethodView):
     @roles(*ALL_ROLES)
-    @blp.response(200, ResponseSchema)
+    @blp.response(200, ContactResponseSchema)
     def get(self, response_id):
         """Show a response"""
         return get_visible(Response, response_id)
 
     @roles(*ALL_ROLES)
-    @blp.arguments(ResponseCorrectSchema)
-    @blp.response(200, ResponseSchema)
+    @blp.arguments(ContactResponseCorrectSchema)
+    @blp.response(200, ContactResponseChangeSchema)
     def patch(self, data, response_id):
         """Correct a response's kind or dates; it then acts as if recorded that way
 

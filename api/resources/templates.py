@@ -313,6 +313,7 @@ class Templates(MethodView):
 class DefaultTemplates(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, DefaultTemplateSchema(many=True))
+    @blp.doc(operationId="list_default_templates")
     def get(self):
         """The built-in templates for every step and channel (read-only)"""
         out = []
@@ -330,6 +331,7 @@ class StepPreview(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(StepPreviewSchema)
     @blp.response(200, PreviewSchema)
+    @blp.doc(operationId="preview_step")
     def post(self, data):
         """Preview what a step would send: the template in force, rendered and checked"""
         session = get_session()

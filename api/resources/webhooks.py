@@ -295,6 +295,7 @@ class MessageStatus(MethodView):
     @blp.arguments(MessageStatusFormSchema, location="form")
     @blp.response(200, description="Empty TwiML", content_type="text/xml", example=EMPTY_TWIML)
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    @blp.doc(operationId="receive_twilio_message_status")
     def post(self, form, touch_id):
         """Twilio SMS status callback: delivered or failed
 
@@ -356,6 +357,7 @@ class CallTwiml(MethodView):
         200, description="TwiML for the bridge", content_type="text/xml", example=BRIDGE_EXAMPLE
     )
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    @blp.doc(operationId="bridge_twilio_call")
     def post(self, form, touch_id):
         """Call bridge TwiML: brief the candidate, then dial the contact
 
@@ -400,6 +402,7 @@ class CallStatus(MethodView):
     @blp.arguments(CallFormSchema, location="form")
     @blp.response(200, description="Empty TwiML", content_type="text/xml", example=EMPTY_TWIML)
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    @blp.doc(operationId="receive_twilio_call_status")
     def post(self, form, touch_id):
         """Twilio call status callback (and the bridge's dial outcome)
 
@@ -454,6 +457,7 @@ class InboundSms(MethodView):
         example=EMPTY_TWIML,
     )
     @blp.alt_response(403, response="FORBIDDEN", description="Not signed by Twilio")
+    @blp.doc(operationId="receive_twilio_inbound_sms")
     def post(self, form):
         """Inbound SMS: STOP/START opt-out, or a reply that stops the sequence
 

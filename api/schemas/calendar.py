@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields
 
-from api.models.touches import STATUSES, STEPS
-from api.schemas.fields import Aware, QueryId, StrictSchema
+from api.models.touches import STATUSES
+from api.schemas.enums import STEP, TOUCH_STATUS
+from api.schemas.fields import Aware, QueryId, ReadSchema, StrictSchema
 
 
 class StateList(fields.List):
@@ -16,7 +17,7 @@ class StateList(fields.List):
         kwargs.setdefault("metadata", {}).setdefault(
             "description", "Touch states, repeated or comma-separated: " + ", ".join(STATUSES)
         )
-        super().__init__(fields.String(metadata={"enum": list(STATUSES)}), **kwargs)
+        super().__init__(fields.String(metadata=TOUCH_STATUS.tag()), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
@@ -43,7 +44,7 @@ class CalendarQuerySchema(StrictSchema):
     )
 
 
-class CalendarEntrySchema(StrictSchema):
+class CalendarEntrySchema(ReadSchema):
     touch_id = fields.Integer()
     candidate_id = fields.Integer()
     candidate_name = fields.String()
@@ -56,9 +57,9 @@ class CalendarEntrySchema(StrictSchema):
     position = fields.String()
     interview_id = fields.Integer(allow_none=True)
     round = fields.Integer()
-    step = fields.String(metadata={"enum": list(STEPS)})
+    step = fields.String(metadata=STEP.tag())
     channel = fields.String()
-    state = fields.String(metadata={"enum": list(STATUSES)})
+    state = fields.String(metadata=TOUCH_STATUS.tag())
     at = fields.DateTime(metadata={"description": "sent_at once sent, else scheduled_for (UTC)"})
     local_time = fields.String(allow_none=True, metadata={"description": "In the contact's zone"})
     time_zone = fields.String(metadata={"description": "The contact's IANA time zone"})
@@ -73,7 +74,7 @@ class CalendarEntrySchema(StrictSchema):
     updated_at = fields.DateTime()
 
 
-class FeedSchema(StrictSchema):
+class FeedSchema(ReadSchema):
     active = fields.Boolean(metadata={"description": "Whether the caller has a feed URL"})
     prefix = fields.String(
         allow_none=True, metadata={"description": "First characters of the secret"}

@@ -6,19 +6,18 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import templating
-from api.schemas.fields import Id, QueryId, StrictSchema
+from api.schemas.enums import CHANNEL_CAPABILITY, SETTINGS_SCOPE, STEP, TEMPLATE_CHANNEL
+from api.schemas.fields import Id, QueryId, ReadSchema, StrictSchema
 from api.schemas.touches import FindingSchema
 
 # -- channels ---------------------------------------------------------------------------------
 
 
-class ChannelSchema(StrictSchema):
+class ChannelSchema(ReadSchema):
     name = fields.String(metadata={"example": "sms"})
     title = fields.String()
     address_kind = fields.String(metadata={"enum": ["email", "phone"]})
-    capabilities = fields.List(
-        fields.String(metadata={"enum": ["threading", "delivery_receipts", "inbound_replies"]})
-    )
+    capabilities = fields.List(fields.String(metadata=CHANNEL_CAPABILITY.tag()))
     settings_schema = fields.Dict(
         metadata={
             "description": "JSON Schema of the channel's settings; secrets are writeOnly and "
@@ -47,9 +46,9 @@ SETTINGS_INPUT_EXAMPLE = {
 }
 
 
-class ChannelSettingsSchema(StrictSchema):
+class ChannelSettingsSchema(ReadSchema):
     channel = fields.String()
-    scope = fields.String(metadata={"enum": ["org", "candidate"]})
+    scope = fields.String(metadata=SETTINGS_SCOPE.tag())
     candidate_id = fields.Integer(allow_none=True)
     values = fields.Dict(
         metadata={"description": "What this level sets itself; for each secret only `<name>_set`"}
@@ -75,25 +74,27 @@ class ChannelSettingsSchema(StrictSchema):
 
 # -- templates --------------------------------------------------------------------------------
 
-_STEP = fields.String(required=True, validate=validate.OneOf(templating.STEPS))
+_STEP = fields.String(required=True, validate=validate.OneOf(templating.STEPS), metadata=STEP.tag())
 _CHANNEL = fields.String(
     required=True,
     validate=validate.OneOf(templating.CHANNELS),
-    metadata={"description": "Plugin channels use the template of their address kind"},
+    metadata=TEMPLATE_CHANNEL.tag(
+        description="Plugin channels use the template of their address kind"
+    ),
 )
 _SUBJECT_DOC = {"description": "Email only (Jinja2, sandboxed); SMS and call have none"}
 _BODY_DOC = {"description": "Jinja2 text with the variables of the fixed namespace (sandboxed)"}
 
 
-class TemplateSchema(StrictSchema):
+class TemplateSchema(ReadSchema):
     id = fields.Integer()
     scope = fields.Function(
         lambda t: "org" if t.candidate_id is None else "candidate",
-        metadata={"type": "string", "enum": ["org", "candidate"]},
+        metadata={"type": "string", **SETTINGS_SCOPE.tag()},
     )
     candidate_id = fields.Integer(allow_none=True)
-    step = fields.String(metadata={"enum": list(templating.STEPS)})
-    channel = fields.String(metadata={"enum": list(templating.CHANNELS)})
+    step = fields.String(metadata=STEP.tag())
+    channel = fields.String(metadata=TEMPLATE_CHANNEL.tag())
     subject = fields.String(allow_none=True)
     body = fields.String()
     created_at = fields.DateTime()
@@ -115,22 +116,28 @@ class TemplateCreateSchema(StrictSchema):
 
 
 class TemplateUpdateSchema(StrictSchema):
-    step = fields.String(validate=validate.OneOf(templating.STEPS))
-    channel = fields.String(validate=validate.OneOf(templating.CHANNELS))
+    step = fields.String(validate=validate.OneOf(templating.STEPS), metadata=STEP.tag())
+    channel = fields.String(
+        validate=validate.OneOf(templating.CHANNELS), metadata=TEMPLATE_CHANNEL.tag()
+    )
     subject = fields.String(allow_none=True, metadata=_SUBJECT_DOC)
     body = fields.String(metadata=_BODY_DOC)
 
 
 class TemplateQuerySchema(StrictSchema):
     candidate_id = QueryId(metadata={"description": "Templates of this candidate"})
-    scope = fields.String(validate=validate.OneOf(["org", "candidate"]))
-    step = fields.String(validate=validate.OneOf(templating.STEPS))
-    channel = fields.String(validate=validate.OneOf(templating.CHANNELS))
+    scope = fields.String(
+        validate=validate.OneOf(["org", "candidate"]), metadata=SETTINGS_SCOPE.tag()
+    )
+    step = fields.String(validate=validate.OneOf(templating.STEPS), metadata=STEP.tag())
+    channel = fields.String(
+        validate=validate.OneOf(templating.CHANNELS), metadata=TEMPLATE_CHANNEL.tag()
+    )
 
 
-class DefaultTemplateSchema(StrictSchema):
-    step = fields.String(metadata={"enum": list(templating.STEPS)})
-    channel = fields.String(metadata={"enum": list(templating.CHANNELS)})
+class DefaultTemplateSchema(ReadSchema):
+    step = fields.String(metadata=STEP.tag())
+    channel = fields.String(metadata=TEMPLATE_CHANNEL.tag())
     subject = fields.String(allow_none=True)
     body = fields.String()
 
@@ -160,7 +167,7 @@ class TemplatePreviewSchema(_PreviewTarget):
 class StepPreviewSchema(_PreviewTarget):
     step = fields.String(
         validate=validate.OneOf(templating.STEPS),
-        metadata={"description": "Required with contact_id; a touch has its own"},
+        metadata=STEP.tag(description="Required with contact_id; a touch has its own"),
     )
     channel = fields.String(
         validate=validate.Length(min=1, max=40),
@@ -175,7 +182,7 @@ class StepPreviewSchema(_PreviewTarget):
                     raise ValidationError("Required with contact_id.", name)
 
 
-class PreviewSchema(StrictSchema):
+class PreviewSchema(ReadSchema):
     template_id = fields.Integer(allow_none=True)
     source = fields.String(
         metadata={"enum": ["candidate", "org", "default"], "description": "Which template"}

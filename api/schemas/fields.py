@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 from datetime import UTC
+from typing import ClassVar
 
 import marshmallow as ma
 import phonenumbers
@@ -201,3 +202,12 @@ class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+class ReadSchema(StrictSchema):
+    """The shape of an answer (never loaded). Every field is in every answer, so the
+    document marks each one `required` (api.spec.ReadSchemaPlugin) and a generated client
+    types it without `| Unset`; `allow_none` says which may be null. A field that some
+    answers leave out is named in SOMETIMES, and its description says when it is there."""
+
+    SOMETIMES: ClassVar[frozenset[str]] = frozenset()

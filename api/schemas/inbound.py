@@ -6,15 +6,16 @@ from marshmallow import fields, validate
 
 from api.inbound.classify import KINDS
 from api.models.inbound import MAIL_OUTCOMES
-from api.schemas.fields import Id, QueryId, StrictSchema
+from api.schemas.enums import INBOUND_CLASSIFICATION, INBOUND_MAIL_OUTCOME
+from api.schemas.fields import Id, QueryId, ReadSchema, StrictSchema
 
 OUTCOMES = ("recorded", "duplicate", "ignored", "unmatched")
 CLASSES = KINDS
 
 
-class InboundResultSchema(StrictSchema):
+class InboundResultSchema(ReadSchema):
     outcome = fields.String(required=True, metadata={"enum": list(OUTCOMES)})
-    classification = fields.String(allow_none=True, metadata={"enum": list(CLASSES)})
+    classification = fields.String(allow_none=True, metadata=INBOUND_CLASSIFICATION.tag())
     reason = fields.String(required=True, metadata={"description": "Why, in one sentence"})
     inbound_id = fields.Integer(allow_none=True)
     response_id = fields.Integer(allow_none=True)
@@ -22,7 +23,7 @@ class InboundResultSchema(StrictSchema):
     contact_id = fields.Integer(allow_none=True)
 
 
-class InboundMailSchema(StrictSchema):
+class InboundMailSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer(allow_none=True)
     message_id = fields.String(allow_none=True)
@@ -36,8 +37,8 @@ class InboundMailSchema(StrictSchema):
     subject = fields.String(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
     received_at = fields.DateTime()
-    outcome = fields.String(metadata={"enum": list(MAIL_OUTCOMES)})
-    classification = fields.String(allow_none=True, metadata={"enum": list(CLASSES)})
+    outcome = fields.String(metadata=INBOUND_MAIL_OUTCOME.tag())
+    classification = fields.String(allow_none=True, metadata=INBOUND_CLASSIFICATION.tag())
     confidence = fields.Float(allow_none=True)
     reason = fields.String(allow_none=True)
     text = fields.String(allow_none=True, metadata={"description": "Quotes and signature cut"})
@@ -50,7 +51,9 @@ class InboundMailSchema(StrictSchema):
 
 
 class InboundQuerySchema(StrictSchema):
-    outcome = fields.String(validate=validate.OneOf(MAIL_OUTCOMES))
+    outcome = fields.String(
+        validate=validate.OneOf(MAIL_OUTCOMES), metadata=INBOUND_MAIL_OUTCOME.tag()
+    )
 
 
 class InboundPostQuerySchema(StrictSchema):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from api.schemas.fields import StrictSchema
+from api.schemas.fields import ReadSchema
 
 STATUSES = ("new", "ok", "unavailable", "misconfigured")
 
 
-class MailboxSchema(StrictSchema):
+class MailboxSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer(
         allow_none=True, metadata={"description": "None: the organisation's mailbox"}

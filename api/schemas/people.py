@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.models.people import ROLES
+from api.schemas.enums import USER_ROLE
 from api.schemas.fields import (
     Aware,
     Email,
@@ -12,18 +13,19 @@ from api.schemas.fields import (
     Phone,
     QueryBoolean,
     QueryId,
+    ReadSchema,
     StrictSchema,
     Text,
     TimeZone,
 )
 
 
-class UserSchema(StrictSchema):
+class UserSchema(ReadSchema):
     id = fields.Integer(dump_only=True)
     org_id = fields.Integer(dump_only=True)
     email = fields.Email()
     name = fields.String()
-    role = fields.String(metadata={"enum": list(ROLES)})
+    role = fields.String(metadata=USER_ROLE.tag())
     phone = fields.String(allow_none=True)
     timezone = fields.String()
     created_at = fields.DateTime()
@@ -33,7 +35,7 @@ class UserSchema(StrictSchema):
 class UserCreateSchema(StrictSchema):
     email = Email(required=True)
     name = Text(200, required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES), metadata=USER_ROLE.tag())
     phone = Phone(allow_none=True)
     timezone = TimeZone(load_default="UTC")
 
@@ -48,7 +50,7 @@ class UserUpdateSchema(StrictSchema):
 
 
 class UserQuerySchema(StrictSchema):
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = fields.String(validate=validate.OneOf(ROLES), metadata=USER_ROLE.tag())
 
 
 class MeSchema(UserSchema):
@@ -56,7 +58,7 @@ class MeSchema(UserSchema):
     token_id = fields.Integer()
 
 
-class TokenSchema(StrictSchema):
+class TokenSchema(ReadSchema):
     id = fields.Integer()
     user_id = fields.Integer()
     name = fields.String()
@@ -86,7 +88,7 @@ class TokenQuerySchema(StrictSchema):
     include_revoked = QueryBoolean(load_default=False)
 
 
-class AssignmentSchema(StrictSchema):
+class AssignmentSchema(ReadSchema):
     id = fields.Integer()
     advisor_id = fields.Integer()
     candidate_id = fields.Integer()

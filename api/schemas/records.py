@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
+from api.schemas.enums import APPLICATION_STATUS, INTERVIEW_FORMAT
 from api.schemas.fields import (
     Aware,
     Country,
@@ -13,6 +14,7 @@ from api.schemas.fields import (
     Id,
     Phone,
     QueryId,
+    ReadSchema,
     StrictBoolean,
     StrictSchema,
     Text,
@@ -22,7 +24,7 @@ from api.schemas.fields import (
 CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="Not a channel name.")
 
 
-class ContactSchema(StrictSchema):
+class ContactSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     name = fields.String()
@@ -90,12 +92,12 @@ class ContactQuerySchema(StrictSchema):
     email = fields.String(validate=validate.Length(max=254))
 
 
-class ApplicationSchema(StrictSchema):
+class ApplicationSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     company = fields.String()
     position = fields.String()
-    status = fields.String(metadata={"enum": list(APPLICATION_STATUSES)})
+    status = fields.String(metadata=APPLICATION_STATUS.tag())
     decision_expected_on = fields.Date(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -104,7 +106,9 @@ class ApplicationSchema(StrictSchema):
 class _ApplicationFields(StrictSchema):
     company = Text(200)
     position = Text(200)
-    status = fields.String(validate=validate.OneOf(APPLICATION_STATUSES))
+    status = fields.String(
+        validate=validate.OneOf(APPLICATION_STATUSES), metadata=APPLICATION_STATUS.tag()
+    )
     decision_expected_on = Day(allow_none=True)
 
 
@@ -120,11 +124,15 @@ class ApplicationUpdateSchema(_ApplicationFields):
 
 class ApplicationQuerySchema(StrictSchema):
     candidate_id = QueryId()
-    status = fields.String(validate=validate.OneOf(APPLICATION_STATUSES))
+    status = fields.String(
+        validate=validate.OneOf(APPLICATION_STATUSES), metadata=APPLICATION_STATUS.tag()
+    )
     company = fields.String(validate=validate.Length(max=200))
 
 
-class InterviewerSchema(StrictSchema):
+class InterviewerInputSchema(StrictSchema):
+    """A panel member as given (POST, PATCH): the contact, and what to mention (R3)."""
+
     contact_id = Id(required=True)
     topics = fields.String(allow_none=True, validate=validate.Length(max=2000))
     skills = fields.String(allow_none=True, validate=validate.Length(max=2000))
@@ -135,14 +143,26 @@ class InterviewerSchema(StrictSchema):
     )
 
 
-class InterviewSchema(StrictSchema):
+class InterviewerSchema(ReadSchema):
+    """A panel member as answered."""
+
+    contact_id = fields.Integer()
+    topics = fields.String(allow_none=True)
+    skills = fields.String(allow_none=True)
+    specific_point = fields.String(
+        allow_none=True,
+        metadata={"description": "A specific point from the conversation to mention (R3)"},
+    )
+
+
+class InterviewSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     application_id = fields.Integer()
     round = fields.Integer()
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
-    format = fields.String(metadata={"enum": list(INTERVIEW_FORMATS)})
+    format = fields.String(metadata=INTERVIEW_FORMAT.tag())
     location = fields.String(allow_none=True)
     interviewers = fields.List(fields.Nested(InterviewerSchema))
     created_at = fields.DateTime()
@@ -163,9 +183,13 @@ class _InterviewFields(StrictSchema):
     round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
     starts_at = Aware()
     ends_at = Aware()
-    format = fields.String(validate=validate.OneOf(INTERVIEW_FORMATS))
+    format = fields.String(
+        validate=validate.OneOf(INTERVIEW_FORMATS), metadata=INTERVIEW_FORMAT.tag()
+    )
     location = Text(300, allow_none=True)
-    interviewers = fields.List(fields.Nested(InterviewerSchema), validate=validate.Length(max=20))
+    interviewers = fields.List(
+        fields.Nested(InterviewerInputSchema), validate=validate.Length(max=20)
+    )
 
     @validates_schema
     def _panel(self, data, **_kwargs):
@@ -177,7 +201,7 @@ class InterviewCreateSchema(_InterviewFields):
     starts_at = Aware(required=True)
     ends_at = Aware(required=True)
     interviewers = fields.List(
-        fields.Nested(InterviewerSchema),
+        fields.Nested(InterviewerInputSchema),
         required=True,
         validate=validate.Length(min=1, max=20),
     )
@@ -185,7 +209,7 @@ class InterviewCreateSchema(_InterviewFields):
 
 class InterviewUpdateSchema(_InterviewFields):
     interviewers = fields.List(
-        fields.Nested(InterviewerSchema),
+        fields.Nested(InterviewerInputSchema),
         validate=validate.Length(min=1, max=20),
         metadata={"description": "Replaces the whole panel"},
     )

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from api.models.touches import RESPONSE_KINDS, RESPONSE_SOURCES
-from api.schemas.fields import Aware, Day, Id, QueryId, StrictSchema
+from api.models.touches import RESPONSE_KINDS
+from api.schemas.enums import RESPONSE_KIND, RESPONSE_SOURCE
+from api.schemas.fields import Aware, Day, Id, QueryId, ReadSchema, StrictSchema
 from api.schemas.records import CHANNEL_NAME
 from api.schemas.touches import TouchSchema
 
 
-class ResponseCorrectionSchema(StrictSchema):
+class ContactResponseCorrectionSchema(ReadSchema):
     at = fields.DateTime()
     actor = fields.String()
     before = fields.Dict(metadata={"description": "kind, decision_date, until before"})
     after = fields.Dict(metadata={"description": "kind, decision_date, until after"})
 
 
-class ResponseSchema(StrictSchema):
+class ContactResponseSchema(ReadSchema):
+    """A response as answered. Its component is `ContactResponse`, not `Response`: generated
+    clients have a `Response` type of their own (see api.spec.RESERVED_SCHEMA_NAMES)."""
+
     id = fields.Integer()
     candidate_id = fields.Integer()
     contact_id = fields.Integer()
     application_id = fields.Integer()
     round = fields.Integer()
-    kind = fields.String(metadata={"enum": list(RESPONSE_KINDS)})
+    kind = fields.String(metadata=RESPONSE_KIND.tag())
     channel = fields.String(allow_none=True)
     occurred_at = fields.DateTime()
     decision_date = fields.Date(allow_none=True)
@@ -31,7 +35,7 @@ class ResponseSchema(StrictSchema):
     note = fields.String(allow_none=True)
     source = fields.String(
         dump_only=True,
-        metadata={"enum": list(RESPONSE_SOURCES), "description": "How it reached Touchbase"},
+        metadata=RESPONSE_SOURCE.tag(description="How it reached Touchbase"),
     )
     message_id = fields.String(
         dump_only=True,
@@ -57,11 +61,17 @@ class ResponseSchema(StrictSchema):
         metadata={"description": "The inbound log entry (GET /v1/inbound) it was heard as"},
     )
     corrections = fields.List(
-        fields.Nested(ResponseCorrectionSchema),
+        fields.Nested(ContactResponseCorrectionSchema),
         dump_only=True,
         metadata={"description": "Each correction of kind or dates: who, when, from, to"},
     )
     created_at = fields.DateTime()
+
+
+class ContactResponseChangeSchema(ContactResponseSchema):
+    """The answer to recording or correcting a response: the response, and what it did
+    to the pending touches."""
+
     affected_touches = fields.List(fields.Nested(TouchSchema), dump_only=True)
     proposed_touch = fields.Nested(
         TouchSchema,
@@ -89,10 +99,12 @@ def check_kind_fields(data) -> None:
         raise ValidationError("Only for an out_of_office response.", "until")
 
 
-class ResponseCreateSchema(StrictSchema):
+class ContactResponseCreateSchema(StrictSchema):
     contact_id = Id(required=True)
     application_id = Id(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(RESPONSE_KINDS))
+    kind = fields.String(
+        required=True, validate=validate.OneOf(RESPONSE_KINDS), metadata=RESPONSE_KIND.tag()
+    )
     round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
     channel = fields.String(allow_none=True, validate=CHANNEL_NAME)
     occurred_at = Aware()
@@ -105,11 +117,11 @@ class ResponseCreateSchema(StrictSchema):
         check_kind_fields(data)
 
 
-class ResponseCorrectSchema(StrictSchema):
+class ContactResponseCorrectSchema(StrictSchema):
     """A correction of what the response says. A date not given is kept while the kind
     still takes it; the corrected whole must pass the rules of a new response."""
 
-    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS))
+    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS), metadata=RESPONSE_KIND.tag())
     decision_date = Day(allow_none=True, metadata={"description": "For kind decision_date"})
     until = Day(allow_none=True, metadata={"description": "Last day away, for out_of_office"})
 
@@ -118,4 +130,4 @@ class ResponseQuerySchema(StrictSchema):
     candidate_id = QueryId()
     contact_id = QueryId()
     application_id = QueryId()
-    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS))
+    kind = fields.String(validate=validate.OneOf(RESPONSE_KINDS), metadata=RESPONSE_KIND.tag())

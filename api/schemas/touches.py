@@ -6,27 +6,43 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import policy
 from api.models.touches import STATUSES, STEPS
-from api.schemas.fields import Aware, Id, QueryBoolean, QueryId, StrictBoolean, StrictSchema
+from api.schemas.enums import (
+    APPROVAL_MODE,
+    POLICY_SCOPE,
+    POLICY_SOURCE,
+    STEP,
+    TOUCH_EVENT_KIND,
+    TOUCH_STATUS,
+)
+from api.schemas.fields import (
+    Aware,
+    Id,
+    QueryBoolean,
+    QueryId,
+    ReadSchema,
+    StrictBoolean,
+    StrictSchema,
+)
 from api.schemas.records import CHANNEL_NAME, ApplicationSchema, ContactSchema, InterviewSchema
 
 
-class FindingSchema(StrictSchema):
+class FindingSchema(ReadSchema):
     check = fields.String()
     rule = fields.String(allow_none=True)
     severity = fields.String(metadata={"enum": ["block", "warn"]})
     detail = fields.String()
 
 
-class TouchSchema(StrictSchema):
+class TouchSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     contact_id = fields.Integer()
     application_id = fields.Integer()
     interview_id = fields.Integer(allow_none=True)
     round = fields.Integer()
-    step = fields.String(metadata={"enum": list(STEPS)})
+    step = fields.String(metadata=STEP.tag())
     channel = fields.String()
-    status = fields.String(metadata={"enum": list(STATUSES)})
+    status = fields.String(metadata=TOUCH_STATUS.tag())
     automated = fields.Boolean()
     planned = fields.Boolean()
     scheduled_for = fields.DateTime(allow_none=True)
@@ -72,7 +88,7 @@ class TouchCreateSchema(StrictSchema):
     application_id = Id(required=True)
     interview_id = Id(allow_none=True)
     round = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
-    step = fields.String(required=True, validate=validate.OneOf(STEPS))
+    step = fields.String(required=True, validate=validate.OneOf(STEPS), metadata=STEP.tag())
     channel = fields.String(
         required=True,
         validate=CHANNEL_NAME,
@@ -118,16 +134,16 @@ class TouchApproveSchema(StrictSchema):
     body = fields.String(validate=validate.Length(min=1, max=10_000))
 
 
-class RefusedApprovalSchema(StrictSchema):
+class RefusedApprovalSchema(ReadSchema):
     touch_id = fields.Integer()
-    status = fields.String(metadata={"enum": list(STATUSES)})
+    status = fields.String(metadata=TOUCH_STATUS.tag())
     detail = fields.String(metadata={"description": "Why it was not approved"})
     type = fields.String(allow_none=True, metadata={"description": "The problem type"})
     rule = fields.String(allow_none=True)
     next_allowed_at = fields.DateTime(allow_none=True)
 
 
-class ApprovalSchema(StrictSchema):
+class ApprovalSchema(ReadSchema):
     approved = fields.List(fields.Nested(TouchSchema), metadata={"description": "Now scheduled"})
     refused = fields.List(
         fields.Nested(RefusedApprovalSchema),
@@ -153,16 +169,16 @@ class TouchQuerySchema(StrictSchema):
     contact_id = QueryId()
     application_id = QueryId()
     interview_id = QueryId()
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    step = fields.String(validate=validate.OneOf(STEPS))
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata=TOUCH_STATUS.tag())
+    step = fields.String(validate=validate.OneOf(STEPS), metadata=STEP.tag())
     channel = fields.String(validate=validate.Length(max=40))
     due_before = Aware()
 
 
-class TouchEventSchema(StrictSchema):
+class TouchEventSchema(ReadSchema):
     id = fields.Integer()
     touch_id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(metadata=TOUCH_EVENT_KIND.tag())
     at = fields.DateTime()
     actor = fields.String()
     reason = fields.String(allow_none=True)
@@ -177,7 +193,7 @@ class BudgetQuerySchema(StrictSchema):
     round = fields.Integer(validate=validate.Range(min=1, max=50))
 
 
-class BudgetSchema(StrictSchema):
+class BudgetSchema(ReadSchema):
     contact_id = fields.Integer()
     application_id = fields.Integer()
     round = fields.Integer()
@@ -210,10 +226,10 @@ def _setting_field(name: str) -> fields.Field:
         return fields.String(
             allow_none=True,
             validate=validate.OneOf(policy.CHOICE_FIELDS[name]),
-            metadata={
-                "description": "`required`: planned touches are drafts until approved; "
+            metadata=APPROVAL_MODE.tag(
+                description="`required`: planned touches are drafts until approved; "
                 "`auto`: planned touches are scheduled directly"
-            },
+            ),
         )
     if name == "business_days":
         return fields.List(
@@ -234,8 +250,8 @@ PolicyValuesSchema = StrictSchema.from_dict(
 )
 
 
-class PolicySchema(StrictSchema):
-    scope = fields.String(metadata={"enum": ["org", "candidate", "contact"]})
+class PolicySchema(ReadSchema):
+    scope = fields.String(metadata=POLICY_SCOPE.tag())
     overrides = fields.Dict(metadata={"description": "What this level sets itself (staff)"})
     own = fields.Dict(
         metadata={
@@ -246,9 +262,14 @@ class PolicySchema(StrictSchema):
     effective = fields.Dict(metadata={"description": "The values in force at this level"})
     sources = fields.Dict(
         keys=fields.String(),
-        values=fields.String(metadata={"enum": ["default", "org", "candidate", "contact", "own"]}),
+        values=fields.String(metadata=POLICY_SOURCE.tag()),
         metadata={"description": "Where each effective value comes from"},
     )
+
+
+class PolicyChangeSchema(PolicySchema):
+    """The answer to setting a policy: the policy, and what it did to pending touches."""
+
     affected_touches = fields.List(
         fields.Nested(TouchSchema),
         dump_only=True,
@@ -260,10 +281,10 @@ class PlanQuerySchema(StrictSchema):
     dry_run = QueryBoolean(load_default=False)
 
 
-class PlannedStepSchema(StrictSchema):
+class PlannedStepSchema(ReadSchema):
     contact_id = fields.Integer()
     contact_name = fields.String()
-    step = fields.String()
+    step = fields.String(metadata=STEP.tag())
     channel = fields.String(allow_none=True)
     scheduled_for = fields.DateTime(allow_none=True)
     local_time = fields.String(allow_none=True, metadata={"description": "In the contact zone"})
@@ -293,7 +314,7 @@ class PlannedStepSchema(StrictSchema):
     approve_by_local = fields.String(allow_none=True, metadata={"description": "Contact zone"})
 
 
-class PlanSchema(StrictSchema):
+class PlanSchema(ReadSchema):
     interview_id = fields.Integer()
     dry_run = fields.Boolean()
     steps = fields.List(fields.Nested(PlannedStepSchema))
