@@ -393,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="of the message generator")
     parser.add_argument("--check", action="store_true", help="exit 1 below target")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--headroom", action="store_true", help="also measure the ceilings of other designs"
+    )
     args = parser.parse_args(argv)
 
     from api import migrate
@@ -461,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             if figures["per message"] < TARGET:
                 failures.append(f"A per message {figures['per message']:.1f} < {TARGET:.0f} msgs/s")
+            if args.headroom:
+                headroom(dbs, tmp, org, raws, figures)
 
             if args.imap:
                 figures["poller"] = run_poller(args, dbs, tmp, org, raws, expects, failures)
@@ -482,6 +487,50 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print("below target: " + "; ".join(failures))
     return 1 if args.check and failures else 0
+
+
+def headroom(dbs: Databases, tmp: Path, org, raws: list[bytes], figures: dict) -> None:
+    """Ceilings of other designs, measured beside the baseline: the same messages with the
+    scheduling core's re-plan skipped (what batching or caching re-plans could win at
+    most), then with acting reduced to storing the response (what the pipeline's own
+    parse, dedupe, match and log cost). Never a way to run: the effects are missing."""
+    from unittest import mock
+
+    import api.inbound.pipeline as pipeline
+    import api.scheduling as scheduling
+    from api.models import Response
+
+    def store_only(session, *, contact, application, round_, kind, occurred_at, **_):
+        response = Response(
+            org_id=contact.org_id,
+            candidate_id=contact.candidate_id,
+            contact_id=contact.id,
+            application_id=application.id,
+            round=round_,
+            kind=kind,
+            occurred_at=occurred_at,
+        )
+        session.add(response)
+        session.flush()
+        return response, [], None
+
+    ceilings = (
+        ("without re-planning", mock.patch.object(scheduling, "replan_where", lambda *a, **k: [])),
+        ("storing the response only", mock.patch.object(pipeline, "record_response", store_only)),
+    )
+    for n, (label, patch) in enumerate(ceilings):
+        app = make_app(dbs.copy(f"headroom{n}"), tmp)
+        receiver = Receiver(app, org.org_id)
+        with patch:
+            started = time.perf_counter()
+            for raw in raws:
+                receiver.per_message(raw)
+            speed = rate(len(raws), time.perf_counter() - started)
+        app.extensions["touchbase.engine"].dispose()
+        print(
+            f"A'     ceiling: {label:<30} {speed:8.1f} msgs/s  "
+            f"({speed / figures['per message']:.2f}x baseline, {speed / TARGET:.2f}x target)"
+        )
 
 
 def run_poller(args, dbs: Databases, tmp: Path, org, raws, expects, failures) -> float:
