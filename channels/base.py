@@ -245,6 +245,10 @@ class Channel:
         ``settings``, or ``None`` (see :mod:`channels.inbound`)."""
         return None
 
+    def inbound_poll_seconds(self, settings: Mapping[str, Any]) -> float:
+        """With ``inbound_replies``: seconds between two polls under ``settings``."""
+        return 60.0
+
     def fetch_replies(
         self,
         settings: Mapping[str, Any],

@@ -309,6 +309,9 @@ class EmailChannel(Channel):
     def inbound_source(self, settings: Mapping[str, Any]) -> str | None:
         return imap_source(settings)
 
+    def inbound_poll_seconds(self, settings: Mapping[str, Any]) -> float:
+        return float(settings["imap_poll_seconds"])
+
     def fetch_replies(self, settings, cursor, *, since, limit):
         return fetch_imap_replies(settings, cursor, since=since, limit=limit)
 

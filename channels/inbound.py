@@ -19,6 +19,9 @@ implements two methods beside ``send``:
     mid-poll neither skips a message nor hears one twice. Raise :class:`SourceUnavailable`
     (with a reason fit to show the candidate) when the place cannot be read.
 
+``inbound_poll_seconds(settings) -> float`` (optional; the ``Channel`` base answers 60)
+    Seconds between two polls of the place under these settings.
+
 Each message goes through Touchbase's one inbound pipeline (parse, dedupe, match, classify,
 act), and every ``inbound_message`` hook then hears an :class:`InboundEvent`.
 """

@@ -139,7 +139,7 @@ class MailboxPoller:
                 session.commit()
                 return report
             org_id, candidate_id, cursor = box.org_id, box.candidate_id, box.cursor
-            since, interval = box.created_at, _interval(settings)
+            since, interval = box.created_at, _interval(channel, settings)
             session.commit()
         heard = 0
         while heard < TURN_LIMIT:
@@ -254,8 +254,10 @@ class MailboxPoller:
         return report
 
 
-def _interval(settings: Mapping[str, Any]) -> timedelta:
-    return timedelta(seconds=float(settings.get("imap_poll_seconds") or 60.0))
+def _interval(channel, settings: Mapping[str, Any]) -> timedelta:
+    """The channel's own poll interval (60 s for a duck-typed channel that names none)."""
+    seconds = getattr(channel, "inbound_poll_seconds", None)
+    return timedelta(seconds=seconds(settings) if seconds is not None else 60.0)
 
 
 class PollerThread(threading.Thread):
