@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from api.policy import (
@@ -180,9 +180,20 @@ def chain(sim: Sim, placements: list[Placement]) -> list[TouchRecord]:
     return [h for h in sim.facts.fixed if h.counts] + placed
 
 
+#: Found in CI: thank-you, follow-up and call all sent under a 24 h gap, then the gap is
+#: raised to 48 h. The sent call was right when it went; the new policy does not undo it.
+GAP_RAISED_AFTER_THE_CALL = (
+    PolicySettings(touch_budget=3, min_gap_hours=24, daily_cap=1),
+    [1],
+    [("send", 0), ("send", 0), ("send", 0), ("policy", PolicySettings(min_gap_hours=48))],
+)
+
+
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(runs())
+@example(GAP_RAISED_AFTER_THE_CALL)
 def test_steps_to_one_contact_keep_their_order_and_gaps(args):
+    gap_when_sent: dict[int, timedelta] = {}  # a sent call is judged by the gap it went under
     for sim, placements in replay(args):
         for c, pol in sim.facts.settings.items():
             touches = sorted((h for h in chain(sim, placements) if h.contact_id == c),
@@ -190,10 +201,12 @@ def test_steps_to_one_contact_keep_their_order_and_gaps(args):
             automated = [h for h in touches if h.automated and h.step in STEP_RANK]
             ranks = [STEP_RANK[h.step] for h in automated if h.step != "custom"]
             assert ranks == sorted(ranks), touches
-            calls = [h.at for h in touches if h.step == "call"]
             follow_ups = [h.at for h in touches if h.step == "follow_up"]
-            for call in calls:
-                assert any(call - f >= pol.min_gap for f in follow_ups), touches
+            for call in (h for h in touches if h.step == "call"):
+                gap = pol.min_gap
+                if call.status == "sent":  # a later policy change never re-judges history
+                    gap = gap_when_sent.setdefault(call.id, pol.min_gap)
+                assert any(call.at - f >= gap for f in follow_ups), touches
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
