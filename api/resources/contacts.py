@@ -12,6 +12,7 @@ from api.contact_identity import normal_email, refuse_duplicates
 from api.db import get_session
 from api.models import Contact, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, filter_equal
+from api.resources.listing import Sort, filter_range
 from api.schemas.records import (
     ContactCreateSchema,
     ContactQuerySchema,
@@ -19,6 +20,10 @@ from api.schemas.records import (
     ContactUpdateSchema,
 )
 from api.schemas.touches import ContactChangeSchema
+
+CONTACT_SORT = Sort(
+    Contact.id, name=Contact.name, company=Contact.company, created_at=Contact.created_at
+)
 
 blp = Blueprint(
     "contacts",
@@ -33,13 +38,14 @@ class Contacts(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(ContactQuerySchema, location="query")
     @blp.response(200, ContactSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=CONTACT_SORT, **PAGINATION)
     def get(self, args):
         """List contacts"""
         query = scope(select(Contact), Contact, current())
         if "email" in args:
             args["email"] = normal_email(args["email"])
         query = filter_equal(query, Contact, args, "candidate_id", "company", "email")
+        query = filter_range(query, Contact.created_at, args, "created_after", "created_before")
         return query.order_by(Contact.id)
 
     @roles(*ALL_ROLES)
@@ -66,18 +72,21 @@ class Contacts(MethodView):
 @blp.route("/<int:contact_id>")
 class ContactById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, ContactSchema)
     def get(self, contact_id):
         """Show a contact"""
         return get_visible(Contact, contact_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(ContactUpdateSchema)
     @blp.response(200, ContactChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
     def patch(self, data, contact_id):
         """Change a contact"""
         contact = get_visible(Contact, contact_id)
+        blp.check_etag(contact, ContactSchema)
         if data.get("email"):
             data["email"] = normal_email(data["email"])
         session = get_session()
@@ -95,14 +104,18 @@ class ContactById(MethodView):
             )
 
         _commit(session, contact.candidate_id, data, except_id=contact.id, then=replan)
+        blp.set_etag(contact, ContactSchema)
         return contact
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(204)
     def delete(self, contact_id):
         """Delete a contact and its history"""
         session = get_session()
-        session.delete(get_visible(Contact, contact_id))
+        contact = get_visible(Contact, contact_id)
+        blp.check_etag(contact, ContactSchema)
+        session.delete(contact)
         session.commit()
 
 

@@ -10,11 +10,20 @@ from api.db import get_session
 from api.models import ApiToken, User, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error
+from api.resources.listing import Sort, filter_range
 from api.schemas.people import (
     TokenCreatedSchema,
     TokenCreateSchema,
     TokenQuerySchema,
     TokenSchema,
+)
+
+TOKEN_SORT = Sort(
+    ApiToken.id,
+    name=ApiToken.name,
+    created_at=ApiToken.created_at,
+    expires_at=ApiToken.expires_at,
+    last_used_at=ApiToken.last_used_at,
 )
 
 blp = Blueprint(
@@ -45,14 +54,14 @@ class Tokens(MethodView):
     @blp.arguments(TokenQuerySchema, location="query")
     @blp.response(200, TokenSchema(many=True))
     @blp.alt_response(403, response="FORBIDDEN")
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=TOKEN_SORT, **PAGINATION)
     def get(self, args):
         """List tokens (never their secrets)"""
         user = _target_user(args.get("user_id"))
         query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
         if not args["include_revoked"]:
             query = query.where(ApiToken.revoked_at.is_(None))
-        return query
+        return filter_range(query, ApiToken.created_at, args, "created_after", "created_before")
 
     @roles(*ALL_ROLES)
     @blp.arguments(TokenCreateSchema)
@@ -76,16 +85,19 @@ class Tokens(MethodView):
 @blp.route("/<int:token_id>")
 class TokenById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, TokenSchema)
     def get(self, token_id):
         """Show a token (never its secret)"""
         return _visible_token(token_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(204)
     def delete(self, token_id):
         """Revoke a token: it stops working at once"""
         token = _visible_token(token_id)
+        blp.check_etag(token, TokenSchema)
         if token.revoked_at is None:
             token.revoked_at = utcnow()
         get_session().commit()

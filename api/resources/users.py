@@ -10,7 +10,12 @@ from api.db import get_session
 from api.models import User
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, conflict
+from api.resources.listing import Sort, filter_range
 from api.schemas.people import UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema
+
+USER_SORT = Sort(
+    User.id, name=User.name, email=User.email, role=User.role, created_at=User.created_at
+)
 
 blp = Blueprint(
     "users",
@@ -48,13 +53,13 @@ class Users(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(UserQuerySchema, location="query")
     @blp.response(200, UserSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=USER_SORT, **PAGINATION)
     def get(self, args):
         """List users the caller may see"""
         query = visible_users(current()).order_by(User.id)
         if "role" in args:
             query = query.where(User.role == args["role"])
-        return query
+        return filter_range(query, User.created_at, args, "created_after", "created_before")
 
     @roles("admin")
     @blp.arguments(UserCreateSchema)
@@ -76,18 +81,21 @@ class Users(MethodView):
 @blp.route("/<int:user_id>")
 class UserById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, UserSchema)
     def get(self, user_id):
         """Show a user"""
         return get_visible_user(user_id)
 
     @roles("admin")
+    @blp.etag
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, user_id):
         """Change a user's name, email, phone or time zone"""
         user = get_visible_user(user_id)
+        blp.check_etag(user, UserSchema)
         if "email" in data:
             data["email"] = data["email"].lower()
             if _email_taken(user.org_id, data["email"], except_id=user.id):
@@ -97,11 +105,13 @@ class UserById(MethodView):
         return user
 
     @roles("admin")
+    @blp.etag
     @blp.response(204)
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, user_id):
         """Delete a user; a candidate's contacts, applications and touches go with them"""
         user = get_visible_user(user_id)
+        blp.check_etag(user, UserSchema)
         if user.id == current().user_id:
             raise Problem(409, "You cannot delete your own account.")
         session = get_session()
