@@ -224,3 +224,50 @@ def test_the_document_declares_etag_if_none_match_and_optional_if_match(app):
     assert "304" in get["responses"]
     assert "412" in patch["responses"] and "428" not in patch["responses"]
     assert if_match["in"] == "header" and if_match["required"] is False
+
+
+TEMPLATE = {
+    "step": "thank_you",
+    "channel": "email",
+    "subject": "Thank you, {{ contact.first_name }}",
+    "body": "Dear {{ contact.name }},\n\nThank you for your time today.\n\n{{ candidate.name }}",
+}
+
+
+@pytest.mark.parametrize(
+    "kind", ["template", "assignment", "org_policy", "contact_policy", "org_channel_settings"]
+)
+def test_the_other_writable_resources_check_if_match_too(call, world, factory, kind, snapshot):
+    token = world.tokens["admin"]
+    if kind == "template":
+        created = call("POST", "/v1/templates", token, json=TEMPLATE).get_json()
+        url, method, body = f"/v1/templates/{created['id']}", "PATCH", {"subject": "Thanks"}
+    elif kind == "assignment":
+        listed = call("GET", "/v1/assignments", token).get_json()
+        url, method, body = f"/v1/assignments/{listed[0]['id']}", "DELETE", None
+    elif kind == "org_policy":
+        url, method, body = "/v1/policy", "PUT", {"touch_budget": 2}
+    elif kind == "contact_policy":
+        contact = factory.contact(world.candidate)
+        url, method, body = f"/v1/contacts/{contact.id}/policy", "PUT", {"touch_budget": 2}
+    else:
+        url, method, body = "/v1/channels/email/settings", "DELETE", None
+    etag = _etag(call, url, token)
+    before = snapshot()
+
+    stale = call(method, url, token, json=body, headers={"If-Match": '"stale"'})
+    unchanged = snapshot()
+    current = call(method, url, token, json=body, headers={"If-Match": etag})
+
+    assert_problem(stale, 412)
+    assert unchanged == before
+    assert current.status_code in (200, 204), current.get_json()
+
+
+def test_a_policy_put_answers_the_etag_a_following_get_answers(call, world):
+    token = world.tokens["admin"]
+
+    put = call("PUT", "/v1/policy", token, json={"touch_budget": 2})
+
+    assert put.status_code == 200
+    assert put.headers["ETag"] == _etag(call, "/v1/policy", token)
