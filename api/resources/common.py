@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 import marshmallow as ma
-from flask import json, request
+from flask import current_app, json, request
 from flask_smorest import Blueprint as _SmorestBlueprint
 from flask_smorest import Page
 from flask_smorest.etag import _get_etag_ctx
@@ -26,7 +26,7 @@ from api.schemas.fields import ID_MAX
 from api.spec import ETAG_PARAMETERS
 
 PAGINATION = {"page_size": 20, "max_page_size": 100}
-PAGINATION_KEYS = frozenset({"page", "page_size", SORT_KEY})
+PAGINATION_KEYS = frozenset({"page", "page_size"})
 #: No table holds more rows than there are ids, so no page beyond this has anything on it;
 #: and (PAGE_MAX - 1) * max_page_size fits the 64-bit OFFSET of both databases.
 PAGE_MAX = ID_MAX
@@ -77,8 +77,17 @@ class StrictQueryParser(FlaskParser):
 
     def load_querystring(self, req, schema):
         reserved = PAGINATION_KEYS - set(schema.fields)
+        if _sorted_list(req):  # `sort` is the list's own; elsewhere it is unknown (422)
+            reserved |= {SORT_KEY}
         args = MultiDict([(k, v) for k, v in req.args.items(multi=True) if k not in reserved])
         return self._makeproxy(args, schema)
+
+
+def _sorted_list(req) -> bool:
+    """Whether the request's view is a list paginated with a Sort (Blueprint.paginate)."""
+    view = current_app.view_functions.get(req.url_rule.endpoint) if req.url_rule else None
+    method = getattr(getattr(view, "view_class", None), req.method.lower(), None)
+    return "sort" in getattr(method, "_apidoc", {}).get("pagination", {})
 
 
 class Blueprint(_SmorestBlueprint):

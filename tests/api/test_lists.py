@@ -368,3 +368,11 @@ def test_listing_touches_of_many_contacts_takes_no_query_per_contact(
         factory.touch(factory.contact(world.candidate), application)
 
     assert queries_for_a_page() == one
+
+
+def test_sort_on_an_operation_that_is_no_list_is_an_unknown_parameter(call, world, mine):
+    contact, _ = mine
+
+    response = call("GET", f"/v1/contacts/{contact.id}/budget?sort=id", world.tokens["candidate"])
+
+    assert_problem(response, 422, "sort")
