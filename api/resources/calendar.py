@@ -88,6 +88,7 @@ def _status(feed) -> dict:
 @blp.route("/feed")
 class CalendarFeedUrl(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, FeedSchema)
     @blp.doc(operationId="get_calendar_feed")
     def get(self):

@@ -314,6 +314,7 @@ def _default_application(session, contact: Contact) -> Application:
 @blp.route("/contacts/<int:contact_id>/budget")
 class ContactBudget(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(BudgetQuerySchema, location="query")
     @blp.response(200, BudgetSchema)
     def get(self, args, contact_id):

@@ -271,3 +271,11 @@ def test_a_policy_put_answers_the_etag_a_following_get_answers(call, world):
 
     assert put.status_code == 200
     assert put.headers["ETag"] == _etag(call, "/v1/policy", token)
+
+
+@pytest.mark.parametrize("url", ["/v1/me", "/v1/calendar/feed", "/v1/policy"])
+def test_read_only_single_resources_answer_an_etag_and_304(call, world, url):
+    token = world.tokens["candidate"]
+    etag = _etag(call, url, token)
+
+    assert call("GET", url, token, headers={"If-None-Match": etag}).status_code == 304
