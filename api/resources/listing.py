@@ -19,8 +19,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from webargs.fields import DelimitedList
 
 SORT_KEY = "sort"
-
-
 SORT_DESCRIPTION = (
     "Fields to sort by, comma-separated, each optionally prefixed with `-` for descending "
     "(e.g. `-created_at,id`). Ties are broken by id; absent: the list's own order."
@@ -39,8 +37,10 @@ class SortList(DelimitedList):
         try:
             keys = super()._deserialize(value, attr, data, **kwargs)
         except ma.ValidationError:
+            known = keys_of(self.names)
+            bad = next((k for k in str(value).split(",") if k not in known), "")
             raise ma.ValidationError(
-                f"Unknown sort field in {value!r}; sort by any of: {', '.join(self.names)} "
+                f"Unknown sort field {bad[:40]!r}; sort by any of: {', '.join(self.names)} "
                 "(prefix - for descending, comma-separated)."
             ) from None
         fields = [key.lstrip("-") for key in keys]
@@ -78,7 +78,7 @@ class Sort:
         if known is None:
             spec.components.schema(self.name, component)
         elif known != component:
-            raise ValueError(f"Two lists name different sort keys {self.name}")
+            raise ValueError(f"Two lists call different sort keys {self.name}")
         return {
             "name": SORT_KEY,
             "in": "query",
@@ -90,7 +90,7 @@ class Sort:
         }
 
     def schema(self) -> type[ma.Schema]:
-        """The query schema of `sort`, for parsing and the document."""
+        """The query schema that parses `sort` (the document's parameter is parameter())."""
         names = tuple(self.columns)
 
         class SortParametersSchema(ma.Schema):
