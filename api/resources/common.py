@@ -14,7 +14,7 @@ from flask_smorest.utils import get_appcontext
 from sqlalchemy import Select, func, select
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, PreconditionFailed
 from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
@@ -174,7 +174,11 @@ class Blueprint(_SmorestBlueprint):
         if not request.if_match:
             _get_etag_ctx()["etag_checked"] = True
             return
-        super().check_etag(etag_data, etag_schema)
+        try:
+            super().check_etag(etag_data, etag_schema)
+        except PreconditionFailed:
+            reason = "The resource changed since this ETag; GET it for the current one."
+            raise Problem(412, f"If-Match: {reason}", errors={"If-Match": [reason]}) from None
 
     def _check_not_modified(self, etag):
         """304 for an If-None-Match naming the current ETag; the answer repeats the ETag."""

@@ -89,7 +89,7 @@ def test_a_patch_with_a_stale_if_match_is_412_and_changes_nothing(
 
     response = call("PATCH", contact_url, token, json={"title": "VP"}, headers={"If-Match": stale})
 
-    assert_problem(response, 412)
+    assert_problem(response, 412, "If-Match")
     assert snapshot() == before
 
 
