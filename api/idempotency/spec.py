@@ -1,17 +1,24 @@
-"""The Idempotency-Key in the OpenAPI document: a reusable header parameter on every POST
-that honours it, its 409 and 422 answers, and the replay header on its answers."""
+"""The Idempotency-Key in the OpenAPI document: one header parameter, on every POST that
+honours it, its 409 and 422 answers, and the replay header (a component) on its answers.
+
+The parameter is written out in each operation, as every other parameter of the document
+is: generators read it the same either way, and tools that walk an operation's parameters
+(the fuzzing hooks, the document's own tests) find its name and place there."""
 
 from __future__ import annotations
 
+import copy
+import http
 from typing import Any
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
 
 from api.idempotency import DOC_KEY
 from api.idempotency.answers import REPLAYED
 from api.idempotency.keys import HEADER, MAX_KEY_LENGTH
+from api.problems import PROBLEM_MIMETYPE, ProblemSchema
 
-PARAMETER = "IdempotencyKey"
 REPLAY_HEADER = "IdempotentReplayed"
 
 PARAMETER_DOC = {
@@ -48,29 +55,40 @@ REUSED = "the Idempotency-Key is malformed or was used for another request"
 class IdempotencyPlugin(BasePlugin):
     def init_spec(self, spec) -> None:
         super().init_spec(spec)
-        spec.components.parameter(PARAMETER, "header", PARAMETER_DOC)
+        self.spec = spec
         spec.components.header(REPLAY_HEADER, REPLAY_HEADER_DOC)
+
+    def _problem(self) -> dict:
+        marshmallow = next(p for p in self.spec.plugins if isinstance(p, MarshmallowPlugin))
+        return {
+            PROBLEM_MIMETYPE: {"schema": marshmallow.converter.resolve_nested_schema(ProblemSchema)}
+        }
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **_):
         for method, operation in (operations or {}).items():
             mode = operation.pop(DOC_KEY, "stored")
             if method != "post" or mode == "ignored" or operation.get("security") == []:
                 continue
-            operation.setdefault("parameters", []).append(PARAMETER)
+            operation.setdefault("parameters", []).append(copy.deepcopy(PARAMETER_DOC))
             responses: dict[Any, Any] = operation.setdefault("responses", {})
-            _also(responses, 409, "CONFLICT", WITHHELD if mode == "withheld" else IN_FLIGHT)
-            _also(responses, 422, "UNPROCESSABLE_ENTITY", REUSED)
+            problem = self._problem()
+            _also(responses, 409, problem, WITHHELD if mode == "withheld" else IN_FLIGHT)
+            _also(responses, 422, problem, REUSED)
             for status, response in responses.items():
                 if str(status).startswith("2") and isinstance(response, dict):
                     response.setdefault("headers", {})[REPLAYED] = REPLAY_HEADER
 
 
-def _also(responses: dict[Any, Any], status: int, component: str, why: str) -> None:
-    """Declare ``status`` (the shared component) or, when the view describes it already,
-    add this reason to its description."""
+def _also(responses: dict[Any, Any], status: int, problem: dict, why: str) -> None:
+    """Declare ``status`` with this reason and a problem body; or, when the view describes
+    it already, add the reason to its description."""
     key = status if status in responses else str(status)
     existing = responses.get(key)
     if existing is None:
-        responses[str(status)] = component
+        phrase = http.HTTPStatus(status).phrase
+        responses[str(status)] = {
+            "description": f"{phrase}: {why}.",
+            "content": problem,
+        }
     elif isinstance(existing, dict) and existing.get("description"):
         existing["description"] = f"{existing['description'].rstrip('.')}; or {why}."
