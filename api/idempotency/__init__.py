@@ -78,11 +78,11 @@ def begin() -> Response | None:
         return None
     if access_rule(current_app.view_functions[request.url_rule.endpoint], "POST") == PUBLIC:
         return None
+    principal = authenticate()  # 401 before anything is said about the key
     value = request.headers[HEADER]
     reason = keys.key_problem(value)
     if reason is not None:
         raise answers.bad_key(reason)
-    principal = authenticate()
     parsed = json_body(request) if is_json(request.mimetype) else None
     body = parsed if parsed is not None and has_body(parsed) else None
     raw = b"" if body is not None else request.get_data(cache=True)

@@ -213,3 +213,7 @@ def test_a_key_with_control_characters_is_422(keyed, world, count):
     assert answer.status_code == 422
     assert list(answer.get_json()["errors"]) == [HEADER]
     assert count(Contact) == 0
+
+
+def test_a_rejected_token_is_401_before_the_key_is_judged(keyed):
+    assert keyed("/v1/contacts", "tb_not-a-token", "", json=ANA).status_code == 401
