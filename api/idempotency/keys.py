@@ -24,6 +24,8 @@ from api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+#: What :func:`key_problem` accepts, as the OpenAPI document states it.
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 #: Expired keys the worker deletes in one transaction.
 PURGE_BATCH = 1000
 

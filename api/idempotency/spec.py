@@ -16,7 +16,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from api.idempotency import DOC_KEY
 from api.idempotency.answers import REPLAYED
-from api.idempotency.keys import HEADER, MAX_KEY_LENGTH
+from api.idempotency.keys import HEADER, KEY_PATTERN, MAX_KEY_LENGTH
 from api.problems import PROBLEM_MIMETYPE, ProblemSchema
 
 REPLAY_HEADER = "IdempotentReplayed"
@@ -35,7 +35,12 @@ PARAMETER_DOC = {
         "after `Retry-After`). Keys are per user. 4xx answers are stored too; a 5xx or 429 "
         "is not, so a retry runs again."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": KEY_PATTERN,
+    },
     "example": "4f1c2b8e-2d0a-4d8e-9a7e-2f6b1c0d9e31",
 }
 

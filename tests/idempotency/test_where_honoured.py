@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from api.idempotency import keys
+from api.idempotency.keys import KEY_PATTERN, key_problem
 from api.models import utcnow
 
 HEADER = "Idempotency-Key"
@@ -107,3 +109,8 @@ def test_callbacks_and_the_raw_email_do_not_document_the_header(app):
         if path in skipped:
             assert not _documents_the_key(operation), path
             assert "x-touchbase-idempotency" not in operation, path
+
+
+def test_the_documented_pattern_is_the_rule_the_server_applies():
+    for value in ["a", "4f1c2b8e-2d0a", "a b", " a", "a ", "", "é", "a\tb", "~" * 255]:
+        assert (re.fullmatch(KEY_PATTERN, value) is not None) == (key_problem(value) is None), value
