@@ -17,7 +17,9 @@ from werkzeug.exceptions import HTTPException
 
 from api.auth import access_rule, public
 from api.config import load_config
-from api.db import close_session, make_engine
+from api.db import RequestSession, close_session, make_engine
+from api.idempotency import init_app as init_idempotency
+from api.idempotency.spec import IdempotencyPlugin
 from api.input_hygiene import screen_request
 from api.operation_ids import OperationIdPlugin
 from api.problems import (
@@ -117,7 +119,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         max_overflow=app.config["DB_MAX_OVERFLOW"],
     )
     app.extensions["touchbase.engine"] = engine
-    app.extensions["touchbase.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["touchbase.sessionmaker"] = sessionmaker(
+        engine, class_=RequestSession, expire_on_commit=False
+    )
     app.teardown_appcontext(close_session)
 
     # Before any route is added: every `<int:...>` in a path is an id in range (else 404).
@@ -131,6 +135,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 OperationIdPlugin(),
                 NamedEnumPlugin(),
                 ReadSchemaPlugin(),
+                IdempotencyPlugin(),
             ],
         },
     )
@@ -145,6 +150,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _mark_docs_public(app)
     app.before_request(screen_request)
     app.before_request(_require_access_rule)
+    init_idempotency(app)
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(error, _database_unavailable)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api import calendar_rows, feed_secrets
+from api import calendar_rows, feed_secrets, idempotency
 from api.auth import ALL_ROLES, current, roles
 from api.db import get_session
 from api.models import utcnow
@@ -88,6 +88,7 @@ class CalendarFeedUrl(MethodView):
         """Whether the caller has a feed URL (never its secret)"""
         return _status(feed_secrets.feed_of(get_session(), current().user_id))
 
+    @idempotency.secret_answer
     @roles(*ALL_ROLES)
     @blp.response(201, FeedCreatedSchema)
     @blp.doc(operationId="create_calendar_feed")

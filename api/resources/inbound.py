@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
+from api import idempotency
 from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, scope
 from api.db import get_session
 from api.inbound.pipeline import NotAMessage, attach, receive
@@ -37,6 +38,7 @@ RFC822 = "message/rfc822"
 
 @blp.route("/email")
 class InboundEmail(MethodView):
+    @idempotency.exempt("a message is entered once by its Message-ID; bodies up to 10 MB")
     @roles("admin", "candidate")
     @blp.arguments(InboundPostQuerySchema, location="query")
     @blp.doc(
@@ -66,6 +68,9 @@ class InboundEmail(MethodView):
         `candidate_id` (their forwarding route); a candidate posts their own mail. When the
         candidate is known, only their contacts and touches are matched, and the message
         is theirs (and their advisor's) to see.
+
+        `Idempotency-Key` is ignored here: the message's own `Message-ID` already makes a
+        retried delivery harmless (it answers `duplicate`, and changes nothing).
         """
         if request.mimetype != RFC822:
             raise Problem(415, f"Send the whole message as {RFC822}.")

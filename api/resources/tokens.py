@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
+from api import idempotency
 from api.auth import ALL_ROLES, current, issue_token, roles
 from api.db import get_session
 from api.models import ApiToken, User, utcnow
@@ -54,6 +55,7 @@ class Tokens(MethodView):
             query = query.where(ApiToken.revoked_at.is_(None))
         return query
 
+    @idempotency.secret_answer
     @roles(*ALL_ROLES)
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
