@@ -76,25 +76,61 @@ def cmd_openapi(args) -> int:
     return 0
 
 
+def _load_plugins() -> None:
+    """Load the plugins before serving: a misspelt TOUCHBASE_PLUGINS stops here, not at
+    the first request or send."""
+    from channels.registry import get_plugin_manager
+
+    get_plugin_manager()
+
+
 def cmd_serve(args) -> int:
     from api.serve import serve
 
+    _load_plugins()
     return serve(host=args.host, port=args.port, worker=not args.no_worker)
 
 
-def cmd_plugins(_args) -> int:
+def cmd_plugins(args) -> int:
     from channels.registry import describe
 
-    for plugin in describe():
-        channels = ", ".join(c["name"] for c in plugin.get("channels", [])) or "-"
-        version = plugin.get("version") or ""
-        print(f"{plugin['name']} {version}".strip() + f": channels {channels}")
+    plugins = describe()
+    if args.json:
+        print(json.dumps(plugins, indent=2, sort_keys=True))
+        return 0
+    for plugin in plugins:
+        print(plugin_summary(plugin))
     return 0
+
+
+def plugin_summary(plugin: dict) -> str:
+    """A plugin as a few readable lines: origin, hooks, and each channel with its settings."""
+    origin = plugin["distribution"] or "registered directly"
+    if plugin["version"]:
+        origin += f" {plugin['version']}"
+    lines = [f"{plugin['name']} ({origin}{', built in' if plugin['builtin'] else ''})"]
+    lines.append(f"  hooks: {', '.join(plugin['hooks']) or '-'}")
+    for channel in plugin["channels"]:
+        schema = channel["settings_schema"]
+        required = set(schema.get("required", []))
+        settings = [
+            name + ("*" if name in required else "") + (" (secret)" if prop.get("x-secret") else "")
+            for name, prop in schema.get("properties", {}).items()
+        ]
+        lines.append(
+            f"  channel {channel['name']} ({channel['title']}): address {channel['address_kind']}, "
+            f"capabilities {', '.join(channel['capabilities']) or '-'}"
+        )
+        lines.append(f"    settings: {', '.join(settings) or '-'}")
+    if plugin["checks"]:
+        lines.append(f"  checks: {', '.join(plugin['checks'])}")
+    return "\n".join(lines)
 
 
 def cmd_worker(args) -> int:
     from api.dispatch import run_worker_cli
 
+    _load_plugins()
     return run_worker_cli(args)
 
 
@@ -170,14 +206,27 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--check", action="store_true")
     openapi.set_defaults(func=cmd_openapi)
 
-    plugins = sub.add_parser("plugins", help="list channel plugins and their channels")
+    plugins = sub.add_parser(
+        "plugins",
+        help="list plugins: distribution, version, hooks, channels and their settings",
+        description="List every loaded plugin (built-ins included): its distribution and "
+        "version, the hooks it implements, and each channel's address kind, capabilities and "
+        "settings (* required). --json prints the settings as JSON Schema.",
+    )
+    plugins.add_argument("--json", action="store_true", help="print JSON (one object per plugin)")
     plugins.set_defaults(func=cmd_plugins)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from channels.registry import PluginError
+
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except PluginError as exc:  # a misspelt TOUCHBASE_PLUGINS: one line, not a traceback
+        print(f"touchbase: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

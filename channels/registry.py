@@ -369,12 +369,24 @@ def settings_json_schema(schema: type[Schema]) -> dict[str, Any]:
 
     plugin = MarshmallowPlugin()
     APISpec(title="touchbase channels", version="1", openapi_version="3.1.0", plugins=[plugin])
-    converted = plugin.converter.schema2jsonschema(schema)
+    converted = _uri_format(plugin.converter.schema2jsonschema(schema))
     for name in secret_fields(schema):
         prop = converted["properties"].get(schema().fields[name].data_key or name)
         if prop is not None:
             prop["x-secret"] = True
     return converted
+
+
+def _uri_format(node: Any) -> Any:
+    """apispec writes ``fields.Url`` as ``"format": "url"``; JSON Schema's name is ``uri``."""
+    if isinstance(node, dict):
+        fixed = {key: _uri_format(value) for key, value in node.items()}
+        if fixed.get("format") == "url":
+            fixed["format"] = "uri"
+        return fixed
+    if isinstance(node, list):
+        return [_uri_format(item) for item in node]
+    return node
 
 
 def describe_channel(channel: ChannelProtocol) -> dict[str, Any]:
