@@ -250,6 +250,15 @@ def validate_channel(channel: Any) -> None:
         leaked = [f for f in secret_fields(instance) if not instance.fields[f].load_only]
         if leaked:
             problems.append(f"secret settings must be load_only: {', '.join(sorted(leaked))}")
+    templates = getattr(channel, "default_templates", {})
+    if not isinstance(templates, Mapping) or not all(
+        isinstance(step, str)
+        and isinstance(pair, tuple)
+        and len(pair) == 2
+        and all(isinstance(text, str) for text in pair)
+        for step, pair in templates.items()
+    ):
+        problems.append("default_templates must map a step to a (subject, body) pair of strings")
     for method in ("check_address", "send"):
         if not callable(getattr(channel, method, None)):
             problems.append(f"{method}() is missing")
