@@ -1,4 +1,4 @@
-"""`touchbase` commands: serve, worker, db, bootstrap, openapi, plugins."""
+"""`touchbase` commands: serve, worker, db, bootstrap, openapi, plugins, plugin new."""
 
 from __future__ import annotations
 
@@ -127,6 +127,23 @@ def plugin_summary(plugin: dict) -> str:
     return "\n".join(lines)
 
 
+def cmd_plugin_new(args) -> int:
+    from channels.scaffold import ScaffoldError, scaffold
+
+    try:
+        target = scaffold(args.name, Path(args.dir))
+    except ScaffoldError as exc:
+        print(f"touchbase plugin new: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}")
+    print("next (see plugins/README.md):")
+    print(f"  cd {target}")
+    print("  pip install -e .     # into the environment Touchbase runs in")
+    print("  pytest               # the conformance kit and the loopback peer tests")
+    print(f"  touchbase plugins    # lists {args.name}")
+    return 0
+
+
 def cmd_worker(args) -> int:
     from api.dispatch import run_worker_cli
 
@@ -215,6 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--json", action="store_true", help="print JSON (one object per plugin)")
     plugins.set_defaults(func=cmd_plugins)
+
+    plugin = sub.add_parser("plugin", help="write a new channel plugin package")
+    plugin_sub = plugin.add_subparsers(dest="plugin_command", required=True)
+    new = plugin_sub.add_parser(
+        "new",
+        help="scaffold touchbase-NAME/: pyproject, channel module, conformance and peer tests",
+        description="Write an installable channel plugin, touchbase-NAME/, that passes its "
+        "own tests as written: a channel POSTing each message as JSON to a URL.",
+    )
+    new.add_argument("name", help="the plugin's and its channel's name (lower-case, _ allowed)")
+    new.add_argument("--dir", default=".", help="where to write touchbase-NAME/ (default: .)")
+    new.set_defaults(func=cmd_plugin_new)
     return parser
 
 
