@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -30,6 +31,15 @@ from tests.serve_process import admin_token, request
 pytestmark = pytest.mark.slow
 
 NAME = "relay"
+GUIDE = Path(__file__).resolve().parents[2] / "plugins" / "README.md"
+
+
+def guide_edit() -> tuple[str, str]:
+    """Step 2 of the guide, its ```diff block: (the lines it changes, what they become)."""
+    block = re.search(r"```diff\n(.*?)```", GUIDE.read_text(), re.S).group(1).splitlines()
+    before = [line[1:] for line in block if not line.startswith("+")]
+    after = [line[1:] for line in block if not line.startswith("-")]
+    return "\n".join(before) + "\n", "\n".join(after) + "\n"
 
 
 def run(python: Path, *args: str, cwd: Path, env: dict | None = None) -> str:
@@ -44,14 +54,13 @@ def run(python: Path, *args: str, cwd: Path, env: dict | None = None) -> str:
 def guide(tmp_path_factory):
     """Steps 1 to 3 of the guide: scaffold, edit, install. (workdir, package, venv python)."""
     work = tmp_path_factory.mktemp("guide")
+    assert f"touchbase plugin new {NAME}" in GUIDE.read_text()
     assert cli.main(["plugin", "new", NAME, "--dir", str(work)]) == 0
     package = work / f"touchbase-{NAME}"
     module = package / f"touchbase_{NAME}.py"
-    module.write_text(  # the guide's edit: what the provider receives
-        module.read_text().replace(
-            '"body": message.body,\n', '"body": message.body,\n        "source": "touchbase",\n'
-        )
-    )
+    before, after = guide_edit()
+    assert before in module.read_text()
+    module.write_text(module.read_text().replace(before, after))
     venv = work / "venv"
     run(Path(sys.executable), "-m", "venv", "--without-pip", str(venv), cwd=work)
     here = sysconfig.get_paths()["purelib"]
