@@ -21,10 +21,13 @@ def cmd_db(args) -> int:
     from api.config import load_config
 
     url = args.database_url or load_config()["DATABASE_URL"]
-    if args.action == "upgrade":
-        migrate.upgrade(url, args.revision or "head")
-    elif args.action == "downgrade":
-        migrate.downgrade(url, args.revision or "base")
+    if args.action in ("upgrade", "downgrade"):
+        if args.action == "upgrade":
+            migrate.upgrade(url, args.revision or "head")
+        else:
+            migrate.downgrade(url, args.revision or "base")
+        at = migrate.current_revision(url) or "base (no tables)"
+        print(f"{migrate.shown_url(url)} is at revision {at}")
     elif args.action == "check":
         try:
             migrate.check(url)
@@ -182,8 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="migrate, bootstrap a new database, serve API + worker")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port (8000); TOUCHBASE_PUBLIC_URL should follow"
+    )
     serve.add_argument("--no-worker", action="store_true", help="serve the API only")
     serve.set_defaults(func=cmd_serve)
 
@@ -205,22 +210,29 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database migrations")
-    db.add_argument("action", choices=["upgrade", "downgrade", "check", "revision"])
-    db.add_argument("revision", nargs="?")
-    db.add_argument("-m", "--message")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "downgrade", "check", "revision"],
+        help="upgrade (to head), downgrade (to base), check models against migrations, "
+        "or write a new revision",
+    )
+    db.add_argument("revision", nargs="?", help="target revision, e.g. -1 or an id")
+    db.add_argument("-m", "--message", help="the new revision's message (with revision)")
     db.add_argument("--database-url", help="default: TOUCHBASE_DATABASE_URL or the SQLite file")
     db.set_defaults(func=cmd_db)
 
     boot = sub.add_parser("bootstrap", help="create an organisation and its first admin")
-    boot.add_argument("--org", required=True)
-    boot.add_argument("--email", required=True, type=_email)
-    boot.add_argument("--name")
+    boot.add_argument("--org", required=True, help="the organisation's name")
+    boot.add_argument("--email", required=True, type=_email, help="the admin's email address")
+    boot.add_argument("--name", help="the admin's name")
     boot.set_defaults(func=cmd_bootstrap)
 
     openapi = sub.add_parser("openapi", help="print, write or check openapi/openapi.json")
     group = openapi.add_mutually_exclusive_group()
-    group.add_argument("--write", action="store_true")
-    group.add_argument("--check", action="store_true")
+    group.add_argument("--write", action="store_true", help="write openapi/openapi.json")
+    group.add_argument(
+        "--check", action="store_true", help="fail if openapi/openapi.json is out of date"
+    )
     openapi.set_defaults(func=cmd_openapi)
 
     plugins = sub.add_parser(
@@ -245,6 +257,32 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", default=".", help="where to write touchbase-NAME/ (default: .)")
     new.set_defaults(func=cmd_plugin_new)
     return parser
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str = ""):
+    """(name, help, parser) of every command, sub-commands (plugin new) included."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            if sub._subparsers:
+                yield from _commands(sub, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", helps.get(name, ""), sub
+
+
+def reference() -> str:
+    """Every command with its options, from the parser itself (README's Commands)."""
+    lines = []
+    for _name, about, sub in _commands(build_parser()):
+        usage = " ".join(sub.format_usage().split())
+        lines.append(usage.removeprefix("usage: ").replace(" [-h]", ""))
+        lines.append(f"    {about}")
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            flag = ", ".join(action.option_strings) or action.dest
+            lines.append(f"    {flag}: {action.help}")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
