@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -294,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     except PluginError as exc:  # a misspelt TOUCHBASE_PLUGINS: one line, not a traceback
         print(f"touchbase: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `touchbase plugins | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
