@@ -29,6 +29,7 @@ from api.compose import (
     Parties,
     check_message,
     find_template,
+    plugin_default_template,
     previous_subject,
     template_channel,
     template_context,
@@ -114,7 +115,7 @@ def _owner_of_new(data: dict[str, Any]) -> User | None:
 
 
 def _refuse_invalid(subject: str | None, body: str | None, channel: str) -> None:
-    issues = templating.validate_template(subject, body, channel=channel)
+    issues = templating.validate_template(subject, body, channel=template_channel(channel))
     if issues:
         errors: dict[str, list[str]] = {}
         for issue in issues:
@@ -162,7 +163,7 @@ def _refuse_duplicate(
 
 
 def _normal_subject(subject: str | None, channel: str) -> str | None:
-    if channel != "email":
+    if template_channel(channel) != "email":
         return subject or None
     return subject
 
@@ -315,15 +316,24 @@ class DefaultTemplates(MethodView):
     @blp.response(200, DefaultTemplateSchema(many=True))
     @blp.doc(operationId="list_default_templates")
     def get(self):
-        """The built-in templates for every step and channel (read-only)"""
-        out = []
-        for step, channels in templating.DEFAULT_CHANNELS.items():
-            for channel in channels:
-                subject, body = templating.default_template(step, channel)
-                out.append(
-                    {"step": step, "channel": channel, "subject": subject or None, "body": body}
-                )
-        return out
+        """The built-in templates for every step and channel, and those plugin channels
+        ship (read-only)"""
+        from channels.registry import channels
+
+        pairs = [
+            (step, channel, templating.default_template(step, channel))
+            for step, names in templating.DEFAULT_CHANNELS.items()
+            for channel in names
+        ]
+        for name in channels():
+            for step in templating.STEPS:
+                shipped = plugin_default_template(name, step)
+                if shipped is not None:
+                    pairs.append((step, name, shipped))
+        return [
+            {"step": step, "channel": channel, "subject": subject or None, "body": body}
+            for step, channel, (subject, body) in pairs
+        ]
 
 
 @blp.route("/preview")
@@ -344,21 +354,9 @@ class StepPreview(MethodView):
             if channel not in channels():
                 raise field_error("channel", "Unknown channel; see GET /v1/channels.")
         candidate = parties.candidate
-        subject, body, source = find_template(
+        subject, body, source, template_id = find_template(
             session, candidate.org_id, candidate.id, step, channel
         )
-        template_id = None
-        if source != "default":
-            template_id = session.scalar(
-                select(Template.id).where(
-                    Template.org_id == candidate.org_id,
-                    Template.step == step,
-                    Template.channel == template_channel(channel),
-                    Template.candidate_id == candidate.id
-                    if source == "candidate"
-                    else Template.candidate_id.is_(None),
-                )
-            )
         answer = render_preview(session, parties, round_, step, channel, subject, body)
         answer.update(template_id=template_id, source=source)
         return answer

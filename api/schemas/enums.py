@@ -23,7 +23,6 @@ from api.models.people import ROLES
 from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
 from api.models.touches import EVENT_KINDS, RESPONSE_KINDS, RESPONSE_SOURCES, STATUSES, STEPS
 from api.policy import APPROVAL_MODES
-from api.templating import CHANNELS
 
 #: The metadata key a field names its enum by; never left in the document.
 ENUM_KEY = "x-named-enum"
@@ -62,11 +61,6 @@ APPLICATION_STATUS = NamedEnum(
 )
 INTERVIEW_FORMAT = NamedEnum("InterviewFormat", INTERVIEW_FORMATS, "How an interview is held.")
 USER_ROLE = NamedEnum("UserRole", ROLES, "What a user may see and do.")
-TEMPLATE_CHANNEL = NamedEnum(
-    "TemplateChannel",
-    CHANNELS,
-    "The kind of message a template is for; plugin channels use the one of their address kind.",
-)
 SETTINGS_SCOPE = NamedEnum(
     "SettingsScope",
     ("org", "candidate"),
@@ -107,7 +101,6 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     APPLICATION_STATUS,
     INTERVIEW_FORMAT,
     USER_ROLE,
-    TEMPLATE_CHANNEL,
     SETTINGS_SCOPE,
     APPROVAL_MODE,
     POLICY_SCOPE,
