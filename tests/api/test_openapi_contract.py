@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from api import cli
 from api.ledger.events import event_row
+from api.openapi_documents import merge_documents
 from api.operation_ids import OperationIdPlugin, derived_operation_id, singular
 from api.schemas.enums import NAMED_ENUMS, STEP, NamedEnumPlugin
 from api.schemas.fields import ReadSchema
@@ -117,7 +118,9 @@ OPERATION_IDS = {
 
 @pytest.fixture(scope="module")
 def spec() -> dict:
-    return json.loads(cli.openapi_document())
+    """Both documents (the portal's and the provider callbacks') as one."""
+    documents = {name: json.loads(text) for name, text in cli.openapi_documents().items()}
+    return merge_documents(documents["openapi.json"], documents[cli.CALLBACKS_NAME])
 
 
 def _operations(spec: dict):

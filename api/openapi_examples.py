@@ -1,0 +1,44 @@
+"""Request and response examples for the main operations, by operationId.
+
+A portal developer reads an example before a schema, so the main loop (contacts,
+applications, interviews, the plan, approval, touches, responses, the budget, the
+calendar) shows one of each. They live here rather than on the views so that one place
+holds them; tests/api/test_openapi_examples.py validates each against its schema, so an
+example cannot drift from what the API accepts and answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: operationId -> {"request": body, "responses": {status: body}}.
+EXAMPLES: dict[str, dict[str, Any]] = {}
+
+
+def apply_examples(document: dict) -> None:
+    """Writes each example into its operation's JSON media types; an example for an
+    operation, status or body the document lacks stops the build."""
+    by_id = {
+        operation["operationId"]: operation
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    for operation_id, example in EXAMPLES.items():
+        operation = by_id.get(operation_id)
+        if operation is None:
+            raise ValueError(f"example for unknown operation {operation_id!r}")
+        if "request" in example:
+            _media(operation.get("requestBody", {}), operation_id)["example"] = example["request"]
+        for status, body in example.get("responses", {}).items():
+            response = operation["responses"].get(str(status))
+            if response is None:
+                raise ValueError(f"example for {operation_id} {status}: no such response")
+            _media(response, f"{operation_id} {status}")["example"] = body
+
+
+def _media(holder: dict, where: str) -> dict:
+    try:
+        return holder["content"]["application/json"]
+    except KeyError:
+        raise ValueError(f"example for {where}: it has no application/json body") from None
