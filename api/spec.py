@@ -143,12 +143,14 @@ def schema_component_name(schema) -> str:
 class ReadSchemaPlugin(BasePlugin):
     """Marks as `required` every property of an answer's schema (api.schemas.fields.
     ReadSchema) but those it names in SOMETIMES: what a client may count on finding; and
-    writes nullable nested objects as generators read them (nullable_nested_property)."""
+    writes nullable nested objects and enums as generators read them (nullable_nested_property,
+    nullable_enum_property)."""
 
     def init_spec(self, spec) -> None:
         super().init_spec(spec)
         marshmallow = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin))
         marshmallow.converter.add_attribute_function(nullable_nested_property)
+        marshmallow.converter.add_attribute_function(nullable_enum_property)
 
     def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
         schema = kwargs.get("schema")
@@ -178,3 +180,13 @@ def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) 
         return {}
     ret.pop("anyOf")
     return {"allOf": [alternatives[0]], "nullable": True}
+
+
+def nullable_enum_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
+    """apispec attribute function: a nullable enum lists `null` among its values. OpenAPI
+    3.0.3 says `nullable` does not widen an `enum`, so generators (openapi-python-client)
+    refuse a null the enum does not list."""
+    values = ret.get("enum")
+    if not (isinstance(values, list) and ret.get("nullable") and None not in values):
+        return {}
+    return {"enum": [*values, None]}
