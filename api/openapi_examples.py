@@ -2,17 +2,23 @@
 
 A portal developer reads an example before a schema, so the main loop (contacts,
 applications, interviews, the plan, approval, touches, responses, the budget, the
-calendar) shows one of each. They live here rather than on the views so that one place
-holds them; tests/api/test_openapi_examples.py validates each against its schema, so an
-example cannot drift from what the API accepts and answers.
+calendar) shows one of each. They are real answers of the API to the README's story
+(Ana Silva, interviewed by Dana Jones at Acme Corp), kept as data in openapi_examples.json
+rather than on the views, so that one place holds them; tests/api/test_openapi_examples.py
+validates each against its operation's schema, so an example cannot drift from what the API
+accepts and answers.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 #: operationId -> {"request": body, "responses": {status: body}}.
-EXAMPLES: dict[str, dict[str, Any]] = {}
+EXAMPLES: dict[str, dict[str, Any]] = json.loads(
+    Path(__file__).with_name("openapi_examples.json").read_text(encoding="utf-8")
+)
 
 
 def apply_examples(document: dict) -> None:

@@ -17,6 +17,7 @@ from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from apispec.ext.marshmallow.common import resolve_schema_cls
 
+from api.schemas.enums import NULL_SCHEMA
 from api.schemas.fields import ReadSchema
 
 BODY_METHODS = frozenset({"post", "put", "patch"})
@@ -167,9 +168,9 @@ class ReadSchemaPlugin(BasePlugin):
 
 
 def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
-    """apispec attribute function: a nullable nested object as `allOf` + `nullable`, the
-    form generators read as "this type or null", instead of apispec's `anyOf` with a bare
-    nullable object, which they turn into a second, empty type."""
+    """apispec attribute function: a nullable nested object as `anyOf` its type or null
+    (api.schemas.enums.NULL_SCHEMA), instead of apispec's `anyOf` with a bare nullable
+    object, which generators turn into a second, empty type."""
     alternatives = ret.get("anyOf")
     if not (
         isinstance(alternatives, list)
@@ -178,8 +179,7 @@ def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) 
         and "$ref" in alternatives[0]
     ):
         return {}
-    ret.pop("anyOf")
-    return {"allOf": [alternatives[0]], "nullable": True}
+    return {"anyOf": [alternatives[0], dict(NULL_SCHEMA)]}
 
 
 def nullable_enum_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
