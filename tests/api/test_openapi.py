@@ -73,6 +73,12 @@ def test_every_operation_has_a_summary_and_a_tag(spec):
         assert operation.get("tags"), f"{method} {path} has no tag"
 
 
+def test_every_operation_says_what_it_does_beyond_its_summary(spec):
+    for path, method, operation in _operations(spec):
+        description = operation.get("description", "")
+        assert len(description) > len(operation["summary"]), f"{method} {path}"
+
+
 def test_every_tag_is_described(spec):
     described = {tag["name"]: tag.get("description") for tag in spec.get("tags", [])}
     for path, method, operation in _operations(spec):
