@@ -1,4 +1,4 @@
-"""Request and response examples for the main operations, by operationId.
+"""Request and response examples for the main operations, and of each error answer.
 
 A portal developer reads an example before a schema, so the main loop (contacts,
 applications, interviews, the plan, approval, touches, responses, the budget, the
@@ -6,7 +6,9 @@ calendar) shows one of each. They are real answers of the API to the README's st
 (Ana Silva, interviewed by Dana Jones at Acme Corp), kept as data in openapi_examples.json
 rather than on the views, so that one place holds them; tests/api/test_openapi_examples.py
 validates each against its operation's schema, so an example cannot drift from what the API
-accepts and answers.
+accepts and answers. Each shared error response (`components/responses`) shows what its
+problem looks like, extension members included (a duplicate's `existing_id`, a refusal's
+`rule`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from api.problems import PROBLEM_MIMETYPE
+
+_DATA = json.loads(Path(__file__).with_name("openapi_examples.json").read_text("utf-8"))
 #: operationId -> {"request": body, "responses": {status: body}}.
-EXAMPLES: dict[str, dict[str, Any]] = json.loads(
-    Path(__file__).with_name("openapi_examples.json").read_text(encoding="utf-8")
-)
+EXAMPLES: dict[str, dict[str, Any]] = _DATA["operations"]
+#: Component response name (CONFLICT...) -> OpenAPI `examples` of its problem.
+PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = _DATA["problems"]
 
 
 def apply_examples(document: dict) -> None:
@@ -41,6 +46,10 @@ def apply_examples(document: dict) -> None:
             if response is None:
                 raise ValueError(f"example for {operation_id} {status}: no such response")
             _media(response, f"{operation_id} {status}")["example"] = body
+    responses = document.get("components", {}).get("responses", {})
+    for name, examples in PROBLEM_EXAMPLES.items():
+        if name in responses:
+            responses[name]["content"][PROBLEM_MIMETYPE]["examples"] = examples
 
 
 def _media(holder: dict, where: str) -> dict:

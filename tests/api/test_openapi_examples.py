@@ -4,6 +4,7 @@ answers: each validates against its operation's schema, and the main operations 
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -75,3 +76,21 @@ def test_an_example_for_an_unknown_operation_stops_the_build(monkeypatch):
 
     with pytest.raises(ValueError, match="unknown operation 'teleport_touch'"):
         apply_examples({"paths": {}})
+
+
+def test_every_error_response_shows_a_documented_problem(spec):
+    problem = OAS30Validator({"$ref": "#/components/schemas/Problem", **spec})
+    for name, response in spec["components"]["responses"].items():
+        examples = response["content"]["application/problem+json"].get("examples")
+        assert examples, f"{name} has no example"
+        for example in examples.values():
+            errors = [error.message for error in problem.iter_errors(example["value"])]
+            assert not errors, f"{name}: {errors}"
+            assert example["value"]["status"] == HTTPStatus[name].value, name
+
+
+def test_the_conflict_examples_show_the_extension_members(spec):
+    examples = spec["components"]["responses"]["CONFLICT"]["content"]["application/problem+json"]
+    values = [example["value"] for example in examples["examples"].values()]
+
+    assert {"existing_id", "rule"} <= {key for value in values for key in value}

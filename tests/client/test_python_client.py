@@ -29,6 +29,7 @@ def test_the_loop_passes_mypy_strict_against_the_client(python_client, tmp_path)
             str(BIN / "mypy"),
             "--config-file",
             str(MYPY_CONFIG),
+            "--strict",
             "--cache-dir",
             str(tmp_path / "cache"),
             str(LOOP),
