@@ -4,6 +4,8 @@ code passes `mypy --strict` against it."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from tests.client.conftest import BIN, ROOT, run
@@ -16,11 +18,20 @@ def test_the_client_is_generated_without_a_warning(python_client):
     assert "warning" not in python_client.output.lower(), python_client.output
 
 
-def test_the_client_has_no_twilio_callback(python_client):
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def test_the_client_has_no_twilio_callback_nor_its_forms(python_client):
     names = {path.stem for path in (python_client.directory / "touchbase_client").rglob("*.py")}
+    callbacks = json.loads((ROOT / "openapi" / "provider-callbacks.json").read_text())
+    portal = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    forms = set(callbacks["components"]["schemas"]) - set(portal["components"]["schemas"])
 
     assert "get_contact_budget" in names
     assert not [name for name in names if "twilio" in name]
+    assert forms
+    assert not {_snake(form) for form in forms} & names
 
 
 def test_the_loop_passes_mypy_strict_against_the_client(python_client, tmp_path):
