@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, current_app, request, send_from_directory
+from flask import Flask, current_app, json, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 from sqlalchemy import exc as sa_exc
@@ -21,6 +21,7 @@ from api.db import RequestSession, close_session, make_engine
 from api.idempotency import init_app as init_idempotency
 from api.idempotency.spec import IdempotencyPlugin
 from api.input_hygiene import screen_request
+from api.openapi_documents import build_documents
 from api.operation_ids import OperationIdPlugin
 from api.problems import (
     PROBLEM_MIMETYPE,
@@ -91,6 +92,16 @@ class TouchbaseApi(Api):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_MIMETYPE)
             self.spec.components.response(status.name, response, lazy=True)
+
+    def documents(self) -> tuple[dict, dict]:
+        """(portal document, provider callbacks document): api.openapi_documents."""
+        return build_documents(self.spec.to_dict())
+
+    def _openapi_json(self):
+        """/openapi.json (and /docs) serve the portal's document, as committed."""
+        return current_app.response_class(
+            json.dumps(self.documents()[0], indent=2), mimetype="application/json"
+        )
 
     def _register_pagination_header(self):
         # flask-smorest documents the header as an object; what it sends is JSON text.

@@ -215,8 +215,11 @@ def get_referenced(model, object_id: int, field: str):
 
 
 def not_found(model=None) -> Problem:
-    name = getattr(model, "__tablename__", "object").rstrip("s").replace("_", " ")
-    return Problem(404, f"No such {name}.")
+    from api.operation_ids import singular
+
+    table = getattr(model, "__tablename__", "object")
+    name = singular(table) if table.endswith("s") else table
+    return Problem(404, f"No such {name.replace('_', ' ')}.")
 
 
 def visible_candidate(user_id: int) -> User:

@@ -53,30 +53,52 @@ def cmd_bootstrap(args) -> int:
     return 0
 
 
-def openapi_document() -> str:
+#: The Twilio callbacks' document, beside the portal's (api.openapi_documents says why).
+CALLBACKS_NAME = "provider-callbacks.json"
+
+
+def _dump(document: dict) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def openapi_documents() -> dict[str, str]:
+    """File name -> text of each committed document: the portal's, the callbacks'."""
     app = _app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "openapi"})
-    spec = app.extensions["touchbase.api"].spec.to_dict()
-    return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+    portal, callbacks = app.extensions["touchbase.api"].documents()
+    return {OPENAPI_FILE.name: _dump(portal), CALLBACKS_NAME: _dump(callbacks)}
+
+
+def openapi_document() -> str:
+    """The portal's document, openapi/openapi.json."""
+    return openapi_documents()[OPENAPI_FILE.name]
 
 
 def cmd_openapi(args) -> int:
-    document = openapi_document()
+    documents = openapi_documents()
     if args.check:
-        current = OPENAPI_FILE.read_text() if OPENAPI_FILE.exists() else ""
-        if current != document:
+        stale = [
+            name
+            for name, text in documents.items()
+            if not (OPENAPI_FILE.with_name(name).exists())
+            or OPENAPI_FILE.with_name(name).read_text() != text
+        ]
+        for name in stale:
             print(
-                f"{OPENAPI_FILE} is stale: run `touchbase openapi --write` and commit it.",
+                f"{OPENAPI_FILE.with_name(name)} is stale: run `touchbase openapi --write` "
+                "and commit it.",
                 file=sys.stderr,
             )
+        if stale:
             return 1
-        print(f"{OPENAPI_FILE.name} is up to date")
+        print(f"{', '.join(documents)} are up to date")
         return 0
     if args.write:
         OPENAPI_FILE.parent.mkdir(parents=True, exist_ok=True)
-        OPENAPI_FILE.write_text(document)
-        print(f"wrote {OPENAPI_FILE}")
+        for name, text in documents.items():
+            OPENAPI_FILE.with_name(name).write_text(text)
+            print(f"wrote {OPENAPI_FILE.with_name(name)}")
         return 0
-    sys.stdout.write(document)
+    sys.stdout.write(documents[OPENAPI_FILE.name])
     return 0
 
 
@@ -228,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--name", help="the admin's name")
     boot.set_defaults(func=cmd_bootstrap)
 
-    openapi = sub.add_parser("openapi", help="print, write or check openapi/openapi.json")
+    openapi = sub.add_parser("openapi", help="print, write or check the openapi/ documents")
     group = openapi.add_mutually_exclusive_group()
     group.add_argument("--write", action="store_true", help="write openapi/openapi.json")
     group.add_argument(

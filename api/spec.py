@@ -17,6 +17,7 @@ from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from apispec.ext.marshmallow.common import resolve_schema_cls
 
+from api.schemas.enums import NULL_SCHEMA
 from api.schemas.fields import ReadSchema
 
 BODY_METHODS = frozenset({"post", "put", "patch"})
@@ -143,12 +144,14 @@ def schema_component_name(schema) -> str:
 class ReadSchemaPlugin(BasePlugin):
     """Marks as `required` every property of an answer's schema (api.schemas.fields.
     ReadSchema) but those it names in SOMETIMES: what a client may count on finding; and
-    writes nullable nested objects as generators read them (nullable_nested_property)."""
+    writes nullable nested objects and enums as generators read them (nullable_nested_property,
+    nullable_enum_property)."""
 
     def init_spec(self, spec) -> None:
         super().init_spec(spec)
         marshmallow = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin))
         marshmallow.converter.add_attribute_function(nullable_nested_property)
+        marshmallow.converter.add_attribute_function(nullable_enum_property)
 
     def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
         schema = kwargs.get("schema")
@@ -165,9 +168,9 @@ class ReadSchemaPlugin(BasePlugin):
 
 
 def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
-    """apispec attribute function: a nullable nested object as `allOf` + `nullable`, the
-    form generators read as "this type or null", instead of apispec's `anyOf` with a bare
-    nullable object, which they turn into a second, empty type."""
+    """apispec attribute function: a nullable nested object as `anyOf` its type or null
+    (api.schemas.enums.NULL_SCHEMA), instead of apispec's `anyOf` with a bare nullable
+    object, which generators turn into a second, empty type."""
     alternatives = ret.get("anyOf")
     if not (
         isinstance(alternatives, list)
@@ -176,5 +179,14 @@ def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) 
         and "$ref" in alternatives[0]
     ):
         return {}
-    ret.pop("anyOf")
-    return {"allOf": [alternatives[0]], "nullable": True}
+    return {"anyOf": [alternatives[0], dict(NULL_SCHEMA)]}
+
+
+def nullable_enum_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
+    """apispec attribute function: a nullable enum lists `null` among its values. OpenAPI
+    3.0.3 says `nullable` does not widen an `enum`, so generators (openapi-python-client)
+    refuse a null the enum does not list."""
+    values = ret.get("enum")
+    if not (isinstance(values, list) and ret.get("nullable") and None not in values):
+        return {}
+    return {"enum": [*values, None]}

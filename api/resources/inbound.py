@@ -105,7 +105,12 @@ class InboundList(MethodView):
     @blp.paginate(SelectPage, **PAGINATION)
     @blp.doc(operationId="list_inbound_emails")
     def get(self, args):
-        """Emails heard, newest first (`outcome=unmatched`: the ones to attach by hand)"""
+        """Emails heard, newest first (`outcome=unmatched`: the ones to attach by hand)
+
+        Every email heard (posted raw or read from a mailbox), newest first, with
+        its outcome, classification and what it was matched to. `outcome=unmatched`
+        lists the ones to attach by hand with POST /v1/inbound/{id}/attach.
+        """
         query = scope(select(InboundMail), InboundMail, current())
         query = filter_equal(query, InboundMail, args, "outcome")
         return query.order_by(InboundMail.id.desc())

@@ -270,7 +270,11 @@ class Templates(MethodView):
     @blp.response(200, TemplateSchema(many=True))
     @blp.paginate(SelectPage, **PAGINATION)
     def get(self, args):
-        """List templates: the organisation's and those of the candidates you see"""
+        """List templates: the organisation's and those of the candidates you see
+
+        The saved templates the caller may see: the organisation's and those of the
+        candidates they act for, per step and channel.
+        """
         query = filter_equal(
             visible_templates(current()), Template, args, "candidate_id", "step", "channel"
         )
@@ -288,7 +292,13 @@ class Templates(MethodView):
     )
     @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
     def post(self, data):
-        """Save a template (refused with 422 if it could not render safely)"""
+        """Save a template (refused with 422 if it could not render safely)
+
+        Saves a template for a step and channel, for the organisation (admins) or
+        one candidate. It is rendered in the sandbox when saved: a template that
+        could not render safely or names a Jinja special is a 422 naming `body` or
+        `subject`.
+        """
         owner = _owner_of_new(data)
         session = get_session()
         subject = _normal_subject(data.get("subject"), data["channel"])
@@ -317,7 +327,12 @@ class DefaultTemplates(MethodView):
     @blp.doc(operationId="list_default_templates")
     def get(self):
         """The built-in templates for every step and channel, and those plugin channels
-        ship (read-only)"""
+        ship (read-only)
+
+        The built-in template of every step and channel, the one used when neither the
+        organisation nor the candidate saved their own, and the templates plugin channels
+        ship for their own steps (looked up after the organisation's and candidate's).
+        """
         from channels.registry import channels
 
         pairs = [
@@ -343,7 +358,12 @@ class StepPreview(MethodView):
     @blp.response(200, PreviewSchema)
     @blp.doc(operationId="preview_step")
     def post(self, data):
-        """Preview what a step would send: the template in force, rendered and checked"""
+        """Preview what a step would send: the template in force, rendered and checked
+
+        Renders what a step would send to a contact now, with the template in force
+        (candidate, organisation or built-in) and the message check's findings,
+        without saving or scheduling anything.
+        """
         session = get_session()
         parties, round_, touch = _target(session, data)
         step = touch.step if touch else data["step"]
@@ -367,7 +387,10 @@ class TemplateById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, TemplateSchema)
     def get(self, template_id):
-        """Show a template"""
+        """Show a template
+
+        One saved template with its step, channel and scope.
+        """
         return get_visible_template(template_id)
 
     @roles(*ALL_ROLES)
@@ -378,7 +401,11 @@ class TemplateById(MethodView):
     )
     @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
     def patch(self, data, template_id):
-        """Change a template (checked again before it is saved)"""
+        """Change a template (checked again before it is saved)
+
+        Changes the fields given; the result is rendered in the sandbox again before
+        it is saved, under the rules of POST.
+        """
         session = get_session()
         template = get_visible_template(template_id)
         _may_write(template)
@@ -402,7 +429,11 @@ class TemplateById(MethodView):
         403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
     )
     def delete(self, template_id):
-        """Delete a template: the next less specific one applies again"""
+        """Delete a template: the next less specific one applies again
+
+        Removes a saved template; the next less specific one (the organisation's,
+        then the built-in) applies to touches composed afterwards.
+        """
         session = get_session()
         template = get_visible_template(template_id)
         _may_write(template)
@@ -416,7 +447,11 @@ class TemplatePreview(MethodView):
     @blp.arguments(TemplatePreviewSchema)
     @blp.response(200, PreviewSchema)
     def post(self, data, template_id):
-        """Render this template for a contact or a touch, with the message check's findings"""
+        """Render this template for a contact or a touch, with the message check's findings
+
+        Renders this template for one of the caller's contacts or touches, with the
+        message check's findings; nothing is saved.
+        """
         session = get_session()
         template = get_visible_template(template_id)
         parties, round_, _touch = _target(session, data, template)

@@ -48,7 +48,11 @@ class Tokens(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.paginate(SelectPage, **PAGINATION)
     def get(self, args):
-        """List tokens (never their secrets)"""
+        """List tokens (never their secrets)
+
+        The caller's API tokens (an admin may list another user's with `user_id`):
+        names, prefixes, expiry and last use, never the secrets.
+        """
         user = _target_user(args.get("user_id"))
         query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
         if not args["include_revoked"]:
@@ -61,7 +65,12 @@ class Tokens(MethodView):
     @blp.response(201, TokenCreatedSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     def post(self, data):
-        """Create a token; its secret is in this answer only"""
+        """Create a token; its secret is in this answer only
+
+        Creates a bearer token for the caller or, for an admin, for another user of
+        the organisation (`user_id`), as a portal does for each candidate. The
+        secret (`tb_...`) is in this answer only; store it.
+        """
         user = _target_user(data.get("user_id"))
         expires_at = data.get("expires_at")
         if expires_at is not None and expires_at <= utcnow():
@@ -80,13 +89,19 @@ class TokenById(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, TokenSchema)
     def get(self, token_id):
-        """Show a token (never its secret)"""
+        """Show a token (never its secret)
+
+        One token's name, prefix, expiry and last use; never its secret.
+        """
         return _visible_token(token_id)
 
     @roles(*ALL_ROLES)
     @blp.response(204)
     def delete(self, token_id):
-        """Revoke a token: it stops working at once"""
+        """Revoke a token: it stops working at once
+
+        Revokes the token: requests with it are 401 from now on.
+        """
         token = _visible_token(token_id)
         if token.revoked_at is None:
             token.revoked_at = utcnow()
