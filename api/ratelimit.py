@@ -173,7 +173,8 @@ def rate_limit_headers(limit: RequestLimit, now: float | None = None) -> dict[st
     now = time.time() if now is None else now
     policy = _policy(limit)
     window = limit.limit.get_expiry()
-    reset_in = max(0, math.ceil(limit.window[0] - now))
+    # Redis rounds a key's TTL to whole seconds: never more than the window itself.
+    reset_in = min(window, max(0, math.ceil(limit.window[0] - now)))
     return {
         "RateLimit-Policy": f"{policy};q={limit.limit.amount};w={window}",
         "RateLimit": f"{policy};r={max(0, limit.remaining)};t={reset_in}",
