@@ -145,3 +145,22 @@ def test_the_documented_exemptions_are_the_served_ones(_shared_app):
     }
 
     assert exempt == set(NOT_RATE_LIMITED)
+
+
+def test_with_redis_unreachable_the_process_counts_in_memory(engine, tmp_path, world):
+    from channels.testing_peers import free_port
+
+    app = _app(
+        engine,
+        tmp_path,
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        RATELIMIT_PER_TOKEN="2/minute",
+    )
+    client = app.test_client()
+
+    statuses = [
+        client.get("/v1/me", headers=bearer(world.tokens["candidate"])).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [200, 200, 429]
