@@ -164,3 +164,44 @@ def test_with_redis_unreachable_the_process_counts_in_memory(engine, tmp_path, w
     ]
 
     assert statuses == [200, 200, 429]
+
+
+def test_the_embedded_counters_start_no_thread_per_request(monkeypatch):
+    import threading
+    import time
+
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from api.ratelimit import MemoryCounters
+
+    counter = FixedWindowRateLimiter(MemoryCounters("touchbase-memory://"))
+    counter.hit(parse("1000/minute"), "warm")
+    time.sleep(0.05)  # the sweep limits schedules at start is over: ours is the next one
+    counter.hit(parse("1000/minute"), "warm")
+    started = []
+    original = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda t: (started.append(t), original(t)))
+
+    for _ in range(50):  # over 0.1 s: limits' own storage would sweep ten times
+        counter.hit(parse("1000/minute"), "portal")
+        time.sleep(0.002)
+
+    assert started == []
+
+
+def test_the_embedded_counters_expire_on_time():
+    import time
+
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from api.ratelimit import MemoryCounters
+
+    counter = FixedWindowRateLimiter(MemoryCounters("touchbase-memory://"))
+    item = parse("1/second")
+    assert [counter.hit(item, "k"), counter.hit(item, "k")] == [True, False]
+
+    time.sleep(1.05)
+
+    assert counter.hit(item, "k") is True
