@@ -30,12 +30,14 @@ from api.problems import (
     from_http_exception,
     problem_response,
 )
+from api.ratelimit import init_rate_limits
 from api.resources.common import IdConverter
 from api.schemas.enums import NamedEnumPlugin
 from api.spec import (
     PAGINATION_HEADER,
     EdgeResponsesPlugin,
     ReadSchemaPlugin,
+    register_rate_limit_headers,
     schema_component_name,
 )
 
@@ -49,6 +51,11 @@ Touchbase helps job candidates follow up with the people who interviewed them, w
 without overdoing it. Every call needs `Authorization: Bearer tb_...`; errors are
 `application/problem+json` (RFC 9457) and name each bad field under `errors`.
 """
+
+RATE_LIMITED_DESCRIPTION = (
+    "Rate limited: the problem's `policy` names the limit that refused (`token`, "
+    "`auth-failures` or `address`); retry after `Retry-After` seconds."
+)
 
 # Blueprint modules, in the order their tags appear in the docs.
 RESOURCES = (
@@ -86,10 +93,14 @@ class TouchbaseApi(Api):
         return from_http_exception(error)
 
     def _register_responses(self):
+        rate_limit_headers = register_rate_limit_headers(self.spec)
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.TOO_MANY_REQUESTS:
+                response["description"] = RATE_LIMITED_DESCRIPTION
+                response["headers"] = dict(rate_limit_headers)
             prepare_response(response, self.spec, PROBLEM_MIMETYPE)
             self.spec.components.response(status.name, response, lazy=True)
 
@@ -159,6 +170,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _serve_docs_assets(app)
     _mark_docs_public(app)
+    # First of the request hooks: a refused request costs no parsing and no query.
+    init_rate_limits(app)
     app.before_request(screen_request)
     app.before_request(_require_access_rule)
     init_idempotency(app)

@@ -46,6 +46,12 @@ class ProblemSchema(ma.Schema):
             '"in_force": 2}}'
         },
     )
+    policy = ma.fields.String(
+        metadata={
+            "description": "On a 429: the rate limit that refused (token, auth-failures, "
+            "address; see the RateLimit-Policy header)"
+        }
+    )
     checks = ma.fields.List(
         ma.fields.Nested(lambda: _finding_schema()),
         metadata={"description": "On a refused message: every finding of the message check"},

@@ -23,6 +23,43 @@ from api.schemas.fields import ReadSchema
 BODY_METHODS = frozenset({"post", "put", "patch"})
 #: Operations that never touch the database, so never answer 503.
 NO_DATABASE = frozenset({("/healthz", "get")})
+#: Operations no rate limit applies to (api.ratelimit.EXEMPT_ENDPOINTS), so never a 429.
+NOT_RATE_LIMITED = frozenset({("/healthz", "get"), ("/readyz", "get")})
+
+#: What a 429 carries (api.ratelimit): header name -> (component id, header object).
+RATE_LIMIT_HEADERS = {
+    "Retry-After": (
+        "RETRY_AFTER",
+        {
+            "description": "Seconds until the refused policy's window ends.",
+            "schema": {"type": "integer", "minimum": 1},
+            "required": True,
+        },
+    ),
+    "RateLimit-Policy": (
+        "RATELIMIT_POLICY",
+        {
+            "description": "The policy that refused (draft-ietf-httpapi-ratelimit-headers, "
+            "structured form): its name (`token`: per bearer token; `auth-failures`: failed "
+            "authentications per client address; `address`: per client address on the "
+            "endpoints that need no token), its quota `q` and window `w` in seconds. Every "
+            "limited answer, not only a 429, carries it for the policy that counted it.",
+            "schema": {"type": "string"},
+            "example": "token;q=1200;w=60",
+            "required": True,
+        },
+    ),
+    "RateLimit": (
+        "RATELIMIT",
+        {
+            "description": "What is left of that policy's quota (`r`) and the seconds until "
+            "its window ends (`t`). Every limited answer carries it.",
+            "schema": {"type": "string"},
+            "example": "token;r=0;t=42",
+            "required": True,
+        },
+    ),
+}
 
 PAGINATION_HEADER = {
     "description": "Pagination metadata, a JSON object serialised as text: total, "
@@ -67,9 +104,18 @@ def edge_statuses(path: str, method: str, operation: dict) -> list[tuple[int, st
         out.append((413, "REQUEST_ENTITY_TOO_LARGE"))
     if "{" in path:
         out.append((404, "NOT_FOUND"))
+    if (path, method) not in NOT_RATE_LIMITED:
+        out.append((429, "TOO_MANY_REQUESTS"))
     if (path, method) not in NO_DATABASE:
         out.append((503, "SERVICE_UNAVAILABLE"))
     return out
+
+
+def register_rate_limit_headers(spec) -> dict[str, str]:
+    """Adds the header components of a 429; the response's `headers` naming them."""
+    for component_id, header in RATE_LIMIT_HEADERS.values():
+        spec.components.header(component_id, header, lazy=True)
+    return {name: component_id for name, (component_id, _) in RATE_LIMIT_HEADERS.items()}
 
 
 #: Names that code generators give their own types, so a component named so clashes with

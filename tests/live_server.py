@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from api import create_app
 from api.db import make_engine
+from tests import high_limits
 
 PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
 
@@ -45,6 +46,7 @@ def live_server(
             "OUTBOX_DIR": str(tmp_path / "served-outbox"),
             "PUBLIC_URL": public_url,
             "TESTING": True,
+            **high_limits.CONFIG,
         }
     )
     httpd = make_server("127.0.0.1", 0, served, threaded=True)
