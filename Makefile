@@ -4,6 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
+# `make run PORT=8080`: the port served and the public URL (Twilio callbacks and their
+# signatures, calendar feed links) change together. Behind a tunnel or a proxy, give the
+# public URL it is reached at: `make run PUBLIC_URL=https://abc.example.net`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PUBLIC_URL ?= $(or $(TOUCHBASE_PUBLIC_URL),http://$(HOST):$(PORT))
 
 .PHONY: run test lint format openapi clean bench
 
@@ -13,9 +19,9 @@ $(STAMP): pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	@touch $(STAMP)
 
-## Set everything up and serve the API + worker on http://127.0.0.1:8000 (SQLite under instance/)
+## Set everything up and serve the API + worker on http://$(HOST):$(PORT) (SQLite under ./instance/)
 run: $(STAMP)
-	$(BIN)/touchbase serve
+	TOUCHBASE_PUBLIC_URL=$(PUBLIC_URL) $(BIN)/touchbase serve --host $(HOST) --port $(PORT)
 
 ## Lint, format check, and the whole test suite (PostgreSQL too when TOUCHBASE_TEST_DATABASE_URL is set)
 test: $(STAMP)

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, current_app, request, send_from_directory
+from flask import Flask, current_app, json, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 from sqlalchemy import exc as sa_exc
@@ -17,8 +17,11 @@ from werkzeug.exceptions import HTTPException
 
 from api.auth import access_rule, public
 from api.config import load_config
-from api.db import close_session, make_engine
+from api.db import RequestSession, close_session, make_engine
+from api.idempotency import init_app as init_idempotency
+from api.idempotency.spec import IdempotencyPlugin
 from api.input_hygiene import screen_request
+from api.openapi_documents import build_documents
 from api.operation_ids import OperationIdPlugin
 from api.problems import (
     PROBLEM_MIMETYPE,
@@ -27,6 +30,7 @@ from api.problems import (
     from_http_exception,
     problem_response,
 )
+from api.ratelimit import init_rate_limits
 from api.resources.common import IdConverter
 from api.schemas.enums import NamedEnumPlugin
 from api.spec import (
@@ -36,6 +40,7 @@ from api.spec import (
     PAGINATION_METADATA,
     EdgeResponsesPlugin,
     ReadSchemaPlugin,
+    register_rate_limit_headers,
     schema_component_name,
 )
 
@@ -49,6 +54,11 @@ Touchbase helps job candidates follow up with the people who interviewed them, w
 without overdoing it. Every call needs `Authorization: Bearer tb_...`; errors are
 `application/problem+json` (RFC 9457) and name each bad field under `errors`.
 """
+
+RATE_LIMITED_DESCRIPTION = (
+    "Rate limited: the problem's `policy` names the limit that refused (`token`, "
+    "`auth-failures` or `address`); retry after `Retry-After` seconds."
+)
 
 # Blueprint modules, in the order their tags appear in the docs.
 RESOURCES = (
@@ -88,12 +98,26 @@ class TouchbaseApi(Api):
         return from_http_exception(error)
 
     def _register_responses(self):
+        rate_limit_headers = register_rate_limit_headers(self.spec)
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.TOO_MANY_REQUESTS:
+                response["description"] = RATE_LIMITED_DESCRIPTION
+                response["headers"] = dict(rate_limit_headers)
             prepare_response(response, self.spec, PROBLEM_MIMETYPE)
             self.spec.components.response(status.name, response, lazy=True)
+
+    def documents(self) -> tuple[dict, dict]:
+        """(portal document, provider callbacks document): api.openapi_documents."""
+        return build_documents(self.spec.to_dict())
+
+    def _openapi_json(self):
+        """/openapi.json (and /docs) serve the portal's document, as committed."""
+        return current_app.response_class(
+            json.dumps(self.documents()[0], indent=2), mimetype="application/json"
+        )
 
     def _register_pagination_header(self):
         # What is on the wire: a header whose content is a JSON object (api.spec).
@@ -128,7 +152,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         max_overflow=app.config["DB_MAX_OVERFLOW"],
     )
     app.extensions["touchbase.engine"] = engine
-    app.extensions["touchbase.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["touchbase.sessionmaker"] = sessionmaker(
+        engine, class_=RequestSession, expire_on_commit=False
+    )
     app.teardown_appcontext(close_session)
 
     # Before any route is added: every `<int:...>` in a path is an id in range (else 404).
@@ -142,6 +168,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 OperationIdPlugin(),
                 NamedEnumPlugin(),
                 ReadSchemaPlugin(),
+                IdempotencyPlugin(),
             ],
         },
     )
@@ -154,8 +181,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _serve_docs_assets(app)
     _mark_docs_public(app)
+    # First of the request hooks: a refused request costs no parsing and no query.
+    init_rate_limits(app)
     app.before_request(screen_request)
     app.before_request(_require_access_rule)
+    init_idempotency(app)
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(error, _database_unavailable)
     return app

@@ -28,6 +28,7 @@ PUBLIC = "public"
 ALL_ROLES = ("admin", "advisor", "candidate")
 # last_used_at is informative: write it at most this often per token to spare the database.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+_PRINCIPAL_KEY = "touchbase.principal"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,11 @@ def _unauthorized(detail: str) -> Problem:
 
 
 def authenticate() -> Principal:
+    """The request's principal from its bearer token (401 if none), looked up once per
+    request (api.idempotency needs it before the view does)."""
+    known = request.environ.get(_PRINCIPAL_KEY)
+    if known is not None:
+        return known
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -101,7 +107,9 @@ def authenticate() -> Principal:
         # Committed before the view runs, so it is kept even when the request is rejected.
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     session.commit()
-    return Principal(user_id=user.id, org_id=user.org_id, role=user.role, token_id=token.id)
+    principal = Principal(user_id=user.id, org_id=user.org_id, role=user.role, token_id=token.id)
+    request.environ[_PRINCIPAL_KEY] = principal
+    return principal
 
 
 def current() -> Principal:
@@ -207,8 +215,11 @@ def get_referenced(model, object_id: int, field: str):
 
 
 def not_found(model=None) -> Problem:
-    name = getattr(model, "__tablename__", "object").rstrip("s").replace("_", " ")
-    return Problem(404, f"No such {name}.")
+    from api.operation_ids import singular
+
+    table = getattr(model, "__tablename__", "object")
+    name = singular(table) if table.endswith("s") else table
+    return Problem(404, f"No such {name.replace('_', ' ')}.")
 
 
 def visible_candidate(user_id: int) -> User:

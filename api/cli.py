@@ -1,9 +1,10 @@
-"""`touchbase` commands: serve, worker, db, bootstrap, openapi, plugins."""
+"""`touchbase` commands: serve, worker, db, bootstrap, openapi, plugins, plugin new."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,10 +22,13 @@ def cmd_db(args) -> int:
     from api.config import load_config
 
     url = args.database_url or load_config()["DATABASE_URL"]
-    if args.action == "upgrade":
-        migrate.upgrade(url, args.revision or "head")
-    elif args.action == "downgrade":
-        migrate.downgrade(url, args.revision or "base")
+    if args.action in ("upgrade", "downgrade"):
+        if args.action == "upgrade":
+            migrate.upgrade(url, args.revision or "head")
+        else:
+            migrate.downgrade(url, args.revision or "base")
+        at = migrate.current_revision(url) or "base (no tables)"
+        print(f"{migrate.shown_url(url)} is at revision {at}")
     elif args.action == "check":
         try:
             migrate.check(url)
@@ -49,52 +53,127 @@ def cmd_bootstrap(args) -> int:
     return 0
 
 
-def openapi_document() -> str:
+#: The Twilio callbacks' document, beside the portal's (api.openapi_documents says why).
+CALLBACKS_NAME = "provider-callbacks.json"
+
+
+def _dump(document: dict) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def openapi_documents() -> dict[str, str]:
+    """File name -> text of each committed document: the portal's, the callbacks'."""
     app = _app({"DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "openapi"})
-    spec = app.extensions["touchbase.api"].spec.to_dict()
-    return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+    portal, callbacks = app.extensions["touchbase.api"].documents()
+    return {OPENAPI_FILE.name: _dump(portal), CALLBACKS_NAME: _dump(callbacks)}
+
+
+def openapi_document() -> str:
+    """The portal's document, openapi/openapi.json."""
+    return openapi_documents()[OPENAPI_FILE.name]
 
 
 def cmd_openapi(args) -> int:
-    document = openapi_document()
+    documents = openapi_documents()
     if args.check:
-        current = OPENAPI_FILE.read_text() if OPENAPI_FILE.exists() else ""
-        if current != document:
+        stale = [
+            name
+            for name, text in documents.items()
+            if not (OPENAPI_FILE.with_name(name).exists())
+            or OPENAPI_FILE.with_name(name).read_text() != text
+        ]
+        for name in stale:
             print(
-                f"{OPENAPI_FILE} is stale: run `touchbase openapi --write` and commit it.",
+                f"{OPENAPI_FILE.with_name(name)} is stale: run `touchbase openapi --write` "
+                "and commit it.",
                 file=sys.stderr,
             )
+        if stale:
             return 1
-        print(f"{OPENAPI_FILE.name} is up to date")
+        print(f"{', '.join(documents)} are up to date")
         return 0
     if args.write:
         OPENAPI_FILE.parent.mkdir(parents=True, exist_ok=True)
-        OPENAPI_FILE.write_text(document)
-        print(f"wrote {OPENAPI_FILE}")
+        for name, text in documents.items():
+            OPENAPI_FILE.with_name(name).write_text(text)
+            print(f"wrote {OPENAPI_FILE.with_name(name)}")
         return 0
-    sys.stdout.write(document)
+    sys.stdout.write(documents[OPENAPI_FILE.name])
     return 0
+
+
+def _load_plugins() -> None:
+    """Load the plugins before serving: a misspelt TOUCHBASE_PLUGINS stops here, not at
+    the first request or send."""
+    from channels.registry import get_plugin_manager
+
+    get_plugin_manager()
 
 
 def cmd_serve(args) -> int:
     from api.serve import serve
 
+    _load_plugins()
     return serve(host=args.host, port=args.port, worker=not args.no_worker)
 
 
-def cmd_plugins(_args) -> int:
+def cmd_plugins(args) -> int:
     from channels.registry import describe
 
-    for plugin in describe():
-        channels = ", ".join(c["name"] for c in plugin.get("channels", [])) or "-"
-        version = plugin.get("version") or ""
-        print(f"{plugin['name']} {version}".strip() + f": channels {channels}")
+    plugins = describe()
+    if args.json:
+        print(json.dumps(plugins, indent=2, sort_keys=True))
+        return 0
+    for plugin in plugins:
+        print(plugin_summary(plugin))
+    return 0
+
+
+def plugin_summary(plugin: dict) -> str:
+    """A plugin as a few readable lines: origin, hooks, and each channel with its settings."""
+    origin = plugin["distribution"] or "registered directly"
+    if plugin["version"]:
+        origin += f" {plugin['version']}"
+    lines = [f"{plugin['name']} ({origin}{', built in' if plugin['builtin'] else ''})"]
+    lines.append(f"  hooks: {', '.join(plugin['hooks']) or '-'}")
+    for channel in plugin["channels"]:
+        schema = channel["settings_schema"]
+        required = set(schema.get("required", []))
+        settings = [
+            name + ("*" if name in required else "") + (" (secret)" if prop.get("x-secret") else "")
+            for name, prop in schema.get("properties", {}).items()
+        ]
+        lines.append(
+            f"  channel {channel['name']} ({channel['title']}): address {channel['address_kind']}, "
+            f"capabilities {', '.join(channel['capabilities']) or '-'}"
+        )
+        lines.append(f"    settings: {', '.join(settings) or '-'}")
+    if plugin["checks"]:
+        lines.append(f"  checks: {', '.join(plugin['checks'])}")
+    return "\n".join(lines)
+
+
+def cmd_plugin_new(args) -> int:
+    from channels.scaffold import ScaffoldError, scaffold
+
+    try:
+        target = scaffold(args.name, Path(args.dir))
+    except ScaffoldError as exc:
+        print(f"touchbase plugin new: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}")
+    print("next (see plugins/README.md):")
+    print(f"  cd {target}")
+    print("  pip install -e .     # into the environment Touchbase runs in")
+    print("  pytest               # the conformance kit and the loopback peer tests")
+    print(f"  touchbase plugins    # lists {args.name}")
     return 0
 
 
 def cmd_worker(args) -> int:
     from api.dispatch import run_worker_cli
 
+    _load_plugins()
     return run_worker_cli(args)
 
 
@@ -129,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="migrate, bootstrap a new database, serve API + worker")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port (8000); TOUCHBASE_PUBLIC_URL should follow"
+    )
     serve.add_argument("--no-worker", action="store_true", help="serve the API only")
     serve.set_defaults(func=cmd_serve)
 
@@ -152,32 +233,93 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database migrations")
-    db.add_argument("action", choices=["upgrade", "downgrade", "check", "revision"])
-    db.add_argument("revision", nargs="?")
-    db.add_argument("-m", "--message")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "downgrade", "check", "revision"],
+        help="upgrade (to head), downgrade (to base), check models against migrations, "
+        "or write a new revision",
+    )
+    db.add_argument("revision", nargs="?", help="target revision, e.g. -1 or an id")
+    db.add_argument("-m", "--message", help="the new revision's message (with revision)")
     db.add_argument("--database-url", help="default: TOUCHBASE_DATABASE_URL or the SQLite file")
     db.set_defaults(func=cmd_db)
 
     boot = sub.add_parser("bootstrap", help="create an organisation and its first admin")
-    boot.add_argument("--org", required=True)
-    boot.add_argument("--email", required=True, type=_email)
-    boot.add_argument("--name")
+    boot.add_argument("--org", required=True, help="the organisation's name")
+    boot.add_argument("--email", required=True, type=_email, help="the admin's email address")
+    boot.add_argument("--name", help="the admin's name")
     boot.set_defaults(func=cmd_bootstrap)
 
-    openapi = sub.add_parser("openapi", help="print, write or check openapi/openapi.json")
+    openapi = sub.add_parser("openapi", help="print, write or check the openapi/ documents")
     group = openapi.add_mutually_exclusive_group()
-    group.add_argument("--write", action="store_true")
-    group.add_argument("--check", action="store_true")
+    group.add_argument("--write", action="store_true", help="write openapi/openapi.json")
+    group.add_argument(
+        "--check", action="store_true", help="fail if openapi/openapi.json is out of date"
+    )
     openapi.set_defaults(func=cmd_openapi)
 
-    plugins = sub.add_parser("plugins", help="list channel plugins and their channels")
+    plugins = sub.add_parser(
+        "plugins",
+        help="list plugins: distribution, version, hooks, channels and their settings",
+        description="List every loaded plugin (built-ins included): its distribution and "
+        "version, the hooks it implements, and each channel's address kind, capabilities and "
+        "settings (* required). --json prints the settings as JSON Schema.",
+    )
+    plugins.add_argument("--json", action="store_true", help="print JSON (one object per plugin)")
     plugins.set_defaults(func=cmd_plugins)
+
+    plugin = sub.add_parser("plugin", help="write a new channel plugin package")
+    plugin_sub = plugin.add_subparsers(dest="plugin_command", required=True)
+    new = plugin_sub.add_parser(
+        "new",
+        help="scaffold touchbase-NAME/: pyproject, channel module, conformance and peer tests",
+        description="Write an installable channel plugin, touchbase-NAME/, that passes its "
+        "own tests as written: a channel POSTing each message as JSON to a URL.",
+    )
+    new.add_argument("name", help="the plugin's and its channel's name (lower-case, _ allowed)")
+    new.add_argument("--dir", default=".", help="where to write touchbase-NAME/ (default: .)")
+    new.set_defaults(func=cmd_plugin_new)
     return parser
 
 
+def _commands(parser: argparse.ArgumentParser, prefix: str = ""):
+    """(name, help, parser) of every command, sub-commands (plugin new) included."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            if sub._subparsers:
+                yield from _commands(sub, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", helps.get(name, ""), sub
+
+
+def reference() -> str:
+    """Every command with its options, from the parser itself (README's Commands)."""
+    lines = []
+    for _name, about, sub in _commands(build_parser()):
+        usage = " ".join(sub.format_usage().split())
+        lines.append(usage.removeprefix("usage: ").replace(" [-h]", ""))
+        lines.append(f"    {about}")
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            flag = ", ".join(action.option_strings) or action.dest
+            lines.append(f"    {flag}: {action.help}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from channels.registry import PluginError
+
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except PluginError as exc:  # a misspelt TOUCHBASE_PLUGINS: one line, not a traceback
+        print(f"touchbase: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `touchbase plugins | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

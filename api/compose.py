@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,9 @@ class Composition:
 
 
 def template_channel(channel: str) -> str:
-    """Plugin channels borrow the built-in template of the address they use."""
+    """The built-in kind of message a channel sends (email: with a subject; sms: without),
+    which decides the subject rule and the message check's limits. A plugin channel's is
+    that of its address kind."""
     if channel in templating.CHANNELS:
         return channel
     try:
@@ -46,23 +49,66 @@ def template_channel(channel: str) -> str:
     return "email" if kind == "email" else "sms"
 
 
+class FoundTemplate(NamedTuple):
+    """The template in force for a step on a channel, and where it comes from."""
+
+    subject: str | None
+    body: str
+    source: str  # "candidate", "org" or "default" (the plugin's own, else the built-in)
+    template_id: int | None = None
+
+
 def find_template(
     session: Session, org_id: int, candidate_id: int, step: str, channel: str
-) -> tuple[str | None, str, str]:
-    """The most specific template: the candidate's, else the org's, else the built-in."""
-    tchannel = template_channel(channel)
+) -> FoundTemplate:
+    """The most specific template: the candidate's for the channel, else the org's, else the
+    channel's own default (a plugin's ``default_templates``), else, for a plugin channel,
+    the candidate's, the org's or the built-in template of its kind (email or sms)."""
+    kind = template_channel(channel)
     rows = session.scalars(
         select(Template).where(
             Template.org_id == org_id,
             Template.step == step,
-            Template.channel == tchannel,
+            Template.channel.in_({channel, kind}),
             (Template.candidate_id == candidate_id) | Template.candidate_id.is_(None),
         )
     ).all()
-    for row in sorted(rows, key=lambda t: t.candidate_id is None):
-        return row.subject, row.body, "candidate" if row.candidate_id else "org"
-    subject, body = templating.default_template(step, _default_channel(step, tchannel))
-    return subject, body, "default"
+    ranked = sorted(rows, key=lambda t: (t.channel != channel, t.candidate_id is None))
+    own = [row for row in ranked if row.channel == channel]
+    if own:
+        return _found(own[0])
+    shipped = plugin_default_template(channel, step)
+    if shipped is not None:
+        return FoundTemplate(*shipped, "default")
+    if ranked:
+        return _found(ranked[0])
+    subject, body = templating.default_template(step, _default_channel(step, kind))
+    return FoundTemplate(subject, body, "default")
+
+
+def _found(row: Template) -> FoundTemplate:
+    return FoundTemplate(row.subject, row.body, "candidate" if row.candidate_id else "org", row.id)
+
+
+def plugin_default_template(channel: str, step: str) -> tuple[str, str] | None:
+    """The ``(subject, body)`` a plugin channel ships for ``step``, if it ships a valid one."""
+    if channel in templating.CHANNELS:
+        return None
+    try:
+        from channels.registry import get_channel
+
+        pair = get_channel(channel).default_templates.get(step)
+    except Exception:  # an uninstalled channel or a malformed attribute: the kind's applies
+        return None
+    if pair is None:
+        return None
+    return pair if _valid_shipped(template_channel(channel), *pair) else None
+
+
+@lru_cache(maxsize=256)
+def _valid_shipped(kind: str, subject: str, body: str) -> bool:
+    """A shipped template is used only when it passes the checks a saved one does."""
+    return not templating.validate_template(subject, body, channel=kind)
 
 
 def _default_channel(step: str, channel: str) -> str:
@@ -220,7 +266,7 @@ def compose(
     source = "touch"
     if body is None:
         prev, _ = previous_subject(session, parties.contact.id, round_)
-        t_subject, t_body, source = find_template(
+        t_subject, t_body, source, _id = find_template(
             session, parties.candidate.org_id, parties.candidate.id, step, channel
         )
         rendered = templating.render(

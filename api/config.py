@@ -24,6 +24,22 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{ENV_PREFIX}{name} must be an integer, got {raw!r}") from exc
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(ENV_PREFIX + name, "")
+    if raw == "":
+        return default
+    return raw.strip().lower() not in ("0", "false", "no", "off")
+
+
+def default_ratelimit_storage(database_url: str) -> str:
+    """Where rate-limit counters live unless TOUCHBASE_RATELIMIT_STORAGE_URL says: in the
+    process for the embedded setup (SQLite: one process), in Redis on this machine for
+    production (PostgreSQL: API processes on many machines must share one count)."""
+    if database_url.startswith("sqlite"):
+        return "memory://"
+    return "redis://127.0.0.1:6379/0"
+
+
 def _secret_key(instance: Path) -> str:
     """A stable secret for the embedded setup, generated once and kept in instance/."""
     given = os.environ.get("TOUCHBASE_SECRET_KEY")
@@ -63,8 +79,33 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAILBOX_TICK_SECONDS": _int("MAILBOX_TICK_SECONDS", 5),
         # A worker that holds a mailbox longer without a word loses it to another.
         "MAILBOX_LEASE_SECONDS": _int("MAILBOX_LEASE_SECONDS", 300),
+        # How long a POST's Idempotency-Key and its answer are kept (Stripe: 24 hours).
+        "IDEMPOTENCY_TTL_SECONDS": _int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
+        # A request that holds its key longer without answering (it crashed) loses it.
+        "IDEMPOTENCY_LEASE_SECONDS": _int("IDEMPOTENCY_LEASE_SECONDS", 60),
+        # Rate limits (api.ratelimit), each "N/second|minute|hour|day".
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # Requests one bearer token may make, on every endpoint that needs one.
+        "RATELIMIT_PER_TOKEN": os.environ.get("TOUCHBASE_RATELIMIT_PER_TOKEN") or "1200/minute",
+        # Failed authentications (401) one client address may cause before every request of
+        # it that needs a token is answered 429 until the window ends.
+        "RATELIMIT_AUTH_FAILURES": os.environ.get("TOUCHBASE_RATELIMIT_AUTH_FAILURES")
+        or "20/minute",
+        # Requests one client address may make to the endpoints that need no token (Twilio
+        # webhooks, the calendar feed, the docs); /healthz and /readyz are never limited.
+        "RATELIMIT_PUBLIC": os.environ.get("TOUCHBASE_RATELIMIT_PUBLIC") or "600/minute",
+        # Prefix of every counter's key in Redis: deployments (or test runs) can share one.
+        "RATELIMIT_STORAGE_PREFIX": os.environ.get("TOUCHBASE_RATELIMIT_STORAGE_PREFIX")
+        or "touchbase",
+        # Reverse proxies in front that append to X-Forwarded-For: the client address the
+        # per-address limits count is the one the outermost of them saw (0: the socket's).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
     }
+    storage = os.environ.get("TOUCHBASE_RATELIMIT_STORAGE_URL")
+    if storage:
+        config["RATELIMIT_STORAGE_URI"] = storage
     config.update(overrides)
+    config.setdefault("RATELIMIT_STORAGE_URI", default_ratelimit_storage(config["DATABASE_URL"]))
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance)
     return config

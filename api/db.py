@@ -59,6 +59,30 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+#: session.info key of the idempotent request's hold on its session (api.idempotency.hold).
+HOLD_KEY = "touchbase.idempotency_hold"
+
+
+class RequestSession(Session):
+    """The request's session. While an idempotent request holds it, the view's commit()
+    and rollback() stop at the hold's savepoint: the effect and the answer stored for the
+    Idempotency-Key are committed together when the answer is known (api.idempotency)."""
+
+    def commit(self) -> None:
+        hold = self.info.get(HOLD_KEY)
+        if hold is None:
+            super().commit()
+        else:
+            hold.checkpoint()
+
+    def rollback(self) -> None:
+        hold = self.info.get(HOLD_KEY)
+        if hold is None:
+            super().rollback()
+        else:
+            hold.undo()
+
+
 def session_factory() -> sessionmaker[Session]:
     return current_app.extensions["touchbase.sessionmaker"]
 

@@ -13,12 +13,20 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 
 class ProblemSchema(ma.Schema):
-    """application/problem+json (RFC 9457); `errors` names each bad field."""
+    """application/problem+json (RFC 9457); `errors` names each bad field. Only documents
+    what problem_response writes: its four RFC members are always there (`required`), the
+    extension members when they apply."""
 
-    type = ma.fields.String(metadata={"description": "URI identifying the problem type"})
-    title = ma.fields.String(metadata={"description": "Short summary of the problem type"})
-    status = ma.fields.Integer(metadata={"description": "HTTP status code"})
-    detail = ma.fields.String(metadata={"description": "What went wrong, for a person"})
+    type = ma.fields.String(
+        required=True, metadata={"description": "URI identifying the problem type"}
+    )
+    title = ma.fields.String(
+        required=True, metadata={"description": "Short summary of the problem type"}
+    )
+    status = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    detail = ma.fields.String(
+        required=True, metadata={"description": "What went wrong, for a person"}
+    )
     errors = ma.fields.Dict(
         metadata={"description": "Field name -> list of reasons (nested for nested input)"}
     )
@@ -37,6 +45,12 @@ class ProblemSchema(ma.Schema):
             'it and the value in force there, e.g. {"touch_budget": {"level": "candidate", '
             '"in_force": 2}}'
         },
+    )
+    policy = ma.fields.String(
+        metadata={
+            "description": "On a 429: the rate limit that refused (token, auth-failures, "
+            "address; see the RateLimit-Policy header)"
+        }
     )
     checks = ma.fields.List(
         ma.fields.Nested(lambda: _finding_schema()),

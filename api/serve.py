@@ -42,6 +42,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> int
         thread = _start_worker(app, stop)
     _stop_on_sigterm_as_on_ctrl_c()
     print(f"Touchbase API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    print(f"Public URL (Twilio callbacks, calendar feeds): {app.config['PUBLIC_URL']}")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:

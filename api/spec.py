@@ -17,11 +17,49 @@ from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from apispec.ext.marshmallow.common import resolve_schema_cls
 
+from api.schemas.enums import NULL_SCHEMA
 from api.schemas.fields import ReadSchema
 
 BODY_METHODS = frozenset({"post", "put", "patch"})
 #: Operations that never touch the database, so never answer 503.
 NO_DATABASE = frozenset({("/healthz", "get")})
+#: Operations no rate limit applies to (api.ratelimit.EXEMPT_ENDPOINTS), so never a 429.
+NOT_RATE_LIMITED = frozenset({("/healthz", "get"), ("/readyz", "get")})
+
+#: What a 429 carries (api.ratelimit): header name -> (component id, header object).
+RATE_LIMIT_HEADERS = {
+    "Retry-After": (
+        "RETRY_AFTER",
+        {
+            "description": "Seconds until the refused policy's window ends.",
+            "schema": {"type": "integer", "minimum": 1},
+            "required": True,
+        },
+    ),
+    "RateLimit-Policy": (
+        "RATELIMIT_POLICY",
+        {
+            "description": "The policy that refused (draft-ietf-httpapi-ratelimit-headers, "
+            "structured form): its name (`token`: per bearer token; `auth-failures`: failed "
+            "authentications per client address; `address`: per client address on the "
+            "endpoints that need no token), its quota `q` and window `w` in seconds. Every "
+            "limited answer, not only a 429, carries it for the policy that counted it.",
+            "schema": {"type": "string"},
+            "example": "token;q=1200;w=60",
+            "required": True,
+        },
+    ),
+    "RateLimit": (
+        "RATELIMIT",
+        {
+            "description": "What is left of that policy's quota (`r`) and the seconds until "
+            "its window ends (`t`). Every limited answer carries it.",
+            "schema": {"type": "string"},
+            "example": "token;r=0;t=42",
+            "required": True,
+        },
+    ),
+}
 
 #: X-Pagination's content (flask-smorest's PaginationMetadataSchema): first_page and
 #: last_page are there when there is a page; previous_page and next_page when they exist.
@@ -131,9 +169,18 @@ def edge_statuses(path: str, method: str, operation: dict) -> list[tuple[int, st
         out.append((413, "REQUEST_ENTITY_TOO_LARGE"))
     if "{" in path:
         out.append((404, "NOT_FOUND"))
+    if (path, method) not in NOT_RATE_LIMITED:
+        out.append((429, "TOO_MANY_REQUESTS"))
     if (path, method) not in NO_DATABASE:
         out.append((503, "SERVICE_UNAVAILABLE"))
     return out
+
+
+def register_rate_limit_headers(spec) -> dict[str, str]:
+    """Adds the header components of a 429; the response's `headers` naming them."""
+    for component_id, header in RATE_LIMIT_HEADERS.values():
+        spec.components.header(component_id, header, lazy=True)
+    return {name: component_id for name, (component_id, _) in RATE_LIMIT_HEADERS.items()}
 
 
 #: Names that code generators give their own types, so a component named so clashes with
@@ -208,12 +255,14 @@ def schema_component_name(schema) -> str:
 class ReadSchemaPlugin(BasePlugin):
     """Marks as `required` every property of an answer's schema (api.schemas.fields.
     ReadSchema) but those it names in SOMETIMES: what a client may count on finding; and
-    writes nullable nested objects as generators read them (nullable_nested_property)."""
+    writes nullable nested objects and enums as generators read them (nullable_nested_property,
+    nullable_enum_property)."""
 
     def init_spec(self, spec) -> None:
         super().init_spec(spec)
         marshmallow = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin))
         marshmallow.converter.add_attribute_function(nullable_nested_property)
+        marshmallow.converter.add_attribute_function(nullable_enum_property)
 
     def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
         schema = kwargs.get("schema")
@@ -230,9 +279,9 @@ class ReadSchemaPlugin(BasePlugin):
 
 
 def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
-    """apispec attribute function: a nullable nested object as `allOf` + `nullable`, the
-    form generators read as "this type or null", instead of apispec's `anyOf` with a bare
-    nullable object, which they turn into a second, empty type."""
+    """apispec attribute function: a nullable nested object as `anyOf` its type or null
+    (api.schemas.enums.NULL_SCHEMA), instead of apispec's `anyOf` with a bare nullable
+    object, which generators turn into a second, empty type."""
     alternatives = ret.get("anyOf")
     if not (
         isinstance(alternatives, list)
@@ -241,5 +290,14 @@ def nullable_nested_property(_converter, field, ret: dict[str, Any], **_kwargs) 
         and "$ref" in alternatives[0]
     ):
         return {}
-    ret.pop("anyOf")
-    return {"allOf": [alternatives[0]], "nullable": True}
+    return {"anyOf": [alternatives[0], dict(NULL_SCHEMA)]}
+
+
+def nullable_enum_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict:
+    """apispec attribute function: a nullable enum lists `null` among its values. OpenAPI
+    3.0.3 says `nullable` does not widen an `enum`, so generators (openapi-python-client)
+    refuse a null the enum does not list."""
+    values = ret.get("enum")
+    if not (isinstance(values, list) and ret.get("nullable") and None not in values):
+        return {}
+    return {"enum": [*values, None]}

@@ -229,6 +229,12 @@ class Channel:
     """A subset of :data:`CAPABILITIES`."""
     settings_schema: type[Schema] = Schema
     """Marshmallow schema of the channel's settings (org-level configuration)."""
+    default_templates: Mapping[str, tuple[str, str]] = {}
+    """The channel's own default message per step: ``{"thank_you": (subject, body)}``
+    (Jinja2 text of Touchbase's template namespace; subject ``""`` unless
+    ``address_kind`` is ``"email"``). Used when neither the candidate nor the
+    organisation wrote a template for this channel; a step without one borrows the
+    built-in template of the address kind."""
 
     def check_address(self, address: str) -> str | None:
         """Return ``None`` when ``address`` is usable, else a short error message."""

@@ -42,10 +42,26 @@ def register_channels(register: Callable[[ChannelProtocol], None]) -> None:
         def register_channels(register):
             register(ConsoleChannel())
 
+    A channel has ``name``, ``title`` (for listings; default the name),
+    ``address_kind`` (``"email"`` or ``"phone"``), ``capabilities``,
+    ``settings_schema``, ``check_address(address)`` and ``send(message, settings)``,
+    and may ship its own default message per step::
+
+        default_templates = {
+            "thank_you": ("Thank you, {{ contact.first_name }}", "Dear {{ contact.name }}..."),
+        }
+
+    a ``(subject, body)`` pair of Jinja2 text in Touchbase's template namespace
+    (``api/templating.py``; the subject ``""`` unless the address kind is email). A
+    touch on the channel uses the candidate's template for it, else the organisation's
+    (``POST /v1/templates {"channel": name, ...}``), else this default, else the
+    built-in template of its address kind. A shipped template that would be refused if
+    saved is not used (the conformance kit tests for it).
+
     The registry validates each channel when it is registered (name,
-    ``address_kind``, ``capabilities``, ``settings_schema``) and refuses two
-    channels with the same name. Channel objects are shared by all threads of
-    the worker: keep per-send state in local variables, not on ``self``.
+    ``address_kind``, ``capabilities``, ``settings_schema``, ``default_templates``)
+    and refuses two channels with the same name. Channel objects are shared by all
+    threads of the worker: keep per-send state in local variables, not on ``self``.
     """
 
 
@@ -59,9 +75,10 @@ def register_checks(register: Callable[..., None]) -> None:
 
         def check(message, context) -> Iterable[Finding]
 
-    ``message`` is the rendered message, ``context`` what the preflight knows
-    about it (contact, candidate, channel, step). It yields zero or more
-    ``api.preflight.Finding(check, rule, severity, detail)`` where ``severity``
+    ``message`` is the rendered message (``subject``, ``body``), ``context`` a
+    ``channels.CheckContext``: what the preflight knows about it (``step``, ``channel``,
+    ``contact``, ``notes``, ``limits``...). It yields zero or more
+    ``channels.Finding(check, rule, severity, detail)`` where ``severity``
     is ``"block"`` (the touch cannot be scheduled) or ``"warn"``, and ``rule``
     the domain rule it enforces (``"R13"``) or ``None``. A check must be a pure
     function of its arguments: no network, no database writes.

@@ -250,6 +250,15 @@ def validate_channel(channel: Any) -> None:
         leaked = [f for f in secret_fields(instance) if not instance.fields[f].load_only]
         if leaked:
             problems.append(f"secret settings must be load_only: {', '.join(sorted(leaked))}")
+    templates = getattr(channel, "default_templates", {})
+    if not isinstance(templates, Mapping) or not all(
+        isinstance(step, str)
+        and isinstance(pair, tuple)
+        and len(pair) == 2
+        and all(isinstance(text, str) for text in pair)
+        for step, pair in templates.items()
+    ):
+        problems.append("default_templates must map a step to a (subject, body) pair of strings")
     for method in ("check_address", "send"):
         if not callable(getattr(channel, method, None)):
             problems.append(f"{method}() is missing")
@@ -360,64 +369,11 @@ def notify_inbound(event: InboundEvent, pm: pluggy.PluginManager | None = None) 
 
 # --------------------------------------------------------------------------- describing
 
-
-def settings_json_schema(schema: type[Schema]) -> dict[str, Any]:
-    """The JSON Schema of a marshmallow settings schema. Load-only fields are
-    ``writeOnly``; secret fields also carry ``"x-secret": true``."""
-    from apispec import APISpec
-    from apispec.ext.marshmallow import MarshmallowPlugin
-
-    plugin = MarshmallowPlugin()
-    APISpec(title="touchbase channels", version="1", openapi_version="3.1.0", plugins=[plugin])
-    converted = plugin.converter.schema2jsonschema(schema)
-    for name in secret_fields(schema):
-        prop = converted["properties"].get(schema().fields[name].data_key or name)
-        if prop is not None:
-            prop["x-secret"] = True
-    return converted
-
-
-def describe_channel(channel: ChannelProtocol) -> dict[str, Any]:
-    """A JSON-ready description of one channel (for ``GET /v1/channels``)."""
-    return {
-        "name": channel.name,
-        "title": getattr(channel, "title", "") or channel.name,
-        "address_kind": channel.address_kind,
-        "capabilities": sorted(channel.capabilities),
-        "settings_schema": settings_json_schema(channel.settings_schema),
-    }
-
-
-def describe(pm: pluggy.PluginManager | None = None) -> list[dict[str, Any]]:
-    """One JSON-ready dict per plugin, for ``touchbase plugins``: its name, the
-    distribution and version it came from (``None`` when registered directly),
-    whether it is built in, the hooks it implements, its channels and checks."""
-    pm = pm or get_plugin_manager()
-    found = _channels_with_plugins(pm)
-    all_checks = checks(pm)
-    sources = getattr(pm, "sources", {})
-    result = []
-    for name, plugin in pm.list_name_plugin():
-        if plugin is None:  # blocked
-            continue
-        source = sources.get(name, PluginSource(None, None))
-        result.append(
-            {
-                "name": name,
-                "distribution": source.distribution,
-                "version": source.version,
-                "builtin": source.distribution == BUILTIN_DISTRIBUTION,
-                "hooks": sorted(c.name for c in pm.get_hookcallers(plugin) or []),
-                "channels": [describe_channel(ch) for ch, owner in found.values() if owner == name],
-                "checks": [c.name for c in all_checks if c.plugin == name],
-            }
-        )
-    return result
-
-
-def channel_descriptions(pm: pluggy.PluginManager | None = None) -> list[dict[str, Any]]:
-    """Every channel described, with the plugin that provides it, sorted by name."""
-    found = _channels_with_plugins(pm)
-    return [
-        {**describe_channel(ch), "plugin": owner} for _name, (ch, owner) in sorted(found.items())
-    ]
+# What `touchbase plugins` and GET /v1/channels show lives in channels.describing; the
+# names stay importable from here.
+from channels.describing import (  # noqa: E402, F401
+    channel_descriptions,
+    describe,
+    describe_channel,
+    settings_json_schema,
+)

@@ -124,6 +124,17 @@ class ChannelConformance:
         json.dumps(described)
         assert described["settings_schema"]["type"] == "object"
 
+    def test_default_templates_would_be_accepted_if_saved(self, channel):
+        """A shipped template is held to the rules of one saved through /v1/templates (a
+        known step, known variables, a subject for email only); one refused is never used."""
+        from api import templating
+
+        kind = "email" if channel.address_kind == "email" else "sms"
+        for step, (subject, body) in getattr(channel, "default_templates", {}).items():
+            assert step in templating.STEPS, f"unknown step {step!r}: {templating.STEPS}"
+            issues = templating.validate_template(subject, body, channel=kind)
+            assert not issues, f"default template for {step}: {[str(i) for i in issues]}"
+
     # ---- addresses
 
     def test_check_address_accepts_a_valid_address(self, channel, message, request):

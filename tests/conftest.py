@@ -33,6 +33,7 @@ from api.models import (
     Touch,
     User,
 )
+from tests import high_limits
 
 PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
 
@@ -85,6 +86,7 @@ def _shared_app(engine, tmp_path_factory):
             "OUTBOX_DIR": str(base / "outbox"),
             "PUBLIC_URL": "http://127.0.0.1:8000",
             "TESTING": True,
+            **high_limits.CONFIG,
         }
     )
 
@@ -98,6 +100,7 @@ def app(_shared_app, engine, tmp_path):
     yield _shared_app
     _shared_app.config.clear()
     _shared_app.config.update(saved)
+    _shared_app.extensions["touchbase.limiter"].reset()
     _wipe(engine)
 
 

@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from api import create_app
 from api.db import make_engine
+from tests import high_limits
 
 PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
 
@@ -26,19 +27,26 @@ needs_postgres = pytest.mark.skipif(
 
 @contextmanager
 def live_server(
-    tmp_path: Path, *, pool_size: int, public_url: str = "http://127.0.0.1:8000"
+    tmp_path: Path,
+    *,
+    pool_size: int,
+    public_url: str = "http://127.0.0.1:8000",
+    database_url: str | None = None,
 ) -> Iterator[str]:
-    """Yields the server's base URL; its pool has `pool_size` connections."""
-    engine = make_engine(PG_URL, pool_size=pool_size, max_overflow=0)
+    """Yields the server's base URL; its pool has `pool_size` connections. The database is
+    TOUCHBASE_TEST_DATABASE_URL's unless `database_url` names another (a SQLite file)."""
+    url = database_url or PG_URL
+    engine = make_engine(url, pool_size=pool_size, max_overflow=0)
     served = create_app(
         {
             "ENGINE": engine,
-            "DATABASE_URL": PG_URL,
+            "DATABASE_URL": url,
             "SECRET_KEY": "test-secret",
             "INSTANCE_DIR": str(tmp_path / "served-instance"),
             "OUTBOX_DIR": str(tmp_path / "served-outbox"),
             "PUBLIC_URL": public_url,
             "TESTING": True,
+            **high_limits.CONFIG,
         }
     )
     httpd = make_server("127.0.0.1", 0, served, threaded=True)

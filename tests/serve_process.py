@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from channels.testing_peers import free_port
+from tests import high_limits
 
 TOUCHBASE = str(Path(sys.executable).with_name("touchbase"))
 #: The line `touchbase serve` prints once on a new database.
@@ -26,9 +27,11 @@ def start_serve(
 ) -> tuple[subprocess.Popen, str, Path]:
     """(process, base URL, log file) of `touchbase serve *args` on `port` (default: a free
     loopback port), with no TOUCHBASE_* settings but its instance directory,
-    `workdir / "instance"`, and the `settings` given (TOUCHBASE_DATABASE_URL=...)."""
+    `workdir / "instance"`, rate limits no test reaches by accident (tests.high_limits),
+    and the `settings` given (TOUCHBASE_DATABASE_URL=...)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
     env.update(TOUCHBASE_INSTANCE_DIR=str(workdir / "instance"), PYTHONUNBUFFERED="1")
+    env.update(high_limits.ENV)
     env.update(settings)
     port = port or free_port()
     log_path = workdir / "serve.log"

@@ -133,3 +133,19 @@ def test_worker_settings_parse_as_numbers():
     args = cli.build_parser().parse_args(["worker", "--batch", "7", "--lease", "2.5"])
 
     assert (args.batch, args.poll, args.lease) == (7, 1.0, 2.5)
+
+
+def test_db_upgrade_says_which_revision_the_database_is_at(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+
+    assert cli.main(["db", "upgrade", "--database-url", url]) == 0
+
+    assert capsys.readouterr().out == f"{url} is at revision {migrate.current_revision(url)}\n"
+    assert migrate.current_revision(url) is not None
+
+
+def test_db_upgrade_never_prints_the_database_password():
+    shown = migrate.shown_url("postgresql+psycopg://touchbase:s3cret@db.internal/touchbase")
+
+    assert "s3cret" not in shown
+    assert shown.startswith("postgresql+psycopg://touchbase:")

@@ -19,6 +19,7 @@ from api import draft_expiry, ledger
 from api.dispatch import claim as claims
 from api.dispatch.options import ACTOR, LOST_REASON, UNKNOWN_ADVICE
 from api.dispatch.stats import Outcome
+from api.idempotency import keys as idempotency_keys
 
 if TYPE_CHECKING:
     from api.dispatch.worker import Worker
@@ -87,6 +88,10 @@ class LeaseMixin:
             self.reap()
         except Exception:
             log.exception("reaping lost sends failed")
+        try:  # POST answers kept past their 24 hours
+            idempotency_keys.purge(self._session, self.clock())
+        except Exception:
+            log.exception("purging expired idempotency keys failed")
         try:  # drafts nobody approved in time: skipped, on the reaper's beat
             draft_expiry.sweep(self._session, self.clock(), ACTOR)
         except Exception:

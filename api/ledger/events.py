@@ -129,3 +129,16 @@ def _notify_observers(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_events(session: Session) -> None:
     session.info.pop("touchbase.events", None)
+
+
+def pending_events(session: Session) -> int:
+    """How many events wait for the commit: a savepoint's mark (api.idempotency.hold)."""
+    return len(session.info.get("touchbase.events", ()))
+
+
+def forget_events_after(session: Session, mark: int) -> None:
+    """Forget the events recorded since ``mark``: a savepoint of theirs was rolled back, and
+    the DBAPI transaction goes on (after_rollback only hears of a real rollback)."""
+    events = session.info.get("touchbase.events")
+    if events is not None:
+        del events[mark:]

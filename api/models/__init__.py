@@ -2,6 +2,7 @@
 
 from api.models.base import Base, UTCDateTime, utcnow
 from api.models.feeds import CalendarFeed
+from api.models.idempotency import IdempotencyKey
 from api.models.inbound import InboundMail, InboundMessage, Mailbox
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
@@ -16,6 +17,7 @@ __all__ = [
     "CalendarFeed",
     "ChannelSetting",
     "Contact",
+    "IdempotencyKey",
     "InboundMail",
     "InboundMessage",
     "Interview",

@@ -44,7 +44,12 @@ class Applications(MethodView):
     @blp.response(200, ApplicationSchema(many=True))
     @blp.paginate(SelectPage, sort=APPLICATION_SORT, **PAGINATION)
     def get(self, args):
-        """List applications"""
+        """List applications
+
+        The applications the caller may see: their own (a candidate), their assigned
+        candidates' (an advisor) or the organisation's (an admin), filtered by
+        candidate or status, paginated.
+        """
         query = scope(select(Application), Application, current())
         query = filter_equal(query, Application, args, "candidate_id", "status", "company")
         query = filter_range(query, Application.created_at, args, "created_after", "created_before")
@@ -54,7 +59,12 @@ class Applications(MethodView):
     @blp.arguments(ApplicationCreateSchema)
     @blp.response(201, ApplicationSchema)
     def post(self, data):
-        """Add an application"""
+        """Add an application
+
+        A position a candidate pursues, with its status and, when the employer gave
+        one, the date a decision is expected (R4 waits for it). A candidate adds
+        their own; staff name the candidate with `candidate_id`.
+        """
         candidate = resolve_candidate(data.pop("candidate_id", None))
         application = Application(org_id=candidate.org_id, candidate_id=candidate.id, **data)
         session = get_session()
@@ -69,7 +79,11 @@ class ApplicationById(MethodView):
     @blp.etag
     @blp.response(200, ApplicationSchema)
     def get(self, application_id):
-        """Show an application"""
+        """Show an application
+
+        One application with its status and expected decision date. Another
+        candidate's application, or one outside the caller's reach, is a 404.
+        """
         return get_visible(Application, application_id)
 
     @roles(*ALL_ROLES)
@@ -97,7 +111,12 @@ class ApplicationById(MethodView):
     @blp.etag
     @blp.response(204)
     def delete(self, application_id):
-        """Delete an application with its interviews and touches"""
+        """Delete an application with its interviews and touches
+
+        Removes the application, its interviews, touches and responses. Nothing
+        pending of it is sent afterwards; use `status` instead to keep the history
+        of a closed application.
+        """
         session = get_session()
         application = get_visible(Application, application_id)
         blp.check_etag(application, ApplicationSchema)

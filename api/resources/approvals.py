@@ -110,7 +110,12 @@ class InterviewApprove(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ApprovalSchema)
     def post(self, interview_id):
-        """Approve every draft of an interview (the plan's touches)"""
+        """Approve every draft of an interview (the plan's touches)
+
+        Approves every draft of the interview (what its plan proposed) in one call:
+        each is checked again by the policy and scheduled, or listed under `refused`
+        with the rule and the reason.
+        """
         interview = get_visible(Interview, interview_id)
         return approve_all(interview.candidate_id, Touch.interview_id == interview.id)
 
@@ -120,6 +125,11 @@ class ApplicationApprove(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ApprovalSchema)
     def post(self, application_id):
-        """Approve every draft of an application, all its interviews at once"""
+        """Approve every draft of an application, all its interviews at once
+
+        Approves every draft of every interview of the application in one call: each
+        is checked again by the policy and scheduled, or listed under `refused` with
+        the rule and the reason; the others are approved regardless.
+        """
         application = get_visible(Application, application_id)
         return approve_all(application.candidate_id, Touch.application_id == application.id)

@@ -57,7 +57,11 @@ class Assignments(MethodView):
     @blp.response(200, AssignmentSchema(many=True))
     @blp.paginate(SelectPage, sort=ASSIGNMENT_SORT, **PAGINATION)
     def get(self, args):
-        """List assignments the caller may see"""
+        """List assignments the caller may see
+
+        Which advisor follows which candidate: an admin sees the organisation's, an
+        advisor their own candidates, a candidate their advisors.
+        """
         query = filter_equal(_visible_assignments(), Assignment, args, "advisor_id", "candidate_id")
         query = filter_range(query, Assignment.created_at, args, "created_after", "created_before")
         return query.order_by(Assignment.id)
@@ -67,7 +71,11 @@ class Assignments(MethodView):
     @blp.response(201, AssignmentSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data):
-        """Assign a candidate to an advisor"""
+        """Assign a candidate to an advisor
+
+        An admin gives a candidate to an advisor, who from then on sees and acts for
+        that candidate. Assigning the same pair twice is a 409.
+        """
         advisor = _org_user_with_role(data["advisor_id"], "advisor", "advisor_id")
         candidate = _org_user_with_role(data["candidate_id"], "candidate", "candidate_id")
         session = get_session()
@@ -92,14 +100,21 @@ class AssignmentById(MethodView):
     @blp.etag
     @blp.response(200, AssignmentSchema)
     def get(self, assignment_id):
-        """Show an assignment"""
+        """Show an assignment
+
+        One advisor-candidate assignment the caller may see.
+        """
         return _get(assignment_id)
 
     @roles("admin")
     @blp.etag
     @blp.response(204)
     def delete(self, assignment_id):
-        """End an assignment"""
+        """End an assignment
+
+        The advisor stops seeing the candidate at once; nothing of the candidate's
+        is changed.
+        """
         session = get_session()
         assignment = _get(assignment_id)
         blp.check_etag(assignment, AssignmentSchema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api import calendar_rows, feed_secrets
+from api import calendar_rows, feed_secrets, idempotency
 from api.auth import ALL_ROLES, current, roles
 from api.db import get_session
 from api.models import Touch, utcnow
@@ -62,7 +62,15 @@ class CalendarView(MethodView):
     @blp.paginate(CalendarPage, sort=CALENDAR_SORT, **PAGINATION)
     @blp.doc(operationId="list_calendar_entries")
     def get(self, args):
-        """The calendar: touches in a time range, by time (default: 7 days back, 60 ahead)"""
+        """The calendar: touches in a time range, by time (default: 7 days back, 60 ahead)
+
+        Every touch the caller may see (own, assigned candidates', or the
+        organisation's) by time, each with the contact and company, step, channel,
+        state, the time in the contact's zone and why it is at that time (the latest
+        re-plan's reason and rule). Filter with `candidate_id`, `application_id`,
+        `state` (repeated or comma-separated), `from` and `to` (at most 366 days
+        apart).
+        """
         start, end = requested_range(args)
         return calendar_rows.select_touches(
             current(),
@@ -92,14 +100,25 @@ class CalendarFeedUrl(MethodView):
     @blp.response(200, FeedSchema)
     @blp.doc(operationId="get_calendar_feed")
     def get(self):
-        """Whether the caller has a feed URL (never its secret)"""
+        """Whether the caller has a feed URL (never its secret)
+
+        Whether the caller has a feed URL, when it was made and last read, and the
+        start of its secret to recognise it by. The secret itself is shown only when
+        the URL is created.
+        """
         return _status(feed_secrets.feed_of(get_session(), current().user_id))
 
+    @idempotency.secret_answer
     @roles(*ALL_ROLES)
     @blp.response(201, FeedCreatedSchema)
     @blp.doc(operationId="create_calendar_feed")
     def post(self):
-        """Create or rotate the caller's feed URL; it is in this answer only"""
+        """Create or rotate the caller's feed URL; it is in this answer only
+
+        Makes the caller's secret iCalendar URL, built on TOUCHBASE_PUBLIC_URL, and
+        answers it once. Posting again rotates it: the old URL stops working at
+        once. Subscribe to it from Google Calendar or Outlook.
+        """
         session = get_session()
         feed, secret = feed_secrets.issue(session, current().user_id)
         session.commit()
@@ -109,7 +128,11 @@ class CalendarFeedUrl(MethodView):
     @blp.response(204)
     @blp.doc(operationId="revoke_calendar_feed")
     def delete(self):
-        """Revoke the caller's feed URL: it stops working at once"""
+        """Revoke the caller's feed URL: it stops working at once
+
+        The feed URL stops answering at once (404); calendar apps subscribed to it
+        keep what they last fetched. POST /v1/calendar/feed makes a new one.
+        """
         session = get_session()
         feed_secrets.revoke(session, current().user_id)
         session.commit()

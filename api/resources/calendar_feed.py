@@ -64,7 +64,14 @@ class CalendarFeed(MethodView):
     )
     @blp.doc(operationId="get_ical_feed")
     def get(self, secret):
-        """The iCalendar feed: touches from 30 days back to 180 days ahead"""
+        """The iCalendar feed: touches from 30 days back to 180 days ahead
+
+        The calendar apps' URL: no token, the secret in the path is the credential,
+        so whoever has the URL reads the calendar. The same touches as GET
+        /v1/calendar as iCalendar (RFC 5545) events; a touch that moves keeps its
+        event with a higher SEQUENCE. An unknown, rotated or revoked secret is a
+        404.
+        """
         session = get_session()
         principal = feed_secrets.owner(session, secret)
         if principal is None:

@@ -244,7 +244,12 @@ class Channels(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, ChannelSchema(many=True))
     def get(self):
-        """List channels with their capabilities and settings schema"""
+        """List channels with their capabilities and settings schema
+
+        The channels a touch can go out on (email, SMS, call and any plugin's), with
+        what each can do (delivery receipts, replies) and the JSON Schema of its
+        settings, so a portal can build its settings form.
+        """
         from channels.registry import channel_descriptions
 
         return channel_descriptions()
@@ -257,7 +262,11 @@ class OrgChannelSettings(MethodView):
     @blp.response(200, ChannelSettingsSchema)
     @blp.doc(operationId="get_org_channel_settings")
     def get(self, channel):
-        """The organisation's settings of a channel (secrets never shown)"""
+        """The organisation's settings of a channel (secrets never shown)
+
+        The organisation's settings of one channel as saved; secrets (passwords,
+        tokens) are never answered, only whether each is set.
+        """
         return _org_answer(get_channel_or_404(channel))
 
     @roles("admin")
@@ -270,7 +279,12 @@ class OrgChannelSettings(MethodView):
     @blp.response(200, ChannelSettingsSchema)
     @blp.doc(operationId="set_org_channel_settings")
     def put(self, data, channel):
-        """Set the organisation's settings of a channel"""
+        """Set the organisation's settings of a channel
+
+        An admin sets the whole settings of a channel for the organisation (e.g. the
+        SMTP server, the Twilio account), checked against the channel's settings
+        schema. Secrets are write-only.
+        """
         found = get_channel_or_404(channel)
         blp.check_etag(_org_answer(found), ChannelSettingsSchema)
         return store_layer(current().org_id, None, found, data)
@@ -280,7 +294,12 @@ class OrgChannelSettings(MethodView):
     @blp.response(204)
     @blp.doc(operationId="delete_org_channel_settings")
     def delete(self, channel):
-        """Remove the organisation's settings of a channel, secrets included"""
+        """Remove the organisation's settings of a channel, secrets included
+
+        An admin removes the organisation's settings of a channel, secrets included;
+        candidates' own settings stay. Touches on the channel then wait for settings
+        that can send.
+        """
         found = get_channel_or_404(channel)
         blp.check_etag(_org_answer(found), ChannelSettingsSchema)
         delete_layer(current().org_id, None, found.name)
@@ -294,7 +313,11 @@ class CandidateChannelSettings(MethodView):
     @blp.response(200, ChannelSettingsSchema)
     @blp.doc(operationId="get_candidate_channel_settings")
     def get(self, user_id, channel):
-        """A candidate's settings of a channel over the organisation's (secrets never shown)"""
+        """A candidate's settings of a channel over the organisation's (secrets never shown)
+
+        The candidate's own settings of one channel over the organisation's, and
+        which level each value comes from; secrets are never answered.
+        """
         return _candidate_answer(visible_candidate(user_id), get_channel_or_404(channel))
 
     # Staff only: settings name servers the process connects to and paths it writes, so a
@@ -310,7 +333,13 @@ class CandidateChannelSettings(MethodView):
     @blp.response(200, ChannelSettingsSchema)
     @blp.doc(operationId="set_candidate_channel_settings")
     def put(self, data, user_id, channel):
-        """Set a candidate's own settings of a channel (e.g. their SMTP account)"""
+        """Set a candidate's own settings of a channel (e.g. their SMTP account)
+
+        Sets a candidate's own settings of a channel (their SMTP account, their
+        mailbox to read replies from), checked against the channel's settings
+        schema; secrets are write-only. The user must be a candidate (409
+        otherwise).
+        """
         user = visible_candidate(user_id)
         found = get_channel_or_404(channel)
         blp.check_etag(_candidate_answer(user, found), ChannelSettingsSchema)
@@ -322,7 +351,11 @@ class CandidateChannelSettings(MethodView):
     @blp.response(204)
     @blp.doc(operationId="delete_candidate_channel_settings")
     def delete(self, user_id, channel):
-        """Remove a candidate's settings of a channel: the organisation's apply again"""
+        """Remove a candidate's settings of a channel: the organisation's apply again
+
+        Removes the candidate's own settings of a channel; the organisation's
+        settings apply to their touches again.
+        """
         user = visible_candidate(user_id)
         found = get_channel_or_404(channel)
         blp.check_etag(_candidate_answer(user, found), ChannelSettingsSchema)

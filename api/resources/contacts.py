@@ -40,7 +40,11 @@ class Contacts(MethodView):
     @blp.response(200, ContactSchema(many=True))
     @blp.paginate(SelectPage, sort=CONTACT_SORT, **PAGINATION)
     def get(self, args):
-        """List contacts"""
+        """List contacts
+
+        The contacts the caller may see: a candidate's own, an advisor's
+        candidates', an admin's organisation's; filtered and paginated.
+        """
         query = scope(select(Contact), Contact, current())
         if "email" in args:
             args["email"] = normal_email(args["email"])
@@ -75,7 +79,11 @@ class ContactById(MethodView):
     @blp.etag
     @blp.response(200, ContactSchema)
     def get(self, contact_id):
-        """Show a contact"""
+        """Show a contact
+
+        One contact with their addresses, zone, preferred channel, SMS opt-out and
+        whether their email address is undeliverable.
+        """
         return get_visible(Contact, contact_id)
 
     @roles(*ALL_ROLES)
@@ -84,7 +92,13 @@ class ContactById(MethodView):
     @blp.response(200, ContactChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
     def patch(self, data, contact_id):
-        """Change a contact"""
+        """Change a contact
+
+        Changes the fields given. A new email address clears an undeliverable mark;
+        an address or phone another of the candidate's contacts has is a 409 with
+        `existing_id`. Pending touches are re-planned for the change (zone,
+        channel), in the same request.
+        """
         contact = get_visible(Contact, contact_id)
         blp.check_etag(contact, ContactSchema)
         if data.get("email"):
@@ -111,7 +125,12 @@ class ContactById(MethodView):
     @blp.etag
     @blp.response(204)
     def delete(self, contact_id):
-        """Delete a contact and its history"""
+        """Delete a contact and its history
+
+        Removes the contact with their touches and responses. Nothing pending to
+        them is sent afterwards; `do_not_contact` keeps the history and stops the
+        touches instead.
+        """
         session = get_session()
         contact = get_visible(Contact, contact_id)
         blp.check_etag(contact, ContactSchema)

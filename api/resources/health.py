@@ -25,7 +25,12 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     @blp.doc(operationId="check_liveness")
     def get(self):
-        """The process is up"""
+        """The process is up
+
+        For a load balancer or an orchestrator's liveness probe: answers 200 while
+        the process serves requests, without touching the database, so a database
+        outage never restarts a healthy process.
+        """
         return {"status": "ok"}
 
 
@@ -36,7 +41,12 @@ class Ready(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(operationId="check_readiness")
     def get(self):
-        """The database answers"""
+        """The database answers
+
+        For a readiness probe: 200 when the database answers, 503 (problem+json,
+        `Retry-After`) while it cannot be reached, so traffic goes elsewhere until
+        it is back.
+        """
         try:
             get_session().execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means not ready

@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
+from api import idempotency
 from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, scope
 from api.db import get_session
 from api.inbound.pipeline import NotAMessage, attach, receive
@@ -40,6 +41,7 @@ RFC822 = "message/rfc822"
 
 @blp.route("/email")
 class InboundEmail(MethodView):
+    @idempotency.exempt("a message is entered once by its Message-ID; bodies up to 10 MB")
     @roles("admin", "candidate")
     @blp.arguments(InboundPostQuerySchema, location="query")
     @blp.doc(
@@ -69,6 +71,9 @@ class InboundEmail(MethodView):
         `candidate_id` (their forwarding route); a candidate posts their own mail. When the
         candidate is known, only their contacts and touches are matched, and the message
         is theirs (and their advisor's) to see.
+
+        `Idempotency-Key` is ignored here: the message's own `Message-ID` already makes a
+        retried delivery harmless (it answers `duplicate`, and changes nothing).
         """
         if request.mimetype != RFC822:
             raise Problem(415, f"Send the whole message as {RFC822}.")
@@ -103,7 +108,12 @@ class InboundList(MethodView):
     @blp.paginate(SelectPage, sort=INBOUND_SORT, **PAGINATION)
     @blp.doc(operationId="list_inbound_emails")
     def get(self, args):
-        """Emails heard, newest first (`outcome=unmatched`: the ones to attach by hand)"""
+        """Emails heard, newest first (`outcome=unmatched`: the ones to attach by hand)
+
+        Every email heard (posted raw or read from a mailbox), newest first, with
+        its outcome, classification and what it was matched to. `outcome=unmatched`
+        lists the ones to attach by hand with POST /v1/inbound/{id}/attach.
+        """
         query = scope(select(InboundMail), InboundMail, current())
         query = filter_equal(query, InboundMail, args, "outcome")
         query = filter_range(

@@ -63,7 +63,11 @@ class Interviews(MethodView):
     @blp.response(200, InterviewSchema(many=True))
     @blp.paginate(SelectPage, sort=INTERVIEW_SORT, **PAGINATION)
     def get(self, args):
-        """List interviews"""
+        """List interviews
+
+        The interviews the caller may see, with their panels, filtered by
+        application or candidate, paginated.
+        """
         query = scope(select(Interview), Interview, current())
         query = filter_equal(query, Interview, args, "candidate_id", "application_id")
         if "starts_after" in args:
@@ -77,7 +81,13 @@ class Interviews(MethodView):
     @blp.arguments(InterviewCreateSchema)
     @blp.response(201, InterviewSchema)
     def post(self, data):
-        """Add an interview with its panel"""
+        """Add an interview with its panel
+
+        An interview of an application with its panel: each interviewer is one of
+        the candidate's contacts, with the candidate's notes on them (a specific
+        point to mention in the thank-you, R3). Plan the follow-ups with POST
+        /v1/interviews/{id}/plan.
+        """
         application = get_referenced(Application, data.pop("application_id"), "application_id")
         panel = _panel(application.candidate_id, data.pop("interviewers"))
         interview = Interview(
@@ -99,7 +109,10 @@ class InterviewById(MethodView):
     @blp.etag
     @blp.response(200, InterviewSchema)
     def get(self, interview_id):
-        """Show an interview"""
+        """Show an interview
+
+        One interview with its times, format, round and panel.
+        """
         return get_visible(Interview, interview_id)
 
     @roles(*ALL_ROLES)
@@ -107,7 +120,12 @@ class InterviewById(MethodView):
     @blp.arguments(InterviewUpdateSchema)
     @blp.response(200, InterviewChangeSchema)
     def patch(self, data, interview_id):
-        """Change an interview; `interviewers` replaces the whole panel"""
+        """Change an interview; `interviewers` replaces the whole panel
+
+        Changes the fields given; `interviewers` replaces the whole panel. A new
+        time re-plans the pending touches of the application in the same request;
+        the answer lists them in `affected_touches`.
+        """
         interview = get_visible(Interview, interview_id)
         blp.check_etag(interview, InterviewSchema)
         starts = data.get("starts_at", interview.starts_at)
@@ -133,7 +151,10 @@ class InterviewById(MethodView):
     @blp.etag
     @blp.response(204)
     def delete(self, interview_id):
-        """Delete an interview"""
+        """Delete an interview
+
+        Removes the interview and its touches; what is pending of it is never sent.
+        """
         session = get_session()
         interview = get_visible(Interview, interview_id)
         blp.check_etag(interview, InterviewSchema)

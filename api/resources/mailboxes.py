@@ -28,5 +28,11 @@ class Mailboxes(MethodView):
     @blp.response(200, MailboxSchema(many=True))
     @blp.paginate(SelectPage, sort=MAILBOX_SORT, **PAGINATION)
     def get(self):
-        """Mailboxes polled for replies, with the status of the last poll"""
+        """Mailboxes polled for replies, with the status of the last poll
+
+        The mailboxes the workers poll for replies (set by the email channel's
+        `imap_*` settings), each with the status of its last poll (`ok` or
+        `unavailable` with the reason), when it is next due and how many messages it
+        has heard.
+        """
         return scope(select(Mailbox), Mailbox, current()).order_by(Mailbox.id)

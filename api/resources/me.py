@@ -20,7 +20,11 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     @blp.doc(operationId="get_me")
     def get(self):
-        """Show the caller's user, organisation and token"""
+        """Show the caller's user, organisation and token
+
+        Who the token belongs to: the user, their role and organisation, and the
+        token itself. A portal calls it first to know what the caller may see.
+        """
         principal = current()
         session = get_session()
         user = session.get(User, principal.user_id)

@@ -108,7 +108,14 @@ class InterviewPlan(MethodView):
     @blp.arguments(PlanQuerySchema, location="query")
     @blp.response(200, PlanSchema)
     def post(self, args, interview_id):
-        """Plan follow-ups for each interviewer (`dry_run=true`: show the calendar only)"""
+        """Plan follow-ups for each interviewer (`dry_run=true`: show the calendar only)
+
+        Proposes a thank-you, a follow-up and a call for each interviewer, each
+        timed by the rules (R2, R4, R5, R15) and rendered from the templates in
+        force, with the message check's findings. With policy `approval: required`
+        (the default) they are drafts to review and approve; with `auto` they are
+        scheduled. `dry_run=true` shows the plan and creates nothing.
+        """
         session = get_session()
         interview = get_visible(Interview, interview_id)
         application = session.get(Application, interview.application_id)

@@ -190,7 +190,12 @@ class OrgPolicy(MethodView):
     @blp.response(200, PolicySchema)
     @blp.doc(operationId="get_org_policy")
     def get(self):
-        """The organisation's policy"""
+        """The organisation's policy
+
+        Every number the rules use (budget, gaps, windows, daily cap, approval...)
+        as the organisation sets it, beside the built-in defaults and the settings'
+        allowed ranges.
+        """
         return _org_answer(current().org_id)
 
     @roles("admin")
@@ -219,7 +224,12 @@ class CandidatePolicy(MethodView):
     @blp.response(200, PolicySchema)
     @blp.doc(operationId="get_candidate_policy")
     def get(self, user_id):
-        """A candidate's policy: their overrides over the organisation's"""
+        """A candidate's policy: their overrides over the organisation's
+
+        The values in force for a candidate's touches: the organisation's,
+        overridden by what staff set for this candidate, and the overrides set at
+        this level.
+        """
         return _candidate_answer(visible_candidate(user_id))
 
     @roles("admin", "advisor")
@@ -247,7 +257,12 @@ class ContactPolicy(MethodView):
     @blp.etag
     @blp.response(200, PolicySchema)
     def get(self, contact_id):
-        """A contact's policy: the values in force for touches to this person"""
+        """A contact's policy: the values in force for touches to this person
+
+        The values in force for touches to this contact, the level each comes from
+        (organisation, candidate, contact staff or the candidate's own), and the
+        overrides set at this level.
+        """
         return _contact_answer(get_visible(Contact, contact_id))
 
     @roles(*ALL_ROLES)
@@ -318,7 +333,13 @@ class ContactBudget(MethodView):
     @blp.arguments(BudgetQuerySchema, location="query")
     @blp.response(200, BudgetSchema)
     def get(self, args, contact_id):
-        """Touches used and left this round, the next allowed time per channel, any stop"""
+        """Touches used and left this round, the next allowed time per channel, any stop
+
+        How many touches this person may still receive this round (R6), how many
+        were used, the earliest time the next one is allowed on each channel, and
+        what stops or blocks each channel (a reply, an opt-out, an undeliverable
+        address), with the rule and a sentence.
+        """
         session = get_session()
         contact = get_visible(Contact, contact_id)
         if "application_id" in args:

@@ -44,7 +44,12 @@ class Responses(MethodView):
     @blp.response(200, ContactResponseSchema(many=True))
     @blp.paginate(SelectPage, sort=RESPONSE_SORT, **PAGINATION)
     def get(self, args):
-        """List responses"""
+        """List responses
+
+        The responses recorded (replies, decision dates, invitations, rejections,
+        offers, out-of-office notes), typed by hand or heard by email, filtered and
+        paginated.
+        """
         query = scope(select(Response), Response, current())
         query = filter_equal(
             query, Response, args, "candidate_id", "contact_id", "application_id", "kind"
@@ -57,7 +62,14 @@ class Responses(MethodView):
     @blp.arguments(ContactResponseCreateSchema)
     @blp.response(201, ContactResponseChangeSchema)
     def post(self, data):
-        """Record a response; pending touches it affects are cancelled or moved, with events"""
+        """Record a response; pending touches it affects are cancelled or moved, with events
+
+        Records what a contact answered. Its effect follows the rules in the same
+        request: a reply stops that person's sequence (R8), a rejection or an offer
+        closes the application (R9), a decision date makes the follow-up wait (R4),
+        an out-of-office moves pending touches past the return. The answer lists the
+        touches it changed and the note it proposes (`proposed_touch`).
+        """
         session = get_session()
         contact, application, _ = _parties(session, data)
         ledger.lock_contact(session, contact.id)
@@ -93,7 +105,11 @@ class ResponseById(MethodView):
     @blp.etag
     @blp.response(200, ContactResponseSchema)
     def get(self, response_id):
-        """Show a response"""
+        """Show a response
+
+        One response with where it came from (`source`, `message_id`, the
+        classifier's reading) and its corrections.
+        """
         return get_visible(Response, response_id)
 
     @roles(*ALL_ROLES)

@@ -29,6 +29,7 @@ from api.compose import (
     Parties,
     check_message,
     find_template,
+    plugin_default_template,
     previous_subject,
     template_channel,
     template_context,
@@ -123,7 +124,7 @@ def _owner_of_new(data: dict[str, Any]) -> User | None:
 
 
 def _refuse_invalid(subject: str | None, body: str | None, channel: str) -> None:
-    issues = templating.validate_template(subject, body, channel=channel)
+    issues = templating.validate_template(subject, body, channel=template_channel(channel))
     if issues:
         errors: dict[str, list[str]] = {}
         for issue in issues:
@@ -171,7 +172,7 @@ def _refuse_duplicate(
 
 
 def _normal_subject(subject: str | None, channel: str) -> str | None:
-    if channel != "email":
+    if template_channel(channel) != "email":
         return subject or None
     return subject
 
@@ -278,7 +279,11 @@ class Templates(MethodView):
     @blp.response(200, TemplateSchema(many=True))
     @blp.paginate(SelectPage, sort=TEMPLATE_SORT, **PAGINATION)
     def get(self, args):
-        """List templates: the organisation's and those of the candidates you see"""
+        """List templates: the organisation's and those of the candidates you see
+
+        The saved templates the caller may see: the organisation's and those of the
+        candidates they act for, per step and channel.
+        """
         query = filter_equal(
             visible_templates(current()), Template, args, "candidate_id", "step", "channel"
         )
@@ -297,7 +302,13 @@ class Templates(MethodView):
     )
     @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
     def post(self, data):
-        """Save a template (refused with 422 if it could not render safely)"""
+        """Save a template (refused with 422 if it could not render safely)
+
+        Saves a template for a step and channel, for the organisation (admins) or
+        one candidate. It is rendered in the sandbox when saved: a template that
+        could not render safely or names a Jinja special is a 422 naming `body` or
+        `subject`.
+        """
         owner = _owner_of_new(data)
         session = get_session()
         subject = _normal_subject(data.get("subject"), data["channel"])
@@ -325,15 +336,29 @@ class DefaultTemplates(MethodView):
     @blp.response(200, DefaultTemplateSchema(many=True))
     @blp.doc(operationId="list_default_templates")
     def get(self):
-        """The built-in templates for every step and channel (read-only)"""
-        out = []
-        for step, channels in templating.DEFAULT_CHANNELS.items():
-            for channel in channels:
-                subject, body = templating.default_template(step, channel)
-                out.append(
-                    {"step": step, "channel": channel, "subject": subject or None, "body": body}
-                )
-        return out
+        """The built-in templates for every step and channel, and those plugin channels
+        ship (read-only)
+
+        The built-in template of every step and channel, the one used when neither the
+        organisation nor the candidate saved their own, and the templates plugin channels
+        ship for their own steps (looked up after the organisation's and candidate's).
+        """
+        from channels.registry import channels
+
+        pairs = [
+            (step, channel, templating.default_template(step, channel))
+            for step, names in templating.DEFAULT_CHANNELS.items()
+            for channel in names
+        ]
+        for name in channels():
+            for step in templating.STEPS:
+                shipped = plugin_default_template(name, step)
+                if shipped is not None:
+                    pairs.append((step, name, shipped))
+        return [
+            {"step": step, "channel": channel, "subject": subject or None, "body": body}
+            for step, channel, (subject, body) in pairs
+        ]
 
 
 @blp.route("/preview")
@@ -343,7 +368,12 @@ class StepPreview(MethodView):
     @blp.response(200, PreviewSchema)
     @blp.doc(operationId="preview_step")
     def post(self, data):
-        """Preview what a step would send: the template in force, rendered and checked"""
+        """Preview what a step would send: the template in force, rendered and checked
+
+        Renders what a step would send to a contact now, with the template in force
+        (candidate, organisation or built-in) and the message check's findings,
+        without saving or scheduling anything.
+        """
         session = get_session()
         parties, round_, touch = _target(session, data)
         step = touch.step if touch else data["step"]
@@ -354,21 +384,9 @@ class StepPreview(MethodView):
             if channel not in channels():
                 raise field_error("channel", "Unknown channel; see GET /v1/channels.")
         candidate = parties.candidate
-        subject, body, source = find_template(
+        subject, body, source, template_id = find_template(
             session, candidate.org_id, candidate.id, step, channel
         )
-        template_id = None
-        if source != "default":
-            template_id = session.scalar(
-                select(Template.id).where(
-                    Template.org_id == candidate.org_id,
-                    Template.step == step,
-                    Template.channel == template_channel(channel),
-                    Template.candidate_id == candidate.id
-                    if source == "candidate"
-                    else Template.candidate_id.is_(None),
-                )
-            )
         answer = render_preview(session, parties, round_, step, channel, subject, body)
         answer.update(template_id=template_id, source=source)
         return answer
@@ -380,7 +398,10 @@ class TemplateById(MethodView):
     @blp.etag
     @blp.response(200, TemplateSchema)
     def get(self, template_id):
-        """Show a template"""
+        """Show a template
+
+        One saved template with its step, channel and scope.
+        """
         return get_visible_template(template_id)
 
     @roles(*ALL_ROLES)
@@ -392,7 +413,11 @@ class TemplateById(MethodView):
     )
     @blp.alt_response(409, response="CONFLICT", description="One already exists for this step")
     def patch(self, data, template_id):
-        """Change a template (checked again before it is saved)"""
+        """Change a template (checked again before it is saved)
+
+        Changes the fields given; the result is rendered in the sandbox again before
+        it is saved, under the rules of POST.
+        """
         session = get_session()
         template = get_visible_template(template_id)
         _may_write(template)
@@ -418,7 +443,11 @@ class TemplateById(MethodView):
         403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
     )
     def delete(self, template_id):
-        """Delete a template: the next less specific one applies again"""
+        """Delete a template: the next less specific one applies again
+
+        Removes a saved template; the next less specific one (the organisation's,
+        then the built-in) applies to touches composed afterwards.
+        """
         session = get_session()
         template = get_visible_template(template_id)
         _may_write(template)
@@ -433,7 +462,11 @@ class TemplatePreview(MethodView):
     @blp.arguments(TemplatePreviewSchema)
     @blp.response(200, PreviewSchema)
     def post(self, data, template_id):
-        """Render this template for a contact or a touch, with the message check's findings"""
+        """Render this template for a contact or a touch, with the message check's findings
+
+        Renders this template for one of the caller's contacts or touches, with the
+        message check's findings; nothing is saved.
+        """
         session = get_session()
         template = get_visible_template(template_id)
         parties, round_, _touch = _target(session, data, template)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
+from api import idempotency
 from api.auth import ALL_ROLES, current, issue_token, roles
 from api.db import get_session
 from api.models import ApiToken, User, utcnow
@@ -56,19 +57,29 @@ class Tokens(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.paginate(SelectPage, sort=TOKEN_SORT, **PAGINATION)
     def get(self, args):
-        """List tokens (never their secrets)"""
+        """List tokens (never their secrets)
+
+        The caller's API tokens (an admin may list another user's with `user_id`):
+        names, prefixes, expiry and last use, never the secrets.
+        """
         user = _target_user(args.get("user_id"))
         query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
         if not args["include_revoked"]:
             query = query.where(ApiToken.revoked_at.is_(None))
         return filter_range(query, ApiToken.created_at, args, "created_after", "created_before")
 
+    @idempotency.secret_answer
     @roles(*ALL_ROLES)
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     def post(self, data):
-        """Create a token; its secret is in this answer only"""
+        """Create a token; its secret is in this answer only
+
+        Creates a bearer token for the caller or, for an admin, for another user of
+        the organisation (`user_id`), as a portal does for each candidate. The
+        secret (`tb_...`) is in this answer only; store it.
+        """
         user = _target_user(data.get("user_id"))
         expires_at = data.get("expires_at")
         if expires_at is not None and expires_at <= utcnow():
@@ -88,14 +99,20 @@ class TokenById(MethodView):
     @blp.etag
     @blp.response(200, TokenSchema)
     def get(self, token_id):
-        """Show a token (never its secret)"""
+        """Show a token (never its secret)
+
+        One token's name, prefix, expiry and last use; never its secret.
+        """
         return _visible_token(token_id)
 
     @roles(*ALL_ROLES)
     @blp.etag
     @blp.response(204)
     def delete(self, token_id):
-        """Revoke a token: it stops working at once"""
+        """Revoke a token: it stops working at once
+
+        Revokes the token: requests with it are 401 from now on.
+        """
         token = _visible_token(token_id)
         blp.check_etag(token, TokenSchema)
         if token.revoked_at is None:

@@ -106,7 +106,12 @@ class Touches(MethodView):
     @blp.response(200, TouchSchema(many=True))
     @blp.paginate(SelectPage, sort=TOUCH_SORT, **PAGINATION)
     def get(self, args):
-        """List touches"""
+        """List touches
+
+        Every contact attempt the caller may see, scheduled, sent or logged,
+        filtered by candidate, contact, application, interview, status, step,
+        channel or due time, paginated.
+        """
         draft_expiry.expire_visible(get_session(), current())
         query = scope(select(Touch), Touch, current())
         query = filter_equal(
@@ -130,7 +135,14 @@ class Touches(MethodView):
     @blp.response(201, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Refused by the policy (rule)")
     def post(self, data):
-        """Schedule a touch, or log a manual one (channel `manual`)"""
+        """Schedule a touch, or log a manual one (channel `manual`)
+
+        Schedules one touch at a time the caller names (or the rules pick), or logs
+        one made by hand (channel `manual`, with `occurred_at`). The policy checks
+        it: a refusal is a 409 naming the rule with `next_allowed_at`; a message the
+        check blocks is a 422 naming `body` or `subject`. A logged thank-you cancels
+        the automated one (R1).
+        """
         session = get_session()
         contact, application, interview = _parties(session, data)
         known_channel(data["channel"], candidate=contact)
@@ -184,7 +196,11 @@ class TouchById(MethodView):
     @blp.etag
     @blp.response(200, TouchSchema)
     def get(self, touch_id):
-        """Show a touch"""
+        """Show a touch
+
+        One touch with its time, channel, status, message and provider state;
+        `plan_reason` says why it is at that time.
+        """
         draft_expiry.expire_visible(get_session(), current(), touch_id)
         return get_visible(Touch, touch_id)
 
@@ -194,7 +210,12 @@ class TouchById(MethodView):
     @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Refused by the policy, or not pending")
     def patch(self, data, touch_id):
-        """Move, re-channel or edit a scheduled touch (checked again by the policy)"""
+        """Move, re-channel or edit a scheduled touch (checked again by the policy)
+
+        Moves, re-channels or edits a pending touch. The policy checks the new time
+        and channel again (409 with the rule if refused) and the touches after it
+        are re-planned; the answer lists them in `affected_touches`.
+        """
         session = get_session()
         touch = get_visible(Touch, touch_id)
         contact = locks.lock_for_touches(session, touch.candidate_id, [touch.contact_id])[
@@ -297,7 +318,12 @@ class TouchCancel(MethodView):
     @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Already sent or ended")
     def post(self, data, touch_id):
-        """Cancel a scheduled touch (always allowed while it is pending)"""
+        """Cancel a scheduled touch (always allowed while it is pending)
+
+        Cancels a pending touch (a draft or a scheduled one) with an optional
+        reason; a touch already sent or sending cannot be (409). The touches after
+        it are re-planned.
+        """
         session = get_session()
         touch = _lock_in(
             session,
@@ -318,7 +344,11 @@ class TouchResolve(MethodView):
     @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Not in the unknown state")
     def post(self, data, touch_id):
-        """Settle a touch whose outcome is unknown (the worker died mid-send)"""
+        """Settle a touch whose outcome is unknown (the worker died mid-send)
+
+        A touch is `unknown` when a worker died while sending it: say whether it
+        went (`sent`) or not (`failed`). Other touches are a 409.
+        """
         session = get_session()
         touch = _lock_in(
             session, touch_id, ("unknown",), "Only a touch in state unknown can be resolved"
@@ -364,6 +394,10 @@ class TouchEvents(MethodView):
     @blp.response(200, TouchEventSchema(many=True))
     @blp.paginate(SelectPage, sort=Sort(TouchEvent.id, at=TouchEvent.at), **PAGINATION)
     def get(self, touch_id):
-        """The touch's history: every change, when, by whom and why"""
+        """The touch's history: every change, when, by whom and why
+
+        The touch's history, oldest first: every creation, approval, move, send,
+        delivery and failure, with who or what did it, the rule and a sentence.
+        """
         touch = get_visible(Touch, touch_id)
         return select(TouchEvent).where(TouchEvent.touch_id == touch.id).order_by(TouchEvent.id)

@@ -55,7 +55,11 @@ class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
     @blp.paginate(SelectPage, sort=USER_SORT, **PAGINATION)
     def get(self, args):
-        """List users the caller may see"""
+        """List users the caller may see
+
+        The users the caller may see: an admin the organisation's, an advisor their
+        candidates and themselves, a candidate themselves.
+        """
         query = visible_users(current()).order_by(User.id)
         if "role" in args:
             query = query.where(User.role == args["role"])
@@ -66,7 +70,11 @@ class Users(MethodView):
     @blp.response(201, UserSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data):
-        """Create a user in the organisation"""
+        """Create a user in the organisation
+
+        An admin adds an admin, advisor or candidate to the organisation; an email
+        address already in use is a 409. Give them a token with POST /v1/tokens.
+        """
         principal = current()
         data["email"] = data["email"].lower()
         if _email_taken(principal.org_id, data["email"]):
@@ -84,7 +92,10 @@ class UserById(MethodView):
     @blp.etag
     @blp.response(200, UserSchema)
     def get(self, user_id):
-        """Show a user"""
+        """Show a user
+
+        One user with their role, email, phone and time zone.
+        """
         return get_visible_user(user_id)
 
     @roles("admin")
@@ -93,7 +104,11 @@ class UserById(MethodView):
     @blp.response(200, UserSchema)
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, user_id):
-        """Change a user's name, email, phone or time zone"""
+        """Change a user's name, email, phone or time zone
+
+        An admin changes the fields given; an email address another user of the
+        organisation has is a 409.
+        """
         user = get_visible_user(user_id)
         blp.check_etag(user, UserSchema)
         if "email" in data:
@@ -109,7 +124,11 @@ class UserById(MethodView):
     @blp.response(204)
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, user_id):
-        """Delete a user; a candidate's contacts, applications and touches go with them"""
+        """Delete a user; a candidate's contacts, applications and touches go with them
+
+        An admin removes a user and their tokens; a candidate's contacts,
+        applications and touches go with them. Deleting one's own account is a 409.
+        """
         user = get_visible_user(user_id)
         blp.check_etag(user, UserSchema)
         if user.id == current().user_id:

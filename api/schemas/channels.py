@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api import templating
-from api.schemas.enums import CHANNEL_CAPABILITY, SETTINGS_SCOPE, STEP, TEMPLATE_CHANNEL
+from api.schemas.enums import CHANNEL_CAPABILITY, SETTINGS_SCOPE, STEP
 from api.schemas.fields import Id, QueryId, ReadSchema, StrictSchema
 from api.schemas.ranges import CreatedRange
 from api.schemas.touches import FindingSchema
@@ -76,13 +76,32 @@ class ChannelSettingsSchema(ReadSchema):
 # -- templates --------------------------------------------------------------------------------
 
 _STEP = fields.String(required=True, validate=validate.OneOf(templating.STEPS), metadata=STEP.tag())
-_CHANNEL = fields.String(
-    required=True,
-    validate=validate.OneOf(templating.CHANNELS),
-    metadata=TEMPLATE_CHANNEL.tag(
-        description="Plugin channels use the template of their address kind"
-    ),
+_CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_-]{0,39}$", error="Not a channel name.")
+_CHANNEL_DOC = (
+    "A registered channel (GET /v1/channels): email, sms, call or a plugin's. A plugin "
+    "channel's message has a subject when its address kind is email"
 )
+
+
+def _registered_channel(name: str) -> None:
+    """A template is written for a channel that can send it: built in or a loaded plugin's."""
+    from channels.registry import channels
+
+    known = channels()
+    if name not in known:
+        raise ValidationError(
+            f"Unknown channel {name!r}; registered: {', '.join(known)} (GET /v1/channels)."
+        )
+
+
+def _template_channel(**kwargs) -> fields.String:
+    return fields.String(
+        validate=[_CHANNEL_NAME, _registered_channel],
+        metadata={"description": _CHANNEL_DOC},
+        **kwargs,
+    )
+
+
 _SUBJECT_DOC = {"description": "Email only (Jinja2, sandboxed); SMS and call have none"}
 _BODY_DOC = {"description": "Jinja2 text with the variables of the fixed namespace (sandboxed)"}
 
@@ -95,7 +114,7 @@ class TemplateSchema(ReadSchema):
     )
     candidate_id = fields.Integer(allow_none=True)
     step = fields.String(metadata=STEP.tag())
-    channel = fields.String(metadata=TEMPLATE_CHANNEL.tag())
+    channel = fields.String(metadata={"description": _CHANNEL_DOC})
     subject = fields.String(allow_none=True)
     body = fields.String()
     created_at = fields.DateTime()
@@ -111,16 +130,14 @@ class TemplateCreateSchema(StrictSchema):
         },
     )
     step = _STEP
-    channel = _CHANNEL
+    channel = _template_channel(required=True)
     subject = fields.String(allow_none=True, metadata=_SUBJECT_DOC)
     body = fields.String(required=True, metadata=_BODY_DOC)
 
 
 class TemplateUpdateSchema(StrictSchema):
     step = fields.String(validate=validate.OneOf(templating.STEPS), metadata=STEP.tag())
-    channel = fields.String(
-        validate=validate.OneOf(templating.CHANNELS), metadata=TEMPLATE_CHANNEL.tag()
-    )
+    channel = _template_channel()
     subject = fields.String(allow_none=True, metadata=_SUBJECT_DOC)
     body = fields.String(metadata=_BODY_DOC)
 
@@ -132,13 +149,14 @@ class TemplateQuerySchema(CreatedRange):
     )
     step = fields.String(validate=validate.OneOf(templating.STEPS), metadata=STEP.tag())
     channel = fields.String(
-        validate=validate.OneOf(templating.CHANNELS), metadata=TEMPLATE_CHANNEL.tag()
+        validate=_CHANNEL_NAME,
+        metadata={"description": "Templates for this channel"},
     )
 
 
 class DefaultTemplateSchema(ReadSchema):
     step = fields.String(metadata=STEP.tag())
-    channel = fields.String(metadata=TEMPLATE_CHANNEL.tag())
+    channel = fields.String(metadata={"description": _CHANNEL_DOC})
     subject = fields.String(allow_none=True)
     body = fields.String()
 

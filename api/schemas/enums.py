@@ -3,10 +3,10 @@
 Declared inline, the step set was eleven unrelated enums in a generated client (`TouchStep`,
 `TemplateStep`, `CalendarEntryStep`...), none assignable to another. Here each set is named
 once; a field says which it carries with `metadata=STEP.tag()`, and its property becomes a
-`$ref` to the component (in `allOf` when it has a description, `nullable` or `readOnly` of
-its own, which OpenAPI 3.0 ignores beside a bare `$ref`). The field's validator, where it
-has one, stays as it was: its error messages are part of the wire. tests/api/
-test_openapi_contract.py checks that no inline enum repeats a named one.
+`$ref` to the component (in `allOf` when it has a description or `readOnly` of its own,
+which OpenAPI 3.0 ignores beside a bare `$ref`; in `anyOf` with NULL_SCHEMA when nullable).
+The field's validator, where it has one, stays as it was: its error messages are part of
+the wire. tests/api/test_openapi_contract.py checks that no inline enum repeats a named one.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from api.models.people import ROLES
 from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
 from api.models.touches import EVENT_KINDS, RESPONSE_KINDS, RESPONSE_SOURCES, STATUSES, STEPS
 from api.policy import APPROVAL_MODES
-from api.templating import CHANNELS
 
 #: The metadata key a field names its enum by; never left in the document.
 ENUM_KEY = "x-named-enum"
@@ -62,11 +61,6 @@ APPLICATION_STATUS = NamedEnum(
 )
 INTERVIEW_FORMAT = NamedEnum("InterviewFormat", INTERVIEW_FORMATS, "How an interview is held.")
 USER_ROLE = NamedEnum("UserRole", ROLES, "What a user may see and do.")
-TEMPLATE_CHANNEL = NamedEnum(
-    "TemplateChannel",
-    CHANNELS,
-    "The kind of message a template is for; plugin channels use the one of their address kind.",
-)
 SETTINGS_SCOPE = NamedEnum(
     "SettingsScope",
     ("org", "candidate"),
@@ -107,7 +101,6 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     APPLICATION_STATUS,
     INTERVIEW_FORMAT,
     USER_ROLE,
-    TEMPLATE_CHANNEL,
     SETTINGS_SCOPE,
     APPROVAL_MODE,
     POLICY_SCOPE,
@@ -117,6 +110,13 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     INBOUND_MAIL_OUTCOME,
 )
 _BY_NAME = {enum.name: enum for enum in NAMED_ENUMS}
+
+#: The schema of null and nothing else, in OpenAPI 3.0 terms. A nullable `$ref` is
+#: `anyOf: [{$ref}, NULL_SCHEMA]`: `nullable` beside an `allOf` or a `$ref` does not let null
+#: through the referenced schema (OpenAPI 3.0.3's clarification; openapi-schema-validator and
+#: schemathesis refuse it), and this form is what both openapi-python-client (`T | None`) and
+#: openapi-typescript (`T | null`) read as "this type or null".
+NULL_SCHEMA = {"nullable": True, "enum": [None]}
 
 
 def named_enum_property(_converter, field, ret: dict[str, Any], **_kwargs) -> dict[str, Any]:
@@ -135,6 +135,8 @@ def named_enum_property(_converter, field, ret: dict[str, Any], **_kwargs) -> di
         return ref
     siblings = dict(ret)
     ret.clear()
+    if siblings.pop("nullable", False):
+        return {"anyOf": [ref, NULL_SCHEMA], **siblings}
     return {"allOf": [ref], **siblings}
 
 

@@ -172,3 +172,17 @@ def test_a_500_is_a_problem_that_leaks_nothing(failing_app):
     assert "Traceback" not in text
     assert "RuntimeError" not in text
     assert body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        ("/v1/touches/999", "No such touch."),
+        ("/v1/responses/999", "No such response."),
+        ("/v1/applications/999", "No such application."),
+    ],
+)
+def test_a_404_names_the_object_in_the_singular(call, world, path, detail):
+    answer = call("get", path, world.tokens["admin"])
+
+    assert assert_problem(answer, 404)["detail"] == detail

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from api import cli
+from api.schemas.enums import NULL_SCHEMA
 
 STARTS = "2026-11-17T10:00:00-05:00"
 ENDS = "2026-11-17T11:00:00-05:00"
@@ -36,7 +37,9 @@ def assert_holds_to(spec: dict, component: str, body: dict) -> None:
     assert not unmarked, f"{component}: always in the answer but not required: {sorted(unmarked)}"
     for name, value in body.items():
         if value is None:
-            assert schema["properties"][name].get("nullable"), f"{component}.{name} is null"
+            prop = schema["properties"][name]
+            nullable = prop.get("nullable") or NULL_SCHEMA in prop.get("anyOf", [])
+            assert nullable, f"{component}.{name} is null"
 
 
 @pytest.fixture

@@ -14,11 +14,13 @@ import marshmallow as ma
 import pytest
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from openapi_schema_validator import OAS30Validator
 
 from api import cli
 from api.ledger.events import event_row
+from api.openapi_documents import merge_documents
 from api.operation_ids import OperationIdPlugin, derived_operation_id, singular
-from api.schemas.enums import NAMED_ENUMS, STEP, NamedEnumPlugin
+from api.schemas.enums import NAMED_ENUMS, NULL_SCHEMA, STEP, NamedEnumPlugin
 from api.schemas.fields import ReadSchema
 from api.spec import ReadSchemaPlugin, is_reserved_schema_name, schema_component_name
 
@@ -117,7 +119,9 @@ OPERATION_IDS = {
 
 @pytest.fixture(scope="module")
 def spec() -> dict:
-    return json.loads(cli.openapi_document())
+    """Both documents (the portal's and the provider callbacks') as one."""
+    documents = {name: json.loads(text) for name, text in cli.openapi_documents().items()}
+    return merge_documents(documents["openapi.json"], documents[cli.CALLBACKS_NAME])
 
 
 def _operations(spec: dict):
@@ -240,9 +244,10 @@ def test_responses_are_answered_as_contact_response(spec):
 
 
 def _inline_enums(node, path=""):
-    """(where, set of values) of every enum written out in place, outside the named ones."""
+    """(where, set of values) of every enum written out in place, outside the named ones
+    (and NULL_SCHEMA, the null of a nullable reference, which is no set of values)."""
     if isinstance(node, dict):
-        if "enum" in node and not path.startswith(NAMED_PREFIXES):
+        if "enum" in node and node != NULL_SCHEMA and not path.startswith(NAMED_PREFIXES):
             yield path, frozenset(v for v in node["enum"] if v is not None)
         for key, value in node.items():
             yield from _inline_enums(value, f"{path}/{key}")
@@ -298,8 +303,7 @@ def test_a_nullable_enum_field_refers_to_its_enum_and_allows_null(spec):
     prop = spec["components"]["schemas"]["InboundMail"]["properties"]["classification"]
 
     assert prop == {
-        "allOf": [{"$ref": "#/components/schemas/InboundClassification"}],
-        "nullable": True,
+        "anyOf": [{"$ref": "#/components/schemas/InboundClassification"}, NULL_SCHEMA],
     }
 
 
@@ -356,9 +360,17 @@ def test_every_field_of_every_answer_schema_is_required(spec):
 def test_a_nullable_nested_object_is_its_type_or_null(spec):
     prop = spec["components"]["schemas"]["ContactResponseChange"]["properties"]["proposed_touch"]
 
-    assert prop["allOf"] == [{"$ref": "#/components/schemas/Touch"}]
-    assert prop["nullable"] is True
-    assert "anyOf" not in prop
+    assert prop["anyOf"] == [{"$ref": "#/components/schemas/Touch"}, NULL_SCHEMA]
+    assert "allOf" not in prop
+
+
+def test_a_nullable_reference_admits_null_and_its_type_only(spec):
+    prop = spec["components"]["schemas"]["ContactResponseChange"]["properties"]["proposed_touch"]
+    validator = OAS30Validator({**prop, "components": spec["components"]})
+
+    assert validator.is_valid(None)
+    assert not validator.is_valid({})  # a Touch has required fields
+    assert not validator.is_valid("a touch")
 
 
 def test_a_read_schema_naming_an_unknown_field_as_sometimes_absent_is_refused():

@@ -235,6 +235,8 @@ def test_two_channels_with_the_same_name_are_refused():
         ("capabilities", frozenset({"telepathy"}), "capabilities"),
         ("capabilities", {"threading"}, "capabilities"),
         ("settings_schema", dict, "settings_schema"),
+        ("default_templates", {"thank_you": "Thanks"}, "default_templates"),
+        ("default_templates", [("thank_you", ("", "Thanks"))], "default_templates"),
     ],
 )
 def test_an_invalid_channel_is_refused_naming_the_plugin(attribute, value, complaint):

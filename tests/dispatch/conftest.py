@@ -21,6 +21,7 @@ from channels import registry
 from channels.testing import smtp_peer, twilio_peer  # noqa: F401  (fixtures)
 from channels.testing_peers import free_port
 from channels.twilio_client import API_BASE_ENV
+from tests import high_limits
 from tests.dispatch.seeding import OPEN_POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,6 +169,7 @@ def worker_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str
         TOUCHBASE_SECRET_KEY="dispatch-tests",
         PYTHONUNBUFFERED="1",
     )
+    env.update(high_limits.ENV)  # an API process started with it serves load tests
     env.update(extra)
     return env
 
