@@ -34,7 +34,10 @@ from api.ratelimit import init_rate_limits
 from api.resources.common import IdConverter
 from api.schemas.enums import NamedEnumPlugin
 from api.spec import (
+    ETAG_HEADER,
+    LINK_HEADER,
     PAGINATION_HEADER,
+    PAGINATION_METADATA,
     EdgeResponsesPlugin,
     ReadSchemaPlugin,
     register_rate_limit_headers,
@@ -90,6 +93,8 @@ class TouchbaseApi(Api):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException):
+        if error.code == 304:  # not an error: no problem body
+            return error.get_response()
         return from_http_exception(error)
 
     def _register_responses(self):
@@ -115,8 +120,14 @@ class TouchbaseApi(Api):
         )
 
     def _register_pagination_header(self):
-        # flask-smorest documents the header as an object; what it sends is JSON text.
+        # What is on the wire: a header whose content is a JSON object (api.spec).
+        self.spec.components.schema("PaginationMetadata", PAGINATION_METADATA)
         self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
+        self.spec.components.header("LINK", LINK_HEADER, lazy=True)
+
+    def _register_etag_headers(self):
+        # The If-Match / If-None-Match parameters are written out where used (api.spec).
+        self.spec.components.header("ETAG", ETAG_HEADER, lazy=True)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -61,12 +61,74 @@ RATE_LIMIT_HEADERS = {
     ),
 }
 
+#: X-Pagination's content (flask-smorest's PaginationMetadataSchema): first_page and
+#: last_page are there when there is a page; previous_page and next_page when they exist.
+PAGINATION_METADATA = {
+    "type": "object",
+    "properties": {
+        "total": {"type": "integer", "description": "Total number of items"},
+        "total_pages": {"type": "integer", "description": "Total number of pages"},
+        "first_page": {"type": "integer", "description": "First page (absent if none)"},
+        "last_page": {"type": "integer", "description": "Last page (absent if none)"},
+        "page": {"type": "integer", "description": "This page (absent past the last)"},
+        "previous_page": {"type": "integer", "description": "Previous page, if any"},
+        "next_page": {"type": "integer", "description": "Next page, if any"},
+    },
+    "required": ["total", "total_pages"],
+    "example": {
+        "total": 42,
+        "total_pages": 3,
+        "first_page": 1,
+        "last_page": 3,
+        "page": 1,
+        "next_page": 2,
+    },
+}
+
 PAGINATION_HEADER = {
-    "description": "Pagination metadata, a JSON object serialised as text: total, "
-    "total_pages, first_page, last_page, page, previous_page, next_page "
-    '(e.g. {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, '
-    '"next_page": 2}).',
+    "description": "Pagination metadata: a JSON object (the same pages are in `Link`).",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}
+    },
+}
+
+LINK_HEADER = {
+    "description": "RFC 8288 links to the first, prev, next and last pages (those that "
+    "exist), each the request's URL with only `page` changed: `<https://host/v1/touches?"
+    'status=scheduled&page=2>; rel="next", ...`.',
     "schema": {"type": "string"},
+}
+
+LOCATION_HEADER = {
+    "description": "The URL of the created resource",
+    "schema": {"type": "string", "format": "uri"},
+}
+
+ETAG_HEADER = {
+    "description": "The representation's version: send it back in If-None-Match (GET: 304 "
+    "if unchanged) or If-Match (PATCH/PUT/DELETE: 412 if it changed since).",
+    "schema": {"type": "string"},
+}
+
+#: The conditional request headers, as flask-smorest names them, written out in each
+#: operation that takes them (If-Match is optional: absent, a write is unconditional).
+ETAG_PARAMETERS = {
+    "IF_NONE_MATCH": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "An ETag of this resource: 304 Not Modified if it is still current",
+        "schema": {"type": "string"},
+    },
+    "IF_MATCH": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "Optional. The ETag the change is based on: 412 Precondition Failed "
+        "if the resource changed since (someone else's edit); absent, the change is made "
+        "unconditionally.",
+        "schema": {"type": "string"},
+    },
 }
 
 
@@ -84,6 +146,9 @@ class EdgeResponsesPlugin(BasePlugin):
             responses: dict[Any, Any] = operation.setdefault("responses", {})
             for status, name in edge_statuses(path or "", method, operation):
                 responses.setdefault(str(status), name)
+            for created in (201, "201"):
+                if isinstance(responses.get(created), dict):
+                    responses[created].setdefault("headers", {})["Location"] = LOCATION_HEADER
             if method == "patch":
                 self._require_a_change(operation)
 

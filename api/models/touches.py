@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
 from api import policy
 from api.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from api.models.records import Contact
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -134,6 +137,8 @@ class Touch(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    #: Read-only: answers carry the contact's name and company (lists load it in one query).
+    contact: Mapped[Contact] = relationship(viewonly=True)
     events: Mapped[list[TouchEvent]] = relationship(
         back_populates="touch",
         cascade="all, delete-orphan",

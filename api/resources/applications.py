@@ -10,6 +10,7 @@ from api.auth import ALL_ROLES, current, get_visible, resolve_candidate, roles, 
 from api.db import get_session
 from api.models import Application, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, filter_equal
+from api.resources.listing import Sort, filter_range
 from api.schemas.records import (
     ApplicationCreateSchema,
     ApplicationQuerySchema,
@@ -17,6 +18,16 @@ from api.schemas.records import (
     ApplicationUpdateSchema,
 )
 from api.schemas.touches import ApplicationChangeSchema
+
+APPLICATION_SORT = Sort(
+    Application.id,
+    company=Application.company,
+    position=Application.position,
+    status=Application.status,
+    decision_expected_on=Application.decision_expected_on,
+    created_at=Application.created_at,
+    updated_at=Application.updated_at,
+)
 
 blp = Blueprint(
     "applications",
@@ -31,7 +42,7 @@ class Applications(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(ApplicationQuerySchema, location="query")
     @blp.response(200, ApplicationSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=APPLICATION_SORT, **PAGINATION)
     def get(self, args):
         """List applications
 
@@ -41,6 +52,7 @@ class Applications(MethodView):
         """
         query = scope(select(Application), Application, current())
         query = filter_equal(query, Application, args, "candidate_id", "status", "company")
+        query = filter_range(query, Application.created_at, args, "created_after", "created_before")
         return query.order_by(Application.id)
 
     @roles(*ALL_ROLES)
@@ -64,6 +76,7 @@ class Applications(MethodView):
 @blp.route("/<int:application_id>")
 class ApplicationById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, ApplicationSchema)
     def get(self, application_id):
         """Show an application
@@ -74,6 +87,7 @@ class ApplicationById(MethodView):
         return get_visible(Application, application_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(ApplicationUpdateSchema)
     @blp.response(200, ApplicationChangeSchema)
     def patch(self, data, application_id):
@@ -84,14 +98,17 @@ class ApplicationById(MethodView):
         """
         session = get_session()
         application = get_visible(Application, application_id)
+        blp.check_etag(application, ApplicationSchema)
         apply_changes(application, data)
         session.flush()
         actor = ledger.actor_for_user(current().user_id)
         application.affected_touches = scheduling.replan(session, application, utcnow(), actor)
         session.commit()
+        blp.set_etag(application, ApplicationSchema)
         return application
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(204)
     def delete(self, application_id):
         """Delete an application with its interviews and touches
@@ -101,5 +118,7 @@ class ApplicationById(MethodView):
         of a closed application.
         """
         session = get_session()
-        session.delete(get_visible(Application, application_id))
+        application = get_visible(Application, application_id)
+        blp.check_etag(application, ApplicationSchema)
+        session.delete(application)
         session.commit()

@@ -17,7 +17,11 @@ from api.resources.common import (
     field_error,
     filter_equal,
 )
+from api.resources.listing import Sort, filter_range
 from api.schemas.people import AssignmentCreateSchema, AssignmentQuerySchema, AssignmentSchema
+
+#: Lists sortable by creation only share one enum of sort keys (CreatedSort).
+ASSIGNMENT_SORT = Sort(Assignment.id, component="CreatedSort", created_at=Assignment.created_at)
 
 blp = Blueprint(
     "assignments",
@@ -51,7 +55,7 @@ class Assignments(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(AssignmentQuerySchema, location="query")
     @blp.response(200, AssignmentSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=ASSIGNMENT_SORT, **PAGINATION)
     def get(self, args):
         """List assignments the caller may see
 
@@ -59,6 +63,7 @@ class Assignments(MethodView):
         advisor their own candidates, a candidate their advisors.
         """
         query = filter_equal(_visible_assignments(), Assignment, args, "advisor_id", "candidate_id")
+        query = filter_range(query, Assignment.created_at, args, "created_after", "created_before")
         return query.order_by(Assignment.id)
 
     @roles("admin")
@@ -92,6 +97,7 @@ class Assignments(MethodView):
 @blp.route("/<int:assignment_id>")
 class AssignmentById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, AssignmentSchema)
     def get(self, assignment_id):
         """Show an assignment
@@ -101,6 +107,7 @@ class AssignmentById(MethodView):
         return _get(assignment_id)
 
     @roles("admin")
+    @blp.etag
     @blp.response(204)
     def delete(self, assignment_id):
         """End an assignment
@@ -109,7 +116,9 @@ class AssignmentById(MethodView):
         is changed.
         """
         session = get_session()
-        session.delete(_get(assignment_id))
+        assignment = _get(assignment_id)
+        blp.check_etag(assignment, AssignmentSchema)
+        session.delete(assignment)
         session.commit()
 
 

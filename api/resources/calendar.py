@@ -7,13 +7,19 @@ from flask.views import MethodView
 from api import calendar_rows, feed_secrets, idempotency
 from api.auth import ALL_ROLES, current, roles
 from api.db import get_session
-from api.models import utcnow
+from api.models import Touch, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error
+from api.resources.listing import Sort
 from api.schemas.calendar import (
     CalendarEntrySchema,
     CalendarQuerySchema,
     FeedCreatedSchema,
     FeedSchema,
+)
+
+#: `at` is what each row shows (sent_at once sent, else scheduled_for), the default order.
+CALENDAR_SORT = Sort(
+    Touch.id, component="CalendarEntrySort", at=calendar_rows.TIME, updated_at=Touch.updated_at
 )
 
 blp = Blueprint(
@@ -53,7 +59,7 @@ class CalendarView(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(CalendarQuerySchema, location="query")
     @blp.response(200, CalendarEntrySchema(many=True))
-    @blp.paginate(CalendarPage, **PAGINATION)
+    @blp.paginate(CalendarPage, sort=CALENDAR_SORT, **PAGINATION)
     @blp.doc(operationId="list_calendar_entries")
     def get(self, args):
         """The calendar: touches in a time range, by time (default: 7 days back, 60 ahead)
@@ -90,6 +96,7 @@ def _status(feed) -> dict:
 @blp.route("/feed")
 class CalendarFeedUrl(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, FeedSchema)
     @blp.doc(operationId="get_calendar_feed")
     def get(self):

@@ -258,6 +258,7 @@ class Channels(MethodView):
 @blp.route("/channels/<channel>/settings")
 class OrgChannelSettings(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, ChannelSettingsSchema)
     @blp.doc(operationId="get_org_channel_settings")
     def get(self, channel):
@@ -266,10 +267,10 @@ class OrgChannelSettings(MethodView):
         The organisation's settings of one channel as saved; secrets (passwords,
         tokens) are never answered, only whether each is set.
         """
-        found = get_channel_or_404(channel)
-        return settings_answer(found, "org", None, _layers(current().org_id, None, found.name))
+        return _org_answer(get_channel_or_404(channel))
 
     @roles("admin")
+    @blp.etag
     @blp.arguments(
         ChannelSettingsInputSchema,
         description=SETTINGS_INPUT_DESCRIPTION,
@@ -285,9 +286,11 @@ class OrgChannelSettings(MethodView):
         schema. Secrets are write-only.
         """
         found = get_channel_or_404(channel)
+        blp.check_etag(_org_answer(found), ChannelSettingsSchema)
         return store_layer(current().org_id, None, found, data)
 
     @roles("admin")
+    @blp.etag
     @blp.response(204)
     @blp.doc(operationId="delete_org_channel_settings")
     def delete(self, channel):
@@ -298,12 +301,14 @@ class OrgChannelSettings(MethodView):
         that can send.
         """
         found = get_channel_or_404(channel)
+        blp.check_etag(_org_answer(found), ChannelSettingsSchema)
         delete_layer(current().org_id, None, found.name)
 
 
 @blp.route("/users/<int:user_id>/channels/<channel>/settings")
 class CandidateChannelSettings(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(200, ChannelSettingsSchema)
     @blp.doc(operationId="get_candidate_channel_settings")
@@ -313,14 +318,12 @@ class CandidateChannelSettings(MethodView):
         The candidate's own settings of one channel over the organisation's, and
         which level each value comes from; secrets are never answered.
         """
-        user = visible_candidate(user_id)
-        found = get_channel_or_404(channel)
-        layers = _layers(user.org_id, user.id, found.name)
-        return settings_answer(found, "candidate", user.id, layers)
+        return _candidate_answer(visible_candidate(user_id), get_channel_or_404(channel))
 
     # Staff only: settings name servers the process connects to and paths it writes, so a
     # candidate could otherwise aim the server at any host or file.
     @roles("admin", "advisor")
+    @blp.etag
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.arguments(
         ChannelSettingsInputSchema,
@@ -339,9 +342,11 @@ class CandidateChannelSettings(MethodView):
         """
         user = visible_candidate(user_id)
         found = get_channel_or_404(channel)
+        blp.check_etag(_candidate_answer(user, found), ChannelSettingsSchema)
         return store_layer(user.org_id, user.id, found, data)
 
     @roles("admin", "advisor")
+    @blp.etag
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(204)
     @blp.doc(operationId="delete_candidate_channel_settings")
@@ -353,4 +358,14 @@ class CandidateChannelSettings(MethodView):
         """
         user = visible_candidate(user_id)
         found = get_channel_or_404(channel)
+        blp.check_etag(_candidate_answer(user, found), ChannelSettingsSchema)
         delete_layer(user.org_id, user.id, found.name)
+
+
+def _org_answer(found) -> dict[str, Any]:
+    """What the organisation level's GET answers (its ETag is computed from it)."""
+    return settings_answer(found, "org", None, _layers(current().org_id, None, found.name))
+
+
+def _candidate_answer(user, found) -> dict[str, Any]:
+    return settings_answer(found, "candidate", user.id, _layers(user.org_id, user.id, found.name))

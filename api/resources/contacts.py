@@ -12,6 +12,7 @@ from api.contact_identity import normal_email, refuse_duplicates
 from api.db import get_session
 from api.models import Contact, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, filter_equal
+from api.resources.listing import Sort, filter_range
 from api.schemas.records import (
     ContactCreateSchema,
     ContactQuerySchema,
@@ -19,6 +20,10 @@ from api.schemas.records import (
     ContactUpdateSchema,
 )
 from api.schemas.touches import ContactChangeSchema
+
+CONTACT_SORT = Sort(
+    Contact.id, name=Contact.name, company=Contact.company, created_at=Contact.created_at
+)
 
 blp = Blueprint(
     "contacts",
@@ -33,7 +38,7 @@ class Contacts(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(ContactQuerySchema, location="query")
     @blp.response(200, ContactSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=CONTACT_SORT, **PAGINATION)
     def get(self, args):
         """List contacts
 
@@ -44,6 +49,7 @@ class Contacts(MethodView):
         if "email" in args:
             args["email"] = normal_email(args["email"])
         query = filter_equal(query, Contact, args, "candidate_id", "company", "email")
+        query = filter_range(query, Contact.created_at, args, "created_after", "created_before")
         return query.order_by(Contact.id)
 
     @roles(*ALL_ROLES)
@@ -70,6 +76,7 @@ class Contacts(MethodView):
 @blp.route("/<int:contact_id>")
 class ContactById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, ContactSchema)
     def get(self, contact_id):
         """Show a contact
@@ -80,6 +87,7 @@ class ContactById(MethodView):
         return get_visible(Contact, contact_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(ContactUpdateSchema)
     @blp.response(200, ContactChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Email or phone already on a contact")
@@ -92,6 +100,7 @@ class ContactById(MethodView):
         channel), in the same request.
         """
         contact = get_visible(Contact, contact_id)
+        blp.check_etag(contact, ContactSchema)
         if data.get("email"):
             data["email"] = normal_email(data["email"])
         session = get_session()
@@ -109,9 +118,11 @@ class ContactById(MethodView):
             )
 
         _commit(session, contact.candidate_id, data, except_id=contact.id, then=replan)
+        blp.set_etag(contact, ContactSchema)
         return contact
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(204)
     def delete(self, contact_id):
         """Delete a contact and its history
@@ -121,7 +132,9 @@ class ContactById(MethodView):
         touches instead.
         """
         session = get_session()
-        session.delete(get_visible(Contact, contact_id))
+        contact = get_visible(Contact, contact_id)
+        blp.check_etag(contact, ContactSchema)
+        session.delete(contact)
         session.commit()
 
 

@@ -14,6 +14,7 @@ from api.inbound_sms import reply_application
 from api.models import Application, Contact, InboundMail, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
+from api.resources.listing import Sort, filter_range
 from api.schemas.inbound import (
     InboundAttachSchema,
     InboundMailSchema,
@@ -22,6 +23,8 @@ from api.schemas.inbound import (
     InboundResultSchema,
 )
 from channels.registry import notify_inbound
+
+INBOUND_SORT = Sort(InboundMail.id, received_at=InboundMail.received_at)
 
 blp = Blueprint(
     "inbound",
@@ -102,7 +105,7 @@ class InboundList(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(InboundQuerySchema, location="query")
     @blp.response(200, InboundMailSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=INBOUND_SORT, **PAGINATION)
     @blp.doc(operationId="list_inbound_emails")
     def get(self, args):
         """Emails heard, newest first (`outcome=unmatched`: the ones to attach by hand)
@@ -113,6 +116,9 @@ class InboundList(MethodView):
         """
         query = scope(select(InboundMail), InboundMail, current())
         query = filter_equal(query, InboundMail, args, "outcome")
+        query = filter_range(
+            query, InboundMail.received_at, args, "received_after", "received_before"
+        )
         return query.order_by(InboundMail.id.desc())
 
 

@@ -17,6 +17,7 @@ from api.resources.common import (
     field_error,
     filter_equal,
 )
+from api.resources.listing import Sort, filter_range
 from api.schemas.records import (
     InterviewCreateSchema,
     InterviewQuerySchema,
@@ -24,6 +25,14 @@ from api.schemas.records import (
     InterviewUpdateSchema,
 )
 from api.schemas.touches import InterviewChangeSchema
+
+INTERVIEW_SORT = Sort(
+    Interview.id,
+    starts_at=Interview.starts_at,
+    round=Interview.round,
+    created_at=Interview.created_at,
+    updated_at=Interview.updated_at,
+)
 
 blp = Blueprint(
     "interviews",
@@ -52,7 +61,7 @@ class Interviews(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(InterviewQuerySchema, location="query")
     @blp.response(200, InterviewSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=INTERVIEW_SORT, **PAGINATION)
     def get(self, args):
         """List interviews
 
@@ -65,6 +74,7 @@ class Interviews(MethodView):
             query = query.where(Interview.starts_at >= args["starts_after"])
         if "starts_before" in args:
             query = query.where(Interview.starts_at < args["starts_before"])
+        query = filter_range(query, Interview.created_at, args, "created_after", "created_before")
         return query.order_by(Interview.starts_at, Interview.id)
 
     @roles(*ALL_ROLES)
@@ -96,6 +106,7 @@ class Interviews(MethodView):
 @blp.route("/<int:interview_id>")
 class InterviewById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, InterviewSchema)
     def get(self, interview_id):
         """Show an interview
@@ -105,6 +116,7 @@ class InterviewById(MethodView):
         return get_visible(Interview, interview_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(InterviewUpdateSchema)
     @blp.response(200, InterviewChangeSchema)
     def patch(self, data, interview_id):
@@ -115,6 +127,7 @@ class InterviewById(MethodView):
         the answer lists them in `affected_touches`.
         """
         interview = get_visible(Interview, interview_id)
+        blp.check_etag(interview, InterviewSchema)
         starts = data.get("starts_at", interview.starts_at)
         ends = data.get("ends_at", interview.ends_at)
         if ends <= starts:
@@ -131,9 +144,11 @@ class InterviewById(MethodView):
         application = session.get(Application, interview.application_id)
         interview.affected_touches = scheduling.replan(session, application, utcnow(), actor)
         session.commit()
+        blp.set_etag(interview, InterviewSchema)
         return interview
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(204)
     def delete(self, interview_id):
         """Delete an interview
@@ -141,5 +156,7 @@ class InterviewById(MethodView):
         Removes the interview and its touches; what is pending of it is never sent.
         """
         session = get_session()
-        session.delete(get_visible(Interview, interview_id))
+        interview = get_visible(Interview, interview_id)
+        blp.check_etag(interview, InterviewSchema)
+        session.delete(interview)
         session.commit()

@@ -8,7 +8,10 @@ from sqlalchemy import select
 from api.auth import ALL_ROLES, current, roles, scope
 from api.models import Mailbox
 from api.resources.common import PAGINATION, Blueprint, SelectPage
+from api.resources.listing import Sort
 from api.schemas.mailboxes import MailboxSchema
+
+MAILBOX_SORT = Sort(Mailbox.id, component="CreatedSort", created_at=Mailbox.created_at)
 
 blp = Blueprint(
     "mailboxes",
@@ -23,7 +26,7 @@ blp = Blueprint(
 class Mailboxes(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, MailboxSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=MAILBOX_SORT, **PAGINATION)
     def get(self):
         """Mailboxes polled for replies, with the status of the last poll
 

@@ -16,6 +16,7 @@ blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's o
 @blp.route("")
 class Me(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, MeSchema)
     @blp.doc(operationId="get_me")
     def get(self):

@@ -186,6 +186,7 @@ def _check_dependents(
 @blp.route("/policy")
 class OrgPolicy(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, PolicySchema)
     @blp.doc(operationId="get_org_policy")
     def get(self):
@@ -195,11 +196,10 @@ class OrgPolicy(MethodView):
         as the organisation sets it, beside the built-in defaults and the settings'
         allowed ranges.
         """
-        principal = current()
-        org, _, _ = ledger.policy_layers(get_session(), principal.org_id, None, None)
-        return _answer("org", org, (org, {}, {}))
+        return _org_answer(current().org_id)
 
     @roles("admin")
+    @blp.etag
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicyChangeSchema)
     @blp.doc(operationId="set_org_policy")
@@ -209,12 +209,17 @@ class OrgPolicy(MethodView):
         The body replaces this level's overrides: `{}` clears them all. A body is
         required; a PUT without one is a 422 and changes nothing.
         """
-        return _store("org", current().org_id, None, None, data)
+        org_id = current().org_id
+        blp.check_etag(_org_answer(org_id), PolicySchema)
+        changed = _store("org", org_id, None, None, data)
+        blp.set_etag(_org_answer(org_id), PolicySchema)
+        return changed
 
 
 @blp.route("/users/<int:user_id>/policy")
 class CandidatePolicy(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.response(200, PolicySchema)
     @blp.doc(operationId="get_candidate_policy")
@@ -225,11 +230,10 @@ class CandidatePolicy(MethodView):
         overridden by what staff set for this candidate, and the overrides set at
         this level.
         """
-        user = visible_candidate(user_id)
-        layers = ledger.policy_layers(get_session(), user.org_id, user.id, None)
-        return _answer("candidate", layers[1], (layers[0], layers[1], {}))
+        return _candidate_answer(visible_candidate(user_id))
 
     @roles("admin", "advisor")
+    @blp.etag
     @blp.alt_response(409, response="CONFLICT", description="The user is not a candidate")
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicyChangeSchema)
@@ -241,12 +245,16 @@ class CandidatePolicy(MethodView):
         them all. A PUT without a body is a 422 and changes nothing.
         """
         user = visible_candidate(user_id)
-        return _store("candidate", user.org_id, user.id, None, data)
+        blp.check_etag(_candidate_answer(user), PolicySchema)
+        changed = _store("candidate", user.org_id, user.id, None, data)
+        blp.set_etag(_candidate_answer(user), PolicySchema)
+        return changed
 
 
 @blp.route("/contacts/<int:contact_id>/policy")
 class ContactPolicy(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, PolicySchema)
     def get(self, contact_id):
         """A contact's policy: the values in force for touches to this person
@@ -255,13 +263,10 @@ class ContactPolicy(MethodView):
         (organisation, candidate, contact staff or the candidate's own), and the
         overrides set at this level.
         """
-        contact = get_visible(Contact, contact_id)
-        org, cand, cont, own = ledger.all_layers(
-            get_session(), contact.org_id, contact.candidate_id, contact.id
-        )
-        return _answer("contact", cont, (org, cand, cont), own)
+        return _contact_answer(get_visible(Contact, contact_id))
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(PolicyValuesSchema)
     @blp.response(200, PolicyChangeSchema)
     @blp.alt_response(403, response="FORBIDDEN", description="A candidate's value is looser")
@@ -277,9 +282,33 @@ class ContactPolicy(MethodView):
         them all. A PUT without a body is a 422 and changes nothing.
         """
         contact = get_visible(Contact, contact_id)
+        blp.check_etag(_contact_answer(contact), PolicySchema)
         if current().role == "candidate":
-            return _store_own(contact, data)
-        return _store("contact", contact.org_id, contact.candidate_id, contact.id, data)
+            changed = _store_own(contact, data)
+        else:
+            changed = _store("contact", contact.org_id, contact.candidate_id, contact.id, data)
+        blp.set_etag(_contact_answer(contact), PolicySchema)
+        return changed
+
+
+# What each level's GET answers, and what its ETag is computed from.
+
+
+def _org_answer(org_id: int) -> dict:
+    org, _, _ = ledger.policy_layers(get_session(), org_id, None, None)
+    return _answer("org", org, (org, {}, {}))
+
+
+def _candidate_answer(user) -> dict:
+    layers = ledger.policy_layers(get_session(), user.org_id, user.id, None)
+    return _answer("candidate", layers[1], (layers[0], layers[1], {}))
+
+
+def _contact_answer(contact: Contact) -> dict:
+    org, cand, cont, own = ledger.all_layers(
+        get_session(), contact.org_id, contact.candidate_id, contact.id
+    )
+    return _answer("contact", cont, (org, cand, cont), own)
 
 
 def _default_application(session, contact: Contact) -> Application:
@@ -300,6 +329,7 @@ def _default_application(session, contact: Contact) -> Application:
 @blp.route("/contacts/<int:contact_id>/budget")
 class ContactBudget(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(BudgetQuerySchema, location="query")
     @blp.response(200, BudgetSchema)
     def get(self, args, contact_id):

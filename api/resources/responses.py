@@ -14,6 +14,7 @@ from api.auth import ALL_ROLES, current, get_visible, roles, scope
 from api.db import get_session
 from api.models import Response, utcnow
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
+from api.resources.listing import Sort, filter_range
 from api.resources.touches import _parties, requested_round
 from api.scheduling.corrections import correct_response, corrected, said_by
 from api.scheduling.responses import record_response
@@ -25,6 +26,8 @@ from api.schemas.responses import (
     ResponseQuerySchema,
     check_kind_fields,
 )
+
+RESPONSE_SORT = Sort(Response.id, occurred_at=Response.occurred_at, created_at=Response.created_at)
 
 blp = Blueprint(
     "responses",
@@ -39,7 +42,7 @@ class Responses(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(ResponseQuerySchema, location="query")
     @blp.response(200, ContactResponseSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=RESPONSE_SORT, **PAGINATION)
     def get(self, args):
         """List responses
 
@@ -51,6 +54,8 @@ class Responses(MethodView):
         query = filter_equal(
             query, Response, args, "candidate_id", "contact_id", "application_id", "kind"
         )
+        query = filter_range(query, Response.occurred_at, args, "occurred_after", "occurred_before")
+        query = filter_range(query, Response.created_at, args, "created_after", "created_before")
         return query.order_by(Response.occurred_at, Response.id)
 
     @roles(*ALL_ROLES)
@@ -97,6 +102,7 @@ class Responses(MethodView):
 @blp.route("/<int:response_id>")
 class ResponseById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, ContactResponseSchema)
     def get(self, response_id):
         """Show a response
@@ -107,6 +113,7 @@ class ResponseById(MethodView):
         return get_visible(Response, response_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(ContactResponseCorrectSchema)
     @blp.response(200, ContactResponseChangeSchema)
     def patch(self, data, response_id):
@@ -122,6 +129,7 @@ class ResponseById(MethodView):
         response = get_visible(Response, response_id)
         ledger.lock_contact(session, response.contact_id)
         session.refresh(response)  # as it is now that no one else can change it
+        blp.check_etag(response, ContactResponseSchema)
         after = corrected(said_by(response), data)
         try:
             check_kind_fields(dataclasses.asdict(after))
@@ -139,4 +147,5 @@ class ResponseById(MethodView):
         session.commit()
         response.affected_touches = affected
         response.proposed_touch = proposed
+        blp.set_etag(response, ContactResponseSchema)
         return response

@@ -46,6 +46,7 @@ from api.models import (
 )
 from api.problems import Problem, describe_errors
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
+from api.resources.listing import Sort, filter_range
 from api.schemas.channels import (
     DefaultTemplateSchema,
     PreviewSchema,
@@ -55,6 +56,14 @@ from api.schemas.channels import (
     TemplateQuerySchema,
     TemplateSchema,
     TemplateUpdateSchema,
+)
+
+TEMPLATE_SORT = Sort(
+    Template.id,
+    step=Template.step,
+    channel=Template.channel,
+    created_at=Template.created_at,
+    updated_at=Template.updated_at,
 )
 
 blp = Blueprint(
@@ -268,7 +277,7 @@ class Templates(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TemplateQuerySchema, location="query")
     @blp.response(200, TemplateSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=TEMPLATE_SORT, **PAGINATION)
     def get(self, args):
         """List templates: the organisation's and those of the candidates you see
 
@@ -282,6 +291,7 @@ class Templates(MethodView):
             query = query.where(Template.candidate_id.is_(None))
         elif args.get("scope") == "candidate":
             query = query.where(Template.candidate_id.is_not(None))
+        query = filter_range(query, Template.created_at, args, "created_after", "created_before")
         return query.order_by(Template.id)
 
     @roles(*ALL_ROLES)
@@ -385,6 +395,7 @@ class StepPreview(MethodView):
 @blp.route("/<int:template_id>")
 class TemplateById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, TemplateSchema)
     def get(self, template_id):
         """Show a template
@@ -394,6 +405,7 @@ class TemplateById(MethodView):
         return get_visible_template(template_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(TemplateUpdateSchema)
     @blp.response(200, TemplateSchema)
     @blp.alt_response(
@@ -409,6 +421,7 @@ class TemplateById(MethodView):
         session = get_session()
         template = get_visible_template(template_id)
         _may_write(template)
+        blp.check_etag(template, TemplateSchema)
         step = data.get("step", template.step)
         channel = data.get("channel", template.channel)
         subject = _normal_subject(data.get("subject", template.subject), channel)
@@ -424,6 +437,7 @@ class TemplateById(MethodView):
         return template
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(204)
     @blp.alt_response(
         403, response="FORBIDDEN", description="Organisation-wide templates are admins'"
@@ -437,6 +451,7 @@ class TemplateById(MethodView):
         session = get_session()
         template = get_visible_template(template_id)
         _may_write(template)
+        blp.check_etag(template, TemplateSchema)
         session.delete(template)
         session.commit()
 

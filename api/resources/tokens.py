@@ -11,11 +11,20 @@ from api.db import get_session
 from api.models import ApiToken, User, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error
+from api.resources.listing import Sort, filter_range
 from api.schemas.people import (
     TokenCreatedSchema,
     TokenCreateSchema,
     TokenQuerySchema,
     TokenSchema,
+)
+
+TOKEN_SORT = Sort(
+    ApiToken.id,
+    name=ApiToken.name,
+    created_at=ApiToken.created_at,
+    expires_at=ApiToken.expires_at,
+    last_used_at=ApiToken.last_used_at,
 )
 
 blp = Blueprint(
@@ -46,7 +55,7 @@ class Tokens(MethodView):
     @blp.arguments(TokenQuerySchema, location="query")
     @blp.response(200, TokenSchema(many=True))
     @blp.alt_response(403, response="FORBIDDEN")
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=TOKEN_SORT, **PAGINATION)
     def get(self, args):
         """List tokens (never their secrets)
 
@@ -57,7 +66,7 @@ class Tokens(MethodView):
         query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
         if not args["include_revoked"]:
             query = query.where(ApiToken.revoked_at.is_(None))
-        return query
+        return filter_range(query, ApiToken.created_at, args, "created_after", "created_before")
 
     @idempotency.secret_answer
     @roles(*ALL_ROLES)
@@ -87,6 +96,7 @@ class Tokens(MethodView):
 @blp.route("/<int:token_id>")
 class TokenById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, TokenSchema)
     def get(self, token_id):
         """Show a token (never its secret)
@@ -96,6 +106,7 @@ class TokenById(MethodView):
         return _visible_token(token_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(204)
     def delete(self, token_id):
         """Revoke a token: it stops working at once
@@ -103,6 +114,7 @@ class TokenById(MethodView):
         Revokes the token: requests with it are 401 from now on.
         """
         token = _visible_token(token_id)
+        blp.check_etag(token, TokenSchema)
         if token.revoked_at is None:
             token.revoked_at = utcnow()
         get_session().commit()

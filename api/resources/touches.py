@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from api import approval, draft_expiry, ledger, locks, policy, scheduling
 from api.auth import ALL_ROLES, current, get_referenced, get_visible, roles, scope
@@ -14,6 +14,7 @@ from api.db import get_session
 from api.models import Application, Contact, Interview, Touch, TouchEvent, utcnow
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error, filter_equal
+from api.resources.listing import Sort, filter_range
 from api.scheduling.channels import usable_channels
 from api.scheduling.creation import (
     log_manual_touch,
@@ -32,6 +33,16 @@ from api.schemas.touches import (
     TouchResolveSchema,
     TouchSchema,
     TouchUpdateSchema,
+)
+
+#: The fields a list of touches can be sorted by.
+TOUCH_SORT = Sort(
+    Touch.id,
+    scheduled_for=Touch.scheduled_for,
+    sent_at=Touch.sent_at,
+    approve_by=Touch.approve_by,
+    created_at=Touch.created_at,
+    updated_at=Touch.updated_at,
 )
 
 blp = Blueprint(
@@ -93,7 +104,7 @@ class Touches(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(TouchQuerySchema, location="query")
     @blp.response(200, TouchSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=TOUCH_SORT, **PAGINATION)
     def get(self, args):
         """List touches
 
@@ -115,9 +126,9 @@ class Touches(MethodView):
             "step",
             "channel",
         )
-        if "due_before" in args:
-            query = query.where(Touch.scheduled_for < args["due_before"])
-        return query.order_by(Touch.id)
+        query = filter_range(query, Touch.scheduled_for, args, "due_after", "due_before")
+        query = filter_range(query, Touch.created_at, args, "created_after", "created_before")
+        return query.options(selectinload(Touch.contact)).order_by(Touch.id)
 
     @roles(*ALL_ROLES)
     @blp.arguments(TouchCreateSchema)
@@ -182,6 +193,7 @@ class Touches(MethodView):
 @blp.route("/<int:touch_id>")
 class TouchById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, TouchSchema)
     def get(self, touch_id):
         """Show a touch
@@ -193,6 +205,7 @@ class TouchById(MethodView):
         return get_visible(Touch, touch_id)
 
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.arguments(TouchUpdateSchema)
     @blp.response(200, TouchChangeSchema)
     @blp.alt_response(409, response="CONFLICT", description="Refused by the policy, or not pending")
@@ -209,6 +222,7 @@ class TouchById(MethodView):
             touch.contact_id
         ]
         touch = ledger.lock_touch(session, touch.id)
+        blp.check_etag(touch, TouchSchema)
         draft_expiry.refuse_if_expired(session, touch, contact.timezone, utcnow())
         if touch.status not in policy.PENDING_STATUSES or not touch.automated:
             raise Problem(
@@ -292,7 +306,9 @@ class TouchById(MethodView):
         touch.warnings = [f.as_dict() for f in composition.warnings]
         # A worker that claimed the old version must not send it: its claim is void.
         touch.lease_owner = touch.lease_expires_at = None
-        return replanned(session, touch, application, now, actor)
+        touch = replanned(session, touch, application, now, actor)
+        blp.set_etag(touch, TouchSchema)
+        return touch
 
 
 @blp.route("/<int:touch_id>/cancel")
@@ -376,7 +392,7 @@ def replanned(session, touch: Touch, application: Application, now, actor: str) 
 class TouchEvents(MethodView):
     @roles(*ALL_ROLES)
     @blp.response(200, TouchEventSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=Sort(TouchEvent.id, at=TouchEvent.at), **PAGINATION)
     def get(self, touch_id):
         """The touch's history: every change, when, by whom and why
 

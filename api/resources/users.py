@@ -10,7 +10,12 @@ from api.db import get_session
 from api.models import User
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, apply_changes, conflict
+from api.resources.listing import Sort, filter_range
 from api.schemas.people import UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema
+
+USER_SORT = Sort(
+    User.id, name=User.name, email=User.email, role=User.role, created_at=User.created_at
+)
 
 blp = Blueprint(
     "users",
@@ -48,7 +53,7 @@ class Users(MethodView):
     @roles(*ALL_ROLES)
     @blp.arguments(UserQuerySchema, location="query")
     @blp.response(200, UserSchema(many=True))
-    @blp.paginate(SelectPage, **PAGINATION)
+    @blp.paginate(SelectPage, sort=USER_SORT, **PAGINATION)
     def get(self, args):
         """List users the caller may see
 
@@ -58,7 +63,7 @@ class Users(MethodView):
         query = visible_users(current()).order_by(User.id)
         if "role" in args:
             query = query.where(User.role == args["role"])
-        return query
+        return filter_range(query, User.created_at, args, "created_after", "created_before")
 
     @roles("admin")
     @blp.arguments(UserCreateSchema)
@@ -84,6 +89,7 @@ class Users(MethodView):
 @blp.route("/<int:user_id>")
 class UserById(MethodView):
     @roles(*ALL_ROLES)
+    @blp.etag
     @blp.response(200, UserSchema)
     def get(self, user_id):
         """Show a user
@@ -93,6 +99,7 @@ class UserById(MethodView):
         return get_visible_user(user_id)
 
     @roles("admin")
+    @blp.etag
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.alt_response(409, response="CONFLICT")
@@ -103,6 +110,7 @@ class UserById(MethodView):
         organisation has is a 409.
         """
         user = get_visible_user(user_id)
+        blp.check_etag(user, UserSchema)
         if "email" in data:
             data["email"] = data["email"].lower()
             if _email_taken(user.org_id, data["email"], except_id=user.id):
@@ -112,6 +120,7 @@ class UserById(MethodView):
         return user
 
     @roles("admin")
+    @blp.etag
     @blp.response(204)
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, user_id):
@@ -121,6 +130,7 @@ class UserById(MethodView):
         applications and touches go with them. Deleting one's own account is a 409.
         """
         user = get_visible_user(user_id)
+        blp.check_etag(user, UserSchema)
         if user.id == current().user_id:
             raise Problem(409, "You cannot delete your own account.")
         session = get_session()

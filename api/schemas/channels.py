@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from api import templating
 from api.schemas.enums import CHANNEL_CAPABILITY, SETTINGS_SCOPE, STEP
 from api.schemas.fields import Id, QueryId, ReadSchema, StrictSchema
+from api.schemas.ranges import CreatedRange
 from api.schemas.touches import FindingSchema
 
 # -- channels ---------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ class TemplateUpdateSchema(StrictSchema):
     body = fields.String(metadata=_BODY_DOC)
 
 
-class TemplateQuerySchema(StrictSchema):
+class TemplateQuerySchema(CreatedRange):
     candidate_id = QueryId(metadata={"description": "Templates of this candidate"})
     scope = fields.String(
         validate=validate.OneOf(["org", "candidate"]), metadata=SETTINGS_SCOPE.tag()

@@ -8,6 +8,7 @@ from api.inbound.classify import KINDS
 from api.models.inbound import MAIL_OUTCOMES
 from api.schemas.enums import INBOUND_CLASSIFICATION, INBOUND_MAIL_OUTCOME
 from api.schemas.fields import Id, QueryId, ReadSchema, StrictSchema
+from api.schemas.ranges import ReceivedRange
 
 OUTCOMES = ("recorded", "duplicate", "ignored", "unmatched")
 CLASSES = KINDS
@@ -50,7 +51,7 @@ class InboundMailSchema(ReadSchema):
     response_id = fields.Integer(allow_none=True)
 
 
-class InboundQuerySchema(StrictSchema):
+class InboundQuerySchema(ReceivedRange):
     outcome = fields.String(
         validate=validate.OneOf(MAIL_OUTCOMES), metadata=INBOUND_MAIL_OUTCOME.tag()
     )

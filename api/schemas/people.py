@@ -18,6 +18,7 @@ from api.schemas.fields import (
     Text,
     TimeZone,
 )
+from api.schemas.ranges import CreatedRange
 
 
 class UserSchema(ReadSchema):
@@ -49,7 +50,7 @@ class UserUpdateSchema(StrictSchema):
     timezone = TimeZone()
 
 
-class UserQuerySchema(StrictSchema):
+class UserQuerySchema(CreatedRange):
     role = fields.String(validate=validate.OneOf(ROLES), metadata=USER_ROLE.tag())
 
 
@@ -83,7 +84,7 @@ class TokenCreateSchema(StrictSchema):
     )
 
 
-class TokenQuerySchema(StrictSchema):
+class TokenQuerySchema(CreatedRange):
     user_id = QueryId()
     include_revoked = QueryBoolean(load_default=False)
 
@@ -100,6 +101,6 @@ class AssignmentCreateSchema(StrictSchema):
     candidate_id = Id(required=True)
 
 
-class AssignmentQuerySchema(StrictSchema):
+class AssignmentQuerySchema(CreatedRange):
     advisor_id = QueryId()
     candidate_id = QueryId()

@@ -20,6 +20,7 @@ from api.schemas.fields import (
     Text,
     TimeZone,
 )
+from api.schemas.ranges import CreatedRange, StartsRange
 
 CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="Not a channel name.")
 
@@ -86,7 +87,7 @@ class ContactUpdateSchema(_ContactFields):
     pass
 
 
-class ContactQuerySchema(StrictSchema):
+class ContactQuerySchema(CreatedRange):
     candidate_id = QueryId()
     company = fields.String(validate=validate.Length(max=200))
     email = fields.String(validate=validate.Length(max=254))
@@ -122,7 +123,7 @@ class ApplicationUpdateSchema(_ApplicationFields):
     pass
 
 
-class ApplicationQuerySchema(StrictSchema):
+class ApplicationQuerySchema(CreatedRange):
     candidate_id = QueryId()
     status = fields.String(
         validate=validate.OneOf(APPLICATION_STATUSES), metadata=APPLICATION_STATUS.tag()
@@ -215,7 +216,7 @@ class InterviewUpdateSchema(_InterviewFields):
     )
 
 
-class InterviewQuerySchema(StrictSchema):
+class InterviewQuerySchema(CreatedRange, StartsRange):
     candidate_id = QueryId()
     application_id = QueryId()
     starts_after = Aware()

@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from api.models.touches import RESPONSE_KINDS
 from api.schemas.enums import RESPONSE_KIND, RESPONSE_SOURCE
 from api.schemas.fields import Aware, Day, Id, QueryId, ReadSchema, StrictSchema
+from api.schemas.ranges import OccurredRange
 from api.schemas.records import CHANNEL_NAME
 from api.schemas.touches import TouchSchema
 
@@ -126,7 +127,7 @@ class ContactResponseCorrectSchema(StrictSchema):
     until = Day(allow_none=True, metadata={"description": "Last day away, for out_of_office"})
 
 
-class ResponseQuerySchema(StrictSchema):
+class ResponseQuerySchema(OccurredRange):
     candidate_id = QueryId()
     contact_id = QueryId()
     application_id = QueryId()

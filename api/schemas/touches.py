@@ -23,6 +23,7 @@ from api.schemas.fields import (
     StrictBoolean,
     StrictSchema,
 )
+from api.schemas.ranges import DueRange
 from api.schemas.records import CHANNEL_NAME, ApplicationSchema, ContactSchema, InterviewSchema
 
 
@@ -37,6 +38,8 @@ class TouchSchema(ReadSchema):
     id = fields.Integer()
     candidate_id = fields.Integer()
     contact_id = fields.Integer()
+    contact_name = fields.String(attribute="contact.name", dump_only=True)
+    contact_company = fields.String(attribute="contact.company", dump_only=True, allow_none=True)
     application_id = fields.Integer()
     interview_id = fields.Integer(allow_none=True)
     round = fields.Integer()
@@ -164,7 +167,7 @@ class TouchResolveSchema(StrictSchema):
     reason = fields.String(validate=validate.Length(min=1, max=500))
 
 
-class TouchQuerySchema(StrictSchema):
+class TouchQuerySchema(DueRange):
     candidate_id = QueryId()
     contact_id = QueryId()
     application_id = QueryId()
@@ -172,7 +175,6 @@ class TouchQuerySchema(StrictSchema):
     status = fields.String(validate=validate.OneOf(STATUSES), metadata=TOUCH_STATUS.tag())
     step = fields.String(validate=validate.OneOf(STEPS), metadata=STEP.tag())
     channel = fields.String(validate=validate.Length(max=40))
-    due_before = Aware()
 
 
 class TouchEventSchema(ReadSchema):
