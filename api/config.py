@@ -24,6 +24,33 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{ENV_PREFIX}{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{ENV_PREFIX}{name} must be a number, got {raw!r}") from exc
+
+
+def _floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return tuple(float(v) for v in default)
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError as exc:
+        raise RuntimeError(f"{ENV_PREFIX}{name} must be comma-separated seconds") from exc
+    if not values or any(v < 0 for v in values):
+        raise RuntimeError(f"{ENV_PREFIX}{name} must be comma-separated seconds")
+    return values
+
+
+def _bool(name: str) -> bool:
+    return os.environ.get(ENV_PREFIX + name, "") not in ("", "0", "false")
+
+
 def _secret_key(instance: Path) -> str:
     """A stable secret for the embedded setup, generated once and kept in instance/."""
     given = os.environ.get("TOUCHBASE_SECRET_KEY")
@@ -63,6 +90,21 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAILBOX_TICK_SECONDS": _int("MAILBOX_TICK_SECONDS", 5),
         # A worker that holds a mailbox longer without a word loses it to another.
         "MAILBOX_LEASE_SECONDS": _int("MAILBOX_LEASE_SECONDS", 300),
+        # Outbound webhooks (api.webhooks): the worker looks for due deliveries this often
+        # (0 turns the pass off); a delivery held longer without an answer is another's.
+        "WEBHOOK_TICK_SECONDS": _float("WEBHOOK_TICK_SECONDS", 2.0),
+        "WEBHOOK_LEASE_SECONDS": _int("WEBHOOK_LEASE_SECONDS", 60),
+        # Seconds between attempts: the Standard Webhooks schedule, about 27 hours in all;
+        # after the last one a delivery is failed.
+        "WEBHOOK_RETRY_SCHEDULE": _floats(
+            "WEBHOOK_RETRY_SCHEDULE", (5, 300, 1800, 7200, 18000, 36000, 36000)
+        ),
+        "WEBHOOK_CONNECT_TIMEOUT": _float("WEBHOOK_CONNECT_TIMEOUT", 3.0),
+        "WEBHOOK_READ_TIMEOUT": _float("WEBHOOK_READ_TIMEOUT", 5.0),
+        # After a rotation the old secret keeps signing beside the new one this long.
+        "WEBHOOK_SECRET_OVERLAP_SECONDS": _int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600),
+        # Private, loopback and link-local addresses are refused (SSRF) unless this is on.
+        "WEBHOOK_ALLOW_PRIVATE": _bool("WEBHOOK_ALLOW_PRIVATE"),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:
