@@ -69,6 +69,7 @@ RESOURCES = (
     "api.resources.channels",
     "api.resources.templates",
     "api.resources.webhooks",
+    "api.resources.webhook_endpoints",
 )
 
 
