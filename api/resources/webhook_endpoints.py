@@ -45,7 +45,9 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
 
 
 def _with_secret(endpoint: WebhookEndpoint, secret: str) -> dict:
-    out = {name: getattr(endpoint, f.attribute or name) for name, f in _FIELDS.items()}
+    # the schema dumps (attribute names): hand it the attributes, not a dumped dict
+    names = [f.attribute or name for name, f in _FIELDS.items()]
+    out = {name: getattr(endpoint, name) for name in names}
     out["secret"] = secret
     return out
 

@@ -1,0 +1,89 @@
+"""The dispatch worker delivers webhooks beside its send loop (so `touchbase serve`, API and
+worker in one process, does too); a worker SIGKILLed mid-delivery loses none."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from api import ledger
+from api.dispatch.worker import Worker
+from api.models import WebhookDelivery, WebhookEvent
+
+BACKLOG = 60
+TOUCHBASE = str(Path(sys.executable).with_name("touchbase"))
+
+
+def test_a_running_worker_delivers_webhooks(endpoint, scene, happen, portal, app):
+    app.config["WEBHOOK_TICK_SECONDS"] = 0.05
+    stop = threading.Event()
+    worker = Worker.from_app(app, poll=0.05)
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        happen(scene.touch, "scheduled")
+        deadline = time.monotonic() + 10
+        while not portal.heard and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(10)
+
+    assert len(portal.heard) == 1 and portal.heard[0].verified_with == portal.secrets
+
+
+def _worker(app, workdir: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHBASE_")}
+    env.update(
+        TOUCHBASE_DATABASE_URL=app.config["DATABASE_URL"],
+        TOUCHBASE_INSTANCE_DIR=str(workdir / "instance"),
+        TOUCHBASE_MAILBOX_TICK_SECONDS="0",
+        TOUCHBASE_WEBHOOK_TICK_SECONDS="0.1",
+        TOUCHBASE_WEBHOOK_LEASE_SECONDS="2",
+        TOUCHBASE_WEBHOOK_ALLOW_PRIVATE="1",
+    )
+    log = open(workdir / "worker.log", "wb")  # noqa: SIM115 (closed with the process)
+    return subprocess.Popen(
+        [TOUCHBASE, "worker", "--poll", "0.2"], cwd=workdir, env=env, stdout=log, stderr=log
+    )
+
+
+def test_a_worker_killed_mid_delivery_loses_no_event(
+    endpoint, factory, world, db, portal, drain, app, tmp_path
+):
+    contact, application = factory.contact(world.candidate), factory.application(world.candidate)
+    touches = [factory.touch(contact, application) for _ in range(BACKLOG)]
+    for touch in touches:
+        ledger.record_event(db, touch, "scheduled", "user:1")
+    db.commit()
+    portal.delay = 0.03  # each delivery is in flight for a while: the kill lands in one
+    worker = _worker(app, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while len(portal.heard) < 5:
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            assert time.monotonic() < deadline, "the worker delivered nothing in 60 s"
+            time.sleep(0.01)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.kill()
+        worker.wait()
+    at_kill = len(set(portal.ids()))
+    assert at_kill < BACKLOG, "the kill came too late to be mid-delivery"
+
+    time.sleep(2.1)  # the dead worker's leases run out
+    drain()
+
+    events = set(db.scalars(select(WebhookEvent.msg_id)).all())
+    statuses = set(db.scalars(select(WebhookDelivery.status)).all())
+    db.commit()
+    assert set(portal.ids()) == events  # every event arrived, none invented
+    assert statuses == {"delivered"}
+    assert all(h.verified_with == portal.secrets for h in portal.heard)
