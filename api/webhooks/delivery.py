@@ -85,19 +85,25 @@ class DeliveryPass:
             return 0
         with self.sessions() as session:
             delivery = session.get(WebhookDelivery, delivery_id)
+            endpoint = session.get(WebhookEndpoint, delivery.endpoint_id) if delivery else None
+            if endpoint is None:  # deleted with its endpoint meanwhile
+                return 0
             event = session.get(WebhookEvent, delivery.event_id)
-            endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
             url, keys = endpoint.url, signing.signing_secrets(endpoint, utcnow())
             msg_id, body, attempts = event.msg_id, dumps(event.payload), delivery.attempts
         headers = signing.headers(keys, msg_id, datetime.now(UTC), body)
-        result = self.post(
-            url,
-            body.encode(),
-            headers,
-            connect_timeout=float(self.config.get("WEBHOOK_CONNECT_TIMEOUT", 3)),
-            read_timeout=float(self.config.get("WEBHOOK_READ_TIMEOUT", 5)),
-            allow_private=bool(self.config.get("WEBHOOK_ALLOW_PRIVATE", False)),
-        )
+        try:
+            result = self.post(
+                url,
+                body.encode(),
+                headers,
+                connect_timeout=float(self.config.get("WEBHOOK_CONNECT_TIMEOUT", 3)),
+                read_timeout=float(self.config.get("WEBHOOK_READ_TIMEOUT", 5)),
+                allow_private=bool(self.config.get("WEBHOOK_ALLOW_PRIVATE", False)),
+            )
+        except Exception as exc:  # a bug must cost one attempt, not a stuck lease
+            log.exception("webhook delivery %s: the request failed unexpectedly", delivery_id)
+            result = transport.Attempt(None, f"{type(exc).__name__}: {exc}"[:500])
         self.record(delivery_id, attempts + 1, result)
         return 1
 

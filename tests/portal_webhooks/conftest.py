@@ -86,11 +86,6 @@ class Portal:
         with self._lock:
             return [h.id for h in self.heard]
 
-    def accepted(self) -> list[Heard]:
-        """The requests answered with a 2xx (heard while up)."""
-        with self._lock:
-            return list(self.heard)
-
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
