@@ -217,3 +217,14 @@ def test_an_email_that_matches_no_one_is_an_inbound_unmatched(endpoint, world, d
     assert outcome.outcome == "unmatched"
     assert payload["type"] == "inbound.unmatched"
     assert payload["data"]["inbound_id"] == outcome.inbound_id
+
+
+def test_events_the_worker_inserts_in_bulk_are_webhooks_too(endpoint, scene, db):
+    ledger.update_touch(db, scene.touch, status="sent", sent_at=NOW)
+    ledger.insert_events(db, [ledger.event_row(scene.touch.id, "sent", "worker:a", at=NOW)])
+    db.commit()
+
+    payload = db.scalars(select(WebhookEvent.payload)).one()
+    assert payload["type"] == "touch.sent"
+    assert payload["data"]["status"] == "sent"
+    assert payload["timestamp"] == NOW.isoformat()

@@ -3,6 +3,7 @@ worker in one process, does too); a worker SIGKILLed mid-delivery loses none."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from api import ledger
 from api.dispatch.worker import Worker
 from api.models import WebhookDelivery, WebhookEvent
+from tests.dispatch.conftest import open_policy
 
 BACKLOG = 60
 TOUCHBASE = str(Path(sys.executable).with_name("touchbase"))
@@ -87,3 +89,15 @@ def test_a_worker_killed_mid_delivery_loses_no_event(
     assert set(portal.ids()) == events  # every event arrived, none invented
     assert statuses == {"delivered"}
     assert all(h.verified_with == portal.secrets for h in portal.heard)
+
+
+def test_a_touch_the_worker_sends_reaches_the_portal_as_touch_sent(
+    endpoint, scene, portal, app, db, world
+):
+    open_policy(db, world.org.id)  # the send window is open now, on the real clock
+
+    Worker.from_app(app).run_once()
+
+    types = [json.loads(h.body)["type"] for h in portal.heard]
+    assert types == ["touch.sent"]
+    assert json.loads(portal.heard[0].body)["data"]["touch_id"] == scene.touch.id
