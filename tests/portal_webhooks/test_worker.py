@@ -17,6 +17,7 @@ from sqlalchemy import select
 from api import ledger
 from api.dispatch.worker import Worker
 from api.models import WebhookDelivery, WebhookEvent
+from api.webhooks.delivery import DeliveryPass
 from tests.dispatch.conftest import open_policy
 
 BACKLOG = 60
@@ -101,3 +102,43 @@ def test_a_touch_the_worker_sends_reaches_the_portal_as_touch_sent(
     types = [json.loads(h.body)["type"] for h in portal.heard]
     assert types == ["touch.sent"]
     assert json.loads(portal.heard[0].body)["data"]["touch_id"] == scene.touch.id
+
+
+def test_two_workers_share_the_backlog_each_event_once_and_in_order_per_touch(
+    endpoint, factory, world, db, portal, app, hooks_config
+):
+    contact, application = factory.contact(world.candidate), factory.application(world.candidate)
+    touches = [factory.touch(contact, application) for _ in range(8)]
+    for kind in ("scheduled", "rescheduled", "sent", "delivered"):
+        for touch in touches:
+            ledger.record_event(db, touch, kind, "user:1")
+        db.commit()
+    passes = [
+        DeliveryPass(
+            app.extensions["touchbase.engine"],
+            app.extensions["touchbase.sessionmaker"],
+            app.config,
+            f"worker-{n}",
+        )
+        for n in range(2)
+    ]
+
+    def work(deliveries: DeliveryPass) -> None:
+        deadline = time.monotonic() + 30
+        while len(portal.heard) < 32 and time.monotonic() < deadline:
+            deliveries.run_due()
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in passes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    ids = portal.ids()
+    assert len(ids) == len(set(ids)) == 32  # each event once
+    kinds: dict[int, list[str]] = {}
+    for heard in portal.heard:
+        data = json.loads(heard.body)["data"]
+        kinds.setdefault(data["touch_id"], []).append(data["event"]["kind"])
+    assert all(k == ["scheduled", "rescheduled", "sent", "delivered"] for k in kinds.values())
