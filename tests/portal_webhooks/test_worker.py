@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,8 +25,10 @@ BACKLOG = 60
 TOUCHBASE = str(Path(sys.executable).with_name("touchbase"))
 
 
-def test_a_running_worker_delivers_webhooks(endpoint, scene, happen, portal, app):
+def test_a_running_worker_delivers_webhooks(endpoint, scene, happen, portal, app, db):
     app.config["WEBHOOK_TICK_SECONDS"] = 0.05
+    scene.touch.scheduled_for = datetime(2030, 6, 4, 13, 0, tzinfo=UTC)  # not due: not sent
+    db.commit()
     stop = threading.Event()
     worker = Worker.from_app(app, poll=0.05)
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
