@@ -82,6 +82,7 @@ RESOURCES = (
     "api.resources.channels",
     "api.resources.templates",
     "api.resources.webhooks",
+    "api.resources.webhook_endpoints",
 )
 
 

@@ -40,6 +40,29 @@ def default_ratelimit_storage(database_url: str) -> str:
     return "redis://127.0.0.1:6379/0"
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{ENV_PREFIX}{name} must be a number, got {raw!r}") from exc
+
+
+def _floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return tuple(float(v) for v in default)
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError as exc:
+        raise RuntimeError(f"{ENV_PREFIX}{name} must be comma-separated seconds") from exc
+    if not values or any(v < 0 for v in values):
+        raise RuntimeError(f"{ENV_PREFIX}{name} must be comma-separated seconds")
+    return values
+
+
 def _secret_key(instance: Path) -> str:
     """A stable secret for the embedded setup, generated once and kept in instance/."""
     given = os.environ.get("TOUCHBASE_SECRET_KEY")
@@ -100,6 +123,21 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Reverse proxies in front that append to X-Forwarded-For: the client address the
         # per-address limits count is the one the outermost of them saw (0: the socket's).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Outbound webhooks (api.webhooks): the worker looks for due deliveries this often
+        # (0 turns the pass off); a delivery held longer without an answer is another's.
+        "WEBHOOK_TICK_SECONDS": _float("WEBHOOK_TICK_SECONDS", 2.0),
+        "WEBHOOK_LEASE_SECONDS": _int("WEBHOOK_LEASE_SECONDS", 60),
+        # Seconds between attempts: the Standard Webhooks schedule, about 27 hours in all;
+        # after the last one a delivery is failed.
+        "WEBHOOK_RETRY_SCHEDULE": _floats(
+            "WEBHOOK_RETRY_SCHEDULE", (5, 300, 1800, 7200, 18000, 36000, 36000)
+        ),
+        "WEBHOOK_CONNECT_TIMEOUT": _float("WEBHOOK_CONNECT_TIMEOUT", 3.0),
+        "WEBHOOK_READ_TIMEOUT": _float("WEBHOOK_READ_TIMEOUT", 5.0),
+        # After a rotation the old secret keeps signing beside the new one this long.
+        "WEBHOOK_SECRET_OVERLAP_SECONDS": _int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600),
+        # Private, loopback and link-local addresses are refused (SSRF) unless this is on.
+        "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE", False),
     }
     storage = os.environ.get("TOUCHBASE_RATELIMIT_STORAGE_URL")
     if storage:

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from api import ledger
 from api.inbound.classify import classify
@@ -43,6 +43,7 @@ from api.models import (
     TouchEvent,
 )
 from api.scheduling.responses import record_response
+from api.webhooks import events as webhook_events
 
 log = logging.getLogger("touchbase.webhooks")
 
@@ -108,6 +109,8 @@ def set_sms_opt(
         contact.sms_opt_seq = message.id
         contact.sms_opt_source = message.sid
         contact.sms_opt_changed_at = message.received_at
+        if opted_out:
+            webhook_events.contact_opted_out(session, contact, message.received_at)
         applied.append(contact)
     return applied
 
@@ -141,6 +144,9 @@ def mark_refused(contact: Contact, touch: Touch, now: datetime) -> None:
     contact.sms_opted_out = True
     contact.sms_opt_source = f"touch:{touch.id}"
     contact.sms_opt_changed_at = now
+    session = object_session(contact)
+    if session is not None:
+        webhook_events.contact_opted_out(session, contact, now)
 
 
 # -- replies ----------------------------------------------------------------------------

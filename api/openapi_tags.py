@@ -3,7 +3,7 @@
 A generated client files its functions by tag (openapi-python-client: one module per tag;
 Swagger UI: one section), so the tags are the portal developer's table of contents: they
 follow the README's API tour (Accounts, Records, Follow-ups, Channels, Calendar, the feed,
-Replies), not the code's blueprints, which are an implementation detail. Each blueprint
+Replies, Webhooks), not the code's blueprints, which are an implementation detail. Each blueprint
 belongs to exactly one group; a blueprint no group names stops the document from being
 built, so a new resource cannot reach the portal's client unfiled.
 
@@ -75,6 +75,13 @@ TAGS: tuple[Tag, ...] = (
         "route, a forwarding rule, a portal) or read from a mailbox; what each became, the "
         "unmatched ones to attach by hand, and whether each mailbox can be read.",
         ("inbound", "mailboxes"),
+    ),
+    Tag(
+        "webhooks",
+        "Signed events pushed to the portal (Standard Webhooks): the organisation's endpoints, "
+        "their event types and secrets (shown once, rotated with an overlap), each endpoint's "
+        "delivery log and manual redelivery. Admins of the organisation only.",
+        ("webhook_endpoints",),
     ),
     Tag(
         "health",

@@ -33,13 +33,17 @@ def table_rows(text: str) -> dict[str, list[str]]:
 
 
 def settings_in_code() -> set[str]:
-    """Every TOUCHBASE_* variable the code reads: named whole, or by api/config.py's _int/_flag."""
+    """Every TOUCHBASE_* variable the code reads: named whole, or by one of api/config.py's
+    readers (_int, _flag, _float, _floats)."""
     names = set()
     for path in SOURCES:
         text = path.read_text()
         names |= set(re.findall(r"\bTOUCHBASE_[A-Z][A-Z0-9_]*\b", text))
         if path.name == "config.py":
-            names |= {f"TOUCHBASE_{n}" for n in re.findall(r'_(?:int|flag)\("([A-Z0-9_]+)"', text)}
+            names |= {
+                f"TOUCHBASE_{n}"
+                for n in re.findall(r'_(?:int|flag|floats?)\(\s*"([A-Z0-9_]+)"', text)
+            }
     return names
 
 

@@ -79,6 +79,7 @@ from api.dispatch.stats import (
 )
 from api.inbound.poller import MailboxPoller, PollerThread
 from api.models import Touch, utcnow
+from api.webhooks.delivery import start_beside as start_webhooks
 from channels import registry
 from channels.base import send_safely
 
@@ -166,6 +167,7 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         beat = _Heartbeat(self)
         beat.start()
         mailboxes = self._start_mailboxes(once)
+        webhooks = start_webhooks(self, once)
         log.info(
             "worker %s started (batch %d, lease %.1fs%s)",
             self.id,
@@ -199,8 +201,11 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         finally:
             self.release_held()
             beat.stop()
-            if mailboxes is not None:
-                mailboxes.stop()
+            if once:  # what this run's sends reported
+                start_webhooks(self, once)
+            for thread in (mailboxes, webhooks):
+                if thread is not None:
+                    thread.stop()
             summary = self.stats.as_dict()
             log.info(
                 "worker %s stopped: %d touches (%s), peak RSS %d KiB",

@@ -36,6 +36,7 @@ from api.inbound.classify import Classification, classify
 from api.inbound.message import NotAMessage
 from api.models import Application, Contact, InboundMail, Touch
 from api.scheduling.responses import record_response
+from api.webhooks import events as webhook_events
 from channels.inbound import InboundEvent
 
 __all__ = ["NotAMessage", "Outcome", "receive"]
@@ -136,7 +137,10 @@ def receive(
         row.contact_id, row.candidate_id = match.contact.id, match.contact.candidate_id
     row.application_id = match.application.id if match.application else None
     row.touch_id = match.touch.id if match.touch else None
-    return _act(session, row, match, found, now, config)
+    outcome = _act(session, row, match, found, now, config)
+    if outcome.outcome == "unmatched":
+        webhook_events.inbound_unmatched(session, row)
+    return outcome
 
 
 def _done(row: InboundMail, outcome: str, reason: str, response_id: int | None = None):

@@ -1,5 +1,7 @@
 """Touch events: appending them (one object, or many rows in one INSERT), updating a locked
-touch past the unit of work, and telling plugins once the transaction commits.
+touch past the unit of work, and telling plugins once the transaction commits. Every
+event is also noted for the portal's webhooks (api.webhooks.events), which writes it to the
+outbox in the same transaction.
 
 The session listeners below are registered when this module is imported (importing
 :mod:`api.ledger` does it); events of a rolled-back transaction are forgotten, so
@@ -19,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from api.models import Touch, TouchEvent, utcnow
 from api.models.touches import EVENT_KINDS
+from api.webhooks import events as webhook_events
 
 log = logging.getLogger("touchbase.ledger")
 
@@ -44,6 +47,9 @@ def record_event(
     evt = TouchEvent(touch=touch, **fields)
     session.add(evt)
     session.info.setdefault("touchbase.events", []).append(evt)
+    webhook_events.touch_event(
+        session, touch, kind, fields["at"], witness=evt, actor=actor, reason=reason, rule=rule
+    )
     return evt
 
 
@@ -80,6 +86,10 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     session.connection().execute(insert(TouchEvent.__table__), rows)
     session.info.setdefault("touchbase.events", []).extend(SimpleNamespace(**r) for r in rows)
+    for r in rows:
+        webhook_events.touch_event(
+            session, r["touch_id"], r["kind"], r["at"], actor=r["actor"], reason=r["reason"]
+        )
 
 
 _UPDATE_TOUCH = Touch.__table__.update().where(Touch.__table__.c.id == bindparam("touch_pk"))

@@ -8,6 +8,7 @@ from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
 from api.models.settings import ChannelSetting, PolicySetting, Template
 from api.models.touches import Response, ResponseCorrection, Touch, TouchEvent
+from api.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken",
@@ -32,5 +33,8 @@ __all__ = [
     "TouchEvent",
     "UTCDateTime",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "utcnow",
 ]

@@ -19,6 +19,7 @@ from api.models import Application, Contact, Response, Touch
 from api.problems import Problem
 from api.scheduling.creation import prepare_touch, store_planned
 from api.scheduling.proposals import proposal_for
+from api.webhooks import events as webhook_events
 
 #: The application's status follows what the company said.
 APPLICATION_STATUS = {"rejected": "rejected", "offer": "offer", "next_round": "next_round"}
@@ -78,6 +79,7 @@ def record_response(
     if kind == "decision_date":
         application.decision_expected_on = decision_date
     session.flush()
+    webhook_events.response_recorded(session, response)
     actor = f"response:{response.id}"
     affected = replan_where(session, now, actor, contact_id=contact.id, also=application)
     proposed = propose(session, response, contact, application, now, config)

@@ -22,6 +22,7 @@ from api.models.inbound import MAIL_OUTCOMES
 from api.models.people import ROLES
 from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
 from api.models.touches import EVENT_KINDS, RESPONSE_KINDS, RESPONSE_SOURCES, STATUSES, STEPS
+from api.models.webhooks import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 from api.policy import APPROVAL_MODES
 
 #: The metadata key a field names its enum by; never left in the document.
@@ -91,6 +92,18 @@ INBOUND_CLASSIFICATION = NamedEnum(
 INBOUND_MAIL_OUTCOME = NamedEnum(
     "InboundMailOutcome", MAIL_OUTCOMES, "What became of a heard email."
 )
+WEBHOOK_EVENT_TYPE = NamedEnum(
+    "WebhookEventType",
+    WEBHOOK_EVENT_TYPES,
+    "What an outbound webhook reports: a touch reached a status (or moved), a response was "
+    "recorded, a contact opted out, an inbound message matched no one.",
+)
+WEBHOOK_DELIVERY_STATUS = NamedEnum(
+    "WebhookDeliveryStatus",
+    DELIVERY_STATUSES,
+    "Where a webhook delivery is: pending (waiting or retrying), delivered (a 2xx), failed "
+    "(the retry schedule ran out).",
+)
 
 NAMED_ENUMS: tuple[NamedEnum, ...] = (
     STEP,
@@ -108,6 +121,8 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     CHANNEL_CAPABILITY,
     INBOUND_CLASSIFICATION,
     INBOUND_MAIL_OUTCOME,
+    WEBHOOK_EVENT_TYPE,
+    WEBHOOK_DELIVERY_STATUS,
 )
 _BY_NAME = {enum.name: enum for enum in NAMED_ENUMS}
 

@@ -14,7 +14,7 @@ UNKNOWN_CHANNEL = "no-such-channel"
 
 
 def build(factory, candidate, contact, application, interview) -> dict[str, int | str]:
-    from api.models import InboundMail, Template
+    from api.models import InboundMail, Template, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
     touch = factory.touch(contact, application)
     response = factory.response(contact, application, "replied")
@@ -37,8 +37,28 @@ def build(factory, candidate, contact, application, interview) -> dict[str, int 
         text="Thanks!",
     )
     factory.s.add(mail)
+    endpoint = WebhookEndpoint(
+        org_id=candidate.org_id,
+        url="https://portal.example.edu/hooks",
+        event_types=["touch.sent"],
+        secret="whsec_c2FtcGxl",
+    )
+    factory.s.add(endpoint)
+    factory.s.flush()
+    delivery = WebhookDelivery(endpoint_id=endpoint.id)
+    factory.s.add(
+        WebhookEvent(
+            org_id=candidate.org_id,
+            msg_id=f"msg_sample{candidate.id}",
+            type="touch.sent",
+            payload={"type": "touch.sent", "timestamp": "2026-11-18T15:00:00Z", "data": {}},
+            deliveries=[delivery],
+        )
+    )
     factory.s.commit()
     return {
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
         "touch_id": touch.id,
         "response_id": response.id,
         "template_id": template.id,

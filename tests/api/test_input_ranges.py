@@ -31,10 +31,11 @@ ID_ROUTES = [(p, m, r) for p, m, r, _ in ROUTES if "<int:" in p]
 
 
 def _paginated():
-    for path, method, _rule, view in ROUTES:
+    """Each paginated list, and a role it lets in (a candidate's where it may)."""
+    for path, method, rule, view in ROUTES:
         handler = getattr(getattr(view, "view_class", None), method.lower(), view)
         if method == "GET" and "pagination" in getattr(handler, "_apidoc", {}):
-            yield path
+            yield path, "candidate" if "candidate" in rule else "admin"
 
 
 PAGINATED = list(_paginated())
@@ -188,12 +189,14 @@ def test_a_panel_member_beyond_the_column_is_named_by_position(call, world, part
 
 
 @pytest.mark.parametrize("page", [PAGE_MAX + 1, 2**63, 2**64])
-@pytest.mark.parametrize("path", PAGINATED)
-def test_a_page_beyond_the_offset_range_is_a_422_naming_page(call, world, factory, path, page):
+@pytest.mark.parametrize(("path", "role"), PAGINATED, ids=[p for p, _ in PAGINATED])
+def test_a_page_beyond_the_offset_range_is_a_422_naming_page(
+    call, world, factory, path, role, page
+):
     touch = factory.touch(factory.contact(world.candidate), factory.application(world.candidate))
     url = _fill(path, touch.id, {}) + f"?page={page}"
 
-    response = call("GET", url, world.tokens["candidate"])
+    response = call("GET", url, world.tokens[role])
 
     assert_problem(response, 422, "page")
 

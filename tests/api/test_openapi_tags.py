@@ -11,7 +11,8 @@ from api import cli
 from api.openapi_documents import build_documents, operations
 from api.openapi_tags import INTERNAL_TAGS, TAGS, tag_of
 
-#: The README's API groups, in its order (API tour, then "Replies heard by email").
+#: The README's API groups, in its order (API tour, "Replies heard by email", then the
+#: portal developers' "Webhooks").
 README_ORDER = [
     "accounts",
     "records",
@@ -20,6 +21,7 @@ README_ORDER = [
     "calendar",
     "calendar-feed",
     "replies",
+    "webhooks",
     "health",
 ]
 
