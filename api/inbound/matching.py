@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api.inbound import message
@@ -221,6 +221,15 @@ class Known:
 
     by_message_id: dict[str, list[Touch]]
     by_sender: dict[str, Touch]
+    #: Senders that are contacts, and the batch's sender domains some contact has.
+    contacts: set[str]
+    domains: set[str]
+
+    def may_change(self, sender: str | None) -> bool:
+        """Whether what :func:`match` answers for ``sender`` may change as the batch is
+        acted on (its newest touch is one the batch may add): a contact, or someone at
+        a domain a contact has. Else it is what it was before the batch: no one."""
+        return bool(sender) and (sender in self.contacts or domain_of(sender) in self.domains)
 
     def touch(self, message_id: str | None, candidate_id: int | None = None) -> Touch | None:
         """The newest touch with that Message-ID, in the candidate's scope."""
@@ -248,7 +257,8 @@ def lookup(
     """One query for the touches any of ``message_ids`` names (org-wide: a copy of our
     own is ours whoever's it is), one for the contacts of ``senders``, one for those
     contacts' touches, then their contacts and applications in two (so a match's
-    ``session.get`` finds them loaded)."""
+    ``session.get`` finds them loaded), and one for which of the other senders' domains
+    a contact has."""
     by_id: dict[str, list[Touch]] = {}
     if message_ids:
         for t in session.scalars(
@@ -256,6 +266,7 @@ def lookup(
         ):
             by_id.setdefault(t.message_id, []).append(t)
     by_sender: dict[str, Touch] = {}
+    address: dict[int, str] = {}
     if senders:
         contacts = select(Contact.id, Contact.email).where(
             Contact.org_id == org_id, Contact.email.in_(sorted(senders))
@@ -274,7 +285,23 @@ def lookup(
         session.scalars(select(Contact).where(Contact.id.in_({t.contact_id for t in touches})))
         ids = {t.application_id for t in touches}
         session.scalars(select(Application).where(Application.id.in_(ids))).all()
-    return Known(by_id, by_sender)
+    contacts = set(address.values()) if senders else set()
+    others = {domain_of(s) for s in senders - contacts} - {None}
+    return Known(by_id, by_sender, contacts, _domains(session, org_id, others, candidate_id))
+
+
+def _domains(session: Session, org_id: int, domains: set, candidate_id: int | None) -> set[str]:
+    """Which of ``domains`` a contact's address is at (in the candidate's scope)."""
+    if not domains:
+        return set()
+    email = func.lower(Contact.email)
+    query = select(email).where(
+        Contact.org_id == org_id,
+        or_(*(email.endswith("@" + d, autoescape=True) for d in sorted(domains))),
+    )
+    if candidate_id is not None:
+        query = query.where(Contact.candidate_id == candidate_id)
+    return {domain_of(found) for found in session.scalars(query)} & domains
 
 
 def match_known(

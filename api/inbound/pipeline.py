@@ -14,10 +14,10 @@ batch rather than per message: the messages are parsed, entered in the log with 
 name and one of every sender (api.inbound.matching.lookup), classified, and the responses
 of each run of them recorded together (api.inbound.acting.record_many). The outcome of
 each message is the one it would have had heard alone after the ones before it: a
-message whose match or effect could depend on what an earlier one did (a bounce, which
-re-plans; one matched only by its company domain, or to a contact with nothing sent
-yet) is heard on its own at its turn, after the run before it is recorded. A raw message
-posted to ``POST /v1/inbound/email`` is a batch of one.
+message whose match or effect could depend on what an earlier one did (a permanent
+bounce, which re-plans; one that may match by its company domain, or a contact with
+nothing sent yet) is heard on its own at its turn, after the run before it is recorded.
+A raw message posted to ``POST /v1/inbound/email`` is a batch of one.
 """
 
 from __future__ import annotations
@@ -141,21 +141,22 @@ def receive_many(
             continue
         match = matching.match_known(session, known, item.msg, item.sender, candidate_id)
         if match is None:  # matched at its turn, by itself
-            if item.sender in known.by_sender or matching.domain_of(item.sender):
+            if known.may_change(item.sender):
                 record_run()
             match = matching.match(session, org_id, item.msg, item.sender, candidate_id)
             found = _classify(session, row, item.msg, match, now)
             if found.kind != "bounce":
                 match = matching.named_contact(session, match, found.text)
-            match = _fill(row, match, found)
         else:
             found = _classify(session, row, item.msg, match, now)
-            match = _fill(row, match, found)
-            if records(found, match):
-                run.append((n, (row, match, found)))
-                continue
-            if found.kind == "bounce":
+        match = _fill(row, match, found)
+        if records(found, match):
+            if match.touch is None:  # its round is read at its turn
                 record_run()
+            run.append((n, (row, match, found)))
+            continue
+        if found.bounce is not None and found.bounce.permanent:  # it re-plans
+            record_run()
         results[n] = act(session, row, match, found, now, config)
     record_run()
     return results  # type: ignore[return-value]

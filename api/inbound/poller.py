@@ -198,8 +198,7 @@ class MailboxPoller:
                 session.commit()
         if results is None:
             return all(
-                self._hear(mailbox_id, org_id, candidate_id, source, item, report)
-                for item in items
+                self._hear(mailbox_id, org_id, candidate_id, source, item, report) for item in items
             )
         for result in results:
             if isinstance(result, NotAMessage):
