@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from api import ledger, policy
 from api.models import Application, Contact, Interview, PolicySetting, Response, Touch
@@ -78,7 +78,6 @@ class FactSource:
     ) -> None:
         self.now = now
         app_ids = sorted({a.id for a in applications})
-        touches = session.scalars(select(Touch).where(Touch.application_id.in_(app_ids))).all()
         interviews = session.scalars(
             select(Interview)
             .where(Interview.application_id.in_(app_ids))
@@ -88,21 +87,30 @@ class FactSource:
         for iv in interviews:
             self._interviews[iv.application_id].append(iv)
         self._app_contacts: dict[int, set[int]] = defaultdict(set)
-        for t in touches:
-            self._app_contacts[t.application_id].add(t.contact_id)
         for iv in interviews:
             self._app_contacts[iv.application_id].update(i.contact_id for i in iv.interviewers)
         extra = set(extra_contacts)
-        contact_ids = sorted(set().union(*self._app_contacts.values(), extra))
         self._extra = extra
+        # The applications' touches and their people's in every application, one object
+        # each: the panel's (and ``extra``) at once, then those of anyone else written to.
+        panel = set().union(*self._app_contacts.values(), extra)
+        people = list(
+            session.scalars(
+                select(Touch).where(
+                    or_(Touch.contact_id.in_(sorted(panel)), Touch.application_id.in_(app_ids))
+                )
+            )
+        )
+        for t in people:
+            if t.application_id in app_ids:
+                self._app_contacts[t.application_id].add(t.contact_id)
+        contact_ids = sorted(set().union(*self._app_contacts.values(), extra))
+        if unseen := sorted(set(contact_ids) - panel):
+            known = {t.id for t in people}
+            more = session.scalars(select(Touch).where(Touch.contact_id.in_(unseen)))
+            people += [t for t in more if t.id not in known]
         contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
         self._contacts = {c.id: c for c in contacts}
-        # The people's touches in every application (theirs and others'), one object each.
-        people = session.scalars(
-            select(Touch).where(
-                or_(Touch.contact_id.in_(contact_ids), Touch.application_id.in_(app_ids))
-            )
-        ).all()
         self._by_app: dict[int, list[Touch]] = defaultdict(list)
         self._by_contact: dict[int, list[Touch]] = defaultdict(list)
         for t in sorted(people, key=lambda t: t.id):
@@ -110,6 +118,7 @@ class FactSource:
             self._by_contact[t.contact_id].append(t)
         self._responses = session.scalars(
             select(Response)
+            .options(lazyload(Response.corrections))
             .where(or_(Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)))
             .order_by(Response.occurred_at, Response.id)
         ).all()

@@ -160,16 +160,24 @@ def _record_wave(session, wave: list[Said], pending, now, config) -> list[Record
     affected: list[list[Touch]] = [[] for _ in wave]
     for n, changed in zip(owners, replan_each(session, plan, now), strict=True):
         affected[n].extend(changed)
+    usable: dict = {}
     return [
-        (response, affected[n], propose(session, response, s.contact, s.application, now, config))
+        (
+            response,
+            affected[n],
+            propose(session, response, s.contact, s.application, now, config, usable),
+        )
         for n, (s, response) in enumerate(zip(wave, responses, strict=True))
     ]
 
 
-def propose(session, response: Response, contact, application, now, config) -> Touch | None:
+def propose(
+    session, response: Response, contact, application, now, config, usable=None
+) -> Touch | None:
     """R9/R10: the note the response calls for, planned like the planner's steps (None
-    when there is none to propose, or the rules refuse it now)."""
-    proposal = proposal_for(session, response, contact, config)
+    when there is none to propose, or the rules refuse it now). ``usable``: see
+    :func:`api.scheduling.proposals.proposal_for`."""
+    proposal = proposal_for(session, response, contact, config, usable)
     if proposal is None:
         return None
     try:
