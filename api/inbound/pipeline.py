@@ -29,7 +29,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -159,6 +159,7 @@ def receive_many(
             record_run()
         results[n] = act(session, row, match, found, now, config)
     record_run()
+    _store(session, [h.row for h in heard.values() if h.row is not None])
     return results  # type: ignore[return-value]
 
 
@@ -198,8 +199,35 @@ def _log(session, org_id, candidate_id, source, now, heard) -> dict[str, Inbound
         ids.extend(session.scalars(statement))
     if not ids:
         return {}
-    rows = session.scalars(select(InboundMail).where(InboundMail.id.in_(ids)))
+    rows = session.scalars(select(InboundMail).where(InboundMail.id.in_(ids))).all()
+    for row in rows:  # written at the end in one statement (:func:`_store`), not one by one
+        session.expunge(row)
     return {row.dedupe_key: row for row in rows}
+
+
+#: What hearing a message fills in on its log row.
+FILLED = (
+    "outcome",
+    "reason",
+    "classification",
+    "confidence",
+    "text",
+    "decision_date",
+    "until",
+    "contact_id",
+    "candidate_id",
+    "application_id",
+    "touch_id",
+    "response_id",
+)
+
+
+def _store(session: Session, rows: list[InboundMail]) -> None:
+    """Write what the batch made of its log rows, in one UPDATE by primary key (the rows
+    were kept out of the session, so the unit of work did not write them one by one)."""
+    if rows:
+        values = [{"id": row.id, **{name: getattr(row, name) for name in FILLED}} for row in rows]
+        session.execute(update(InboundMail), values)
 
 
 def _classify(session, row: InboundMail, msg, match: matching.Match, now) -> Classification:
