@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             for mode in ("per message", "batched"):
                 app = make_app(dbs.copy(mode.replace(" ", "_")), tmp)
                 receiver = Receiver(app, org.org_id)
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 if mode == "per message":
                     for raw in raws:
                         receiver.per_message(raw)
@@ -478,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
                     for start in range(0, n, args.batch):
                         receiver.batched(raws[start : start + args.batch])
                 figures[mode] = rate(n, time.perf_counter() - started)
+                cpu = (time.process_time() - cpu) / n * 1000
                 label = (
                     "receive(), a transaction per message"
                     if mode == "per message"
@@ -487,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"A      {label:<39} {figures[mode]:8.1f} msgs/s"
                     f"  ({figures[mode] / TARGET:.2f}x target, {figures[mode] / floor:.2f}x floor)"
                 )
+                print(f"       this process's CPU: {cpu:.2f} ms a message (the rest: waiting)")
                 show_receiver("   ", receiver, expects)
                 app.extensions["touchbase.engine"].dispose()
             print(
