@@ -20,6 +20,10 @@ from api.models import Application, Touch
 from api.scheduling.facts import FactSource, is_movable, pending_of
 from api.scheduling.placement import Facts, Pending, Placement, place
 
+#: Applications whose facts are loaded at once (an org-wide re-plan goes in chunks, so its
+#: queries' IN lists stay within SQLite's bound-parameter limit).
+CHUNK = 500
+
 __all__ = [
     "applications",
     "apply",
@@ -99,12 +103,12 @@ def replan_each(
     sees what the ones before it changed), from facts loaded for all of them at once
     (api.scheduling.facts): a few queries for the lot. ``plan`` names each application with
     the actor its events name; the answer is the touches each changed."""
-    if not plan:
-        return []
-    source = FactSource(session, [application for application, _ in plan], now)
     changed = []
-    for application, actor in plan:
-        facts, stored = source.facts(application)
-        changed.append(apply(session, place(facts), stored, actor))
-    session.flush()
+    for start in range(0, len(plan), CHUNK):
+        part = plan[start : start + CHUNK]
+        source = FactSource(session, [application for application, _ in part], now)
+        for application, actor in part:
+            facts, stored = source.facts(application)
+            changed.append(apply(session, place(facts), stored, actor))
+        session.flush()  # the next chunk's facts are read with these changes
     return changed
