@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api.inbound import message
@@ -207,4 +207,126 @@ def named_contact(session: Session, found: Match, text: str) -> Match:
         contact=person,
         touch=touch,
         how=f"{found.how}; recorded against {person.name}, whom it names",
+    )
+
+
+# ------------------------------------------------------------------------ a batch at once
+
+
+@dataclass
+class Known:
+    """What a batch's lookups found, so each message matches from memory: the org's
+    touches by their Message-ID, and the contacts of each sender address with the most
+    recent touch to them (:func:`lookup`)."""
+
+    by_message_id: dict[str, list[Touch]]
+    by_sender: dict[str, Touch]
+    #: Senders that are contacts, and the batch's sender domains some contact has.
+    contacts: set[str]
+    domains: set[str]
+
+    def may_change(self, sender: str | None) -> bool:
+        """Whether what :func:`match` answers for ``sender`` may change as the batch is
+        acted on (its newest touch is one the batch may add): a contact, or someone at
+        a domain a contact has. Else it is what it was before the batch: no one."""
+        return bool(sender) and (sender in self.contacts or domain_of(sender) in self.domains)
+
+    def touch(self, message_id: str | None, candidate_id: int | None = None) -> Touch | None:
+        """The newest touch with that Message-ID, in the candidate's scope."""
+        found = [
+            t
+            for t in self.by_message_id.get(message_id or "", [])
+            if candidate_id is None or t.candidate_id == candidate_id
+        ]
+        return max(found, key=lambda t: t.id) if found else None
+
+
+def _recency(touch: Touch) -> tuple:
+    """The order of :func:`_latest`: sent ones by when they went, then the newest."""
+    sent = touch.sent_at
+    return (1, sent.timestamp(), touch.id) if sent is not None else (0, 0.0, touch.id)
+
+
+def lookup(
+    session: Session,
+    org_id: int,
+    message_ids: set[str],
+    senders: set[str],
+    candidate_id: int | None = None,
+) -> Known:
+    """One query for the touches any of ``message_ids`` names (org-wide: a copy of our
+    own is ours whoever's it is), one for the contacts of ``senders``, one for those
+    contacts' touches, then their contacts and applications in two (so a match's
+    ``session.get`` finds them loaded), and one for which of the other senders' domains
+    a contact has."""
+    by_id: dict[str, list[Touch]] = {}
+    if message_ids:
+        for t in session.scalars(
+            select(Touch).where(Touch.org_id == org_id, Touch.message_id.in_(sorted(message_ids)))
+        ):
+            by_id.setdefault(t.message_id, []).append(t)
+    by_sender: dict[str, Touch] = {}
+    address: dict[int, str] = {}
+    if senders:
+        contacts = select(Contact.id, Contact.email).where(
+            Contact.org_id == org_id, Contact.email.in_(sorted(senders))
+        )
+        if candidate_id is not None:
+            contacts = contacts.where(Contact.candidate_id == candidate_id)
+        address = {contact_id: email for contact_id, email in session.execute(contacts)}
+        if address:
+            query = _touches(org_id, candidate_id).where(Touch.contact_id.in_(sorted(address)))
+            for t in session.scalars(query):
+                email = address[t.contact_id]
+                if email not in by_sender or _recency(t) > _recency(by_sender[email]):
+                    by_sender[email] = t
+    touches = [t for ts in by_id.values() for t in ts] + list(by_sender.values())
+    if touches:
+        session.scalars(select(Contact).where(Contact.id.in_({t.contact_id for t in touches})))
+        ids = {t.application_id for t in touches}
+        session.scalars(select(Application).where(Application.id.in_(ids))).all()
+    contacts = set(address.values()) if senders else set()
+    others = {domain_of(s) for s in senders - contacts} - {None}
+    return Known(by_id, by_sender, contacts, _domains(session, org_id, others, candidate_id))
+
+
+def _domains(session: Session, org_id: int, domains: set, candidate_id: int | None) -> set[str]:
+    """Which of ``domains`` a contact's address is at (in the candidate's scope)."""
+    if not domains:
+        return set()
+    email = func.lower(Contact.email)
+    query = select(email).where(
+        Contact.org_id == org_id,
+        or_(*(email.endswith("@" + d, autoescape=True) for d in sorted(domains))),
+    )
+    if candidate_id is not None:
+        query = query.where(Contact.candidate_id == candidate_id)
+    return {domain_of(found) for found in session.scalars(query)} & domains
+
+
+def match_known(
+    session: Session, known: Known, msg, sender: str | None, candidate_id: int | None
+) -> Match | None:
+    """:func:`match` from what :func:`lookup` found, when that is its answer: by the
+    headers, or by the sender's address when a touch to that contact went out. None when
+    :func:`match` must look for itself at the message's turn (by the company domain, or a
+    contact whose touches are all still pending: the batch may add the newest)."""
+    answered = message.in_reply_to(msg) + message.references(msg)
+    found = [t for mid in answered if (t := known.touch(mid, candidate_id)) is not None]
+    if found:
+        touch = max(found, key=lambda t: t.id)
+        return Match(
+            session.get(Contact, touch.contact_id),
+            session.get(Application, touch.application_id),
+            touch,
+            "by In-Reply-To/References",
+        )
+    last = known.by_sender.get(sender or "")
+    if last is None or last.sent_at is None:
+        return None
+    return Match(
+        session.get(Contact, last.contact_id),
+        session.get(Application, last.application_id),
+        last,
+        "by the sender's address",
     )

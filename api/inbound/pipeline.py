@@ -5,74 +5,48 @@ inbound log first (unique per org by Message-ID, else a digest), so a second del
 ``duplicate`` and acts never. It is matched to the touch it answers by In-Reply-To and
 References against the Message-IDs Touchbase stored when it scheduled its touches, else to
 a contact by the sender's address, else by the sender's company domain (api.inbound.matching);
-a copy of one of our own messages is ignored. Then:
-
-- a bounce marks the touch it refers to failed (permanent, 5.x.x), and the contact's
-  address undeliverable (api.inbound.undeliverable), or notes it (4.x.x);
-- an automatic reply is logged and changes nothing, unless it is an out-of-office with a
-  return date, which is recorded as such (the pending touches move past it);
-- a human reply is recorded as the response it is (``replied``, ``rejected``, ...), with
-  exactly the effect of one typed into ``POST /v1/responses`` (api.scheduling.responses).
-
+a copy of one of our own messages is ignored. Then it is acted on (api.inbound.acting).
 Nothing is ever dropped: what matches no one is kept as ``unmatched``.
+
+A poller hears a fetched batch at once (:func:`receive_many`), for a number of queries per
+batch rather than per message: the messages are parsed, entered in the log with one
+``INSERT .. ON CONFLICT DO NOTHING``, matched from one lookup of every Message-ID they
+name and one of every sender (api.inbound.matching.lookup), classified, and the responses
+of each run of them recorded together (api.inbound.acting.record_many). The outcome of
+each message is the one it would have had heard alone after the ones before it: a
+message whose match or effect could depend on what an earlier one did (a permanent
+bounce, which re-plans; one that may match by its company domain, or a contact with
+nothing sent yet) is heard on its own at its turn, after the run before it is recorded.
+A raw message posted to ``POST /v1/inbound/email`` is a batch of one.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api import ledger
-from api.inbound import matching, message, undeliverable
+from api.inbound import matching, message
+from api.inbound.acting import TEXT_MAX, Outcome, act, attach, done, record_many, records
 from api.inbound.classify import Classification, classify
 from api.inbound.message import NotAMessage
-from api.models import Application, Contact, InboundMail, Touch
-from api.scheduling.responses import record_response
+from api.models import InboundMail
 from api.webhooks import events as webhook_events
-from channels.inbound import InboundEvent
 
-__all__ = ["NotAMessage", "Outcome", "receive"]
+__all__ = ["NotAMessage", "Outcome", "attach", "receive", "receive_many"]
 
-#: The stored text of a message (the log's, its response's) is cut here.
-TEXT_MAX = 20_000
-HUMAN = ("replied", "rejected", "next_round", "offer", "decision_date")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one message (the endpoint's answer)."""
-
-    outcome: str  # recorded | duplicate | ignored | unmatched
-    reason: str
-    classification: str | None = None
-    inbound_id: int | None = None
-    response_id: int | None = None
-    touch_id: int | None = None
-    contact_id: int | None = None
-
-    def event(self, org_id: int, candidate_id: int | None, source: str, at) -> InboundEvent:
-        """What the ``inbound_message`` hook hears of it, once it is committed."""
-        return InboundEvent(
-            outcome=self.outcome,
-            reason=self.reason,
-            source=source,
-            org_id=org_id,
-            candidate_id=candidate_id,
-            inbound_id=self.inbound_id,
-            classification=self.classification,
-            response_id=self.response_id,
-            touch_id=self.touch_id,
-            contact_id=self.contact_id,
-            at=at,
-        )
+DUPLICATE = "This message was heard before; it acts once."
+OWN_COPY = "A copy of a message Touchbase sent; never a reply."
+#: Rows entered in the log per INSERT (SQLite's bound-parameter limit).
+LOG_CHUNK = 500
 
 
 def _key(msg: EmailMessage, raw: bytes) -> str:
@@ -80,8 +54,15 @@ def _key(msg: EmailMessage, raw: bytes) -> str:
     return own[:300] if own else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-#: The match _act works with (api.inbound.matching decides it).
-_Match = matching.Match
+@dataclass
+class _Heard:
+    """One message of a batch on its way through."""
+
+    msg: EmailMessage
+    key: str
+    own: str | None
+    sender: str | None
+    row: InboundMail | None = None
 
 
 def receive(
@@ -95,41 +76,171 @@ def receive(
     candidate_id: int | None = None,
 ) -> Outcome:
     """Hear one raw message (``NotAMessage`` if it is none); the caller commits."""
-    msg = message.parse(raw)
-    key = _key(msg, raw)
-    if session.scalar(
-        select(InboundMail.id).where(InboundMail.org_id == org_id, InboundMail.dedupe_key == key)
-    ):
-        return Outcome("duplicate", "This message was heard before; it acts once.")
-    sender = message.sender(msg)
-    own = message.message_id(msg)
-    row = InboundMail(
-        org_id=org_id,
-        candidate_id=candidate_id,
-        dedupe_key=key,
-        message_id=own[:300] if own else None,
-        source=source,
-        sender=sender[:320] if sender else None,
-        subject=message.subject(msg)[:300] or None,
-        sent_at=message.sent_at(msg),
-        received_at=now,
-        outcome="unmatched",
+    (result,) = receive_many(
+        session, org_id, [raw], source=source, now=now, config=config, candidate_id=candidate_id
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # the same message, delivered at the same moment
-        return Outcome("duplicate", "This message was heard before; it acts once.")
-    if own and session.scalar(
-        select(Touch.id).where(Touch.org_id == org_id, Touch.message_id == own)
-    ):
-        return _done(row, "ignored", "A copy of a message Touchbase sent; never a reply.")
-    match = matching.match(session, org_id, msg, sender, candidate_id)
+    if isinstance(result, NotAMessage):
+        raise result
+    return result
+
+
+def receive_many(
+    session: Session,
+    org_id: int,
+    raws: Sequence[bytes],
+    *,
+    source: str,
+    now: datetime,
+    config: Mapping[str, Any],
+    candidate_id: int | None = None,
+) -> list[Outcome | NotAMessage]:
+    """Hear a batch of raw messages in order, each one's outcome (or ``NotAMessage`` for
+    one that is none) as if heard alone after the ones before it; the caller commits."""
+    results: list[Outcome | NotAMessage | None] = [None] * len(raws)
+    heard: dict[int, _Heard] = {}
+    seen: set[str] = set()
+    for n, raw in enumerate(raws):
+        try:
+            msg = message.parse(raw)
+        except NotAMessage as exc:
+            results[n] = exc
+            continue
+        key = _key(msg, raw)
+        if key in seen:
+            results[n] = Outcome("duplicate", DUPLICATE)
+            continue
+        seen.add(key)
+        own = message.message_id(msg)
+        heard[n] = _Heard(msg, key, own[:300] if own else None, message.sender(msg))
+    rows = _log(session, org_id, candidate_id, source, now, heard.values())
+    for n, item in list(heard.items()):
+        item.row = rows.get(item.key)
+        if item.row is None:  # heard before, or by another worker at the same moment
+            results[n] = Outcome("duplicate", DUPLICATE)
+            del heard[n]
+    known = matching.lookup(
+        session,
+        org_id,
+        {mid for h in heard.values() for mid in _named(h)},
+        {h.sender for h in heard.values() if h.sender},
+        candidate_id,
+    )
+    run: list[tuple[int, tuple]] = []
+
+    def record_run() -> None:
+        if run:
+            ledger.lock_contacts(session, [m.contact.id for _, (_, m, _) in run])
+            outcomes = record_many(session, [h for _, h in run], now, config)
+            for (n, _), outcome in zip(run, outcomes, strict=True):
+                results[n] = outcome
+            run.clear()
+
+    for n, item in heard.items():
+        row = item.row
+        if item.own and known.touch(item.own) is not None:
+            results[n] = done(row, "ignored", OWN_COPY)
+            continue
+        match = matching.match_known(session, known, item.msg, item.sender, candidate_id)
+        if match is None:  # matched at its turn, by itself
+            if known.may_change(item.sender):
+                record_run()
+            match = matching.match(session, org_id, item.msg, item.sender, candidate_id)
+            found = _classify(session, row, item.msg, match, now)
+            if found.kind != "bounce":
+                match = matching.named_contact(session, match, found.text)
+        else:
+            found = _classify(session, row, item.msg, match, now)
+        match = _fill(row, match, found)
+        if records(found, match):
+            if match.touch is None:  # its round is read at its turn
+                record_run()
+            run.append((n, (row, match, found)))
+            continue
+        if found.bounce is not None and found.bounce.permanent:  # it re-plans
+            record_run()
+        results[n] = act(session, row, match, found, now, config)
+    record_run()
+    for n, item in heard.items():
+        if isinstance(results[n], Outcome) and results[n].outcome == "unmatched":
+            webhook_events.inbound_unmatched(session, item.row)
+    _store(session, [h.row for h in heard.values() if h.row is not None])
+    return results  # type: ignore[return-value]
+
+
+def _named(item: _Heard) -> list[str]:
+    """The Message-IDs a message names: its own (a copy of ours?) and those it answers."""
+    answered = message.in_reply_to(item.msg) + message.references(item.msg)
+    return [item.own, *answered] if item.own else answered
+
+
+def _log(session, org_id, candidate_id, source, now, heard) -> dict[str, InboundMail]:
+    """Enter the messages in the inbound log in one ``INSERT .. ON CONFLICT DO NOTHING``
+    (a chunk at a time): the rows entered, by dedupe key; a key missing was heard before."""
+    values = [
+        {
+            "org_id": org_id,
+            "candidate_id": candidate_id,
+            "dedupe_key": h.key,
+            "message_id": h.own,
+            "source": source,
+            "sender": h.sender[:320] if h.sender else None,
+            "subject": message.subject(h.msg)[:300] or None,
+            "sent_at": message.sent_at(h.msg),
+            "received_at": now,
+            "outcome": "unmatched",
+        }
+        for h in heard
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    ids: list[int] = []
+    for start in range(0, len(values), LOG_CHUNK):
+        statement = (
+            dialect.insert(InboundMail)
+            .values(values[start : start + LOG_CHUNK])
+            .on_conflict_do_nothing(index_elements=["org_id", "dedupe_key"])
+            .returning(InboundMail.id)
+        )
+        ids.extend(session.scalars(statement))
+    if not ids:
+        return {}
+    rows = session.scalars(select(InboundMail).where(InboundMail.id.in_(ids))).all()
+    for row in rows:  # written at the end in one statement (:func:`_store`), not one by one
+        session.expunge(row)
+    return {row.dedupe_key: row for row in rows}
+
+
+#: What hearing a message fills in on its log row.
+FILLED = (
+    "outcome",
+    "reason",
+    "classification",
+    "confidence",
+    "text",
+    "decision_date",
+    "until",
+    "contact_id",
+    "candidate_id",
+    "application_id",
+    "touch_id",
+    "response_id",
+)
+
+
+def _store(session: Session, rows: list[InboundMail]) -> None:
+    """Write what the batch made of its log rows, in one UPDATE by primary key (the rows
+    were kept out of the session, so the unit of work did not write them one by one)."""
+    if rows:
+        values = [{"id": row.id, **{name: getattr(row, name) for name in FILLED}} for row in rows]
+        session.execute(update(InboundMail), values)
+
+
+def _classify(session, row: InboundMail, msg, match: matching.Match, now) -> Classification:
     tz = match.contact.timezone if match.contact else "UTC"
-    found = classify(msg, received_at=row.sent_at or now, tz=tz)
-    if found.kind != "bounce":
-        match = matching.named_contact(session, match, found.text)
+    return classify(msg, received_at=row.sent_at or now, tz=tz)
+
+
+def _fill(row: InboundMail, match: matching.Match, found: Classification) -> matching.Match:
+    """What the log keeps of the classification and the match."""
     row.classification, row.confidence = found.kind, found.confidence
     row.text = (found.text or "")[:TEXT_MAX]
     row.decision_date, row.until = found.decision_date, found.until
@@ -137,148 +248,4 @@ def receive(
         row.contact_id, row.candidate_id = match.contact.id, match.contact.candidate_id
     row.application_id = match.application.id if match.application else None
     row.touch_id = match.touch.id if match.touch else None
-    outcome = _act(session, row, match, found, now, config)
-    if outcome.outcome == "unmatched":
-        webhook_events.inbound_unmatched(session, row)
-    return outcome
-
-
-def _done(row: InboundMail, outcome: str, reason: str, response_id: int | None = None):
-    row.outcome, row.reason, row.response_id = outcome, reason, response_id
-    return Outcome(
-        outcome,
-        reason,
-        row.classification,
-        row.id,
-        response_id,
-        row.touch_id,
-        row.contact_id,
-    )
-
-
-def _act(session, row, match: _Match, found: Classification, now, config) -> Outcome:
-    if found.kind == "bounce":
-        return _bounce(session, row, match, found)
-    if found.kind == "auto_reply" or (found.kind == "out_of_office" and not found.until):
-        return _done(row, "ignored", f"An automatic reply: logged, never a reply. {found.reason}")
-    if match.contact is None or match.application is None:
-        return _done(row, "unmatched", f"Kept for the candidate: {match.how}. {found.reason}")
-    kind = found.kind if found.kind in HUMAN or found.kind == "out_of_office" else "replied"
-    ledger.lock_contact(session, match.contact.id)
-    response, _, _ = record_response(
-        session,
-        contact=match.contact,
-        application=match.application,
-        round_=match.touch.round
-        if match.touch
-        else ledger.current_round(session, row.application_id),
-        kind=kind,
-        occurred_at=row.sent_at if row.sent_at and row.sent_at <= now else now,
-        now=now,
-        config=config,
-        channel="email",
-        decision_date=found.decision_date,
-        until=found.until,
-        source="email",
-        message_id=row.message_id,
-        text=row.text,
-        classified_as=found.kind,
-        confidence=found.confidence,
-        inbound_id=row.id,
-    )
-    return _done(row, "recorded", f"Recorded as {kind}, {match.how}. {found.reason}", response.id)
-
-
-def _bounce(session, row, match: _Match, found: Classification) -> Outcome:
-    bounce = found.bounce
-    touch = match.touch
-    if bounce is not None and bounce.original_message_id:
-        touch = (
-            session.scalars(
-                select(Touch).where(
-                    Touch.org_id == row.org_id, Touch.message_id == bounce.original_message_id
-                )
-            ).first()
-            or touch
-        )
-    if touch is None:
-        return _done(row, "unmatched", "A bounce for no message Touchbase sent.")
-    row.touch_id, row.contact_id, row.application_id = (
-        touch.id,
-        touch.contact_id,
-        touch.application_id,
-    )
-    row.candidate_id = touch.candidate_id
-    status = bounce.status if bounce else "unknown"
-    diagnostic = (bounce.diagnostic if bounce else None) or "no diagnostic"
-    if bounce is not None and bounce.permanent:
-        return _permanent_bounce(session, row, touch, bounce, f"Bounced ({status}): {diagnostic}")
-    ledger.record_event(
-        session,
-        touch,
-        "bounce",
-        f"inbound:{row.id}",
-        reason=f"A transient delivery problem ({status}): {diagnostic}",
-        data={"dsn": status},
-    )
-    return _done(row, "recorded", f"A transient bounce ({status}): noted on the touch.")
-
-
-def _permanent_bounce(session, row, touch: Touch, bounce, reason: str) -> Outcome:
-    """The touch failed (if it had gone out), and the address it went to is marked
-    undeliverable when it is still the contact's (api.inbound.undeliverable)."""
-    actor, data = f"inbound:{row.id}", {"dsn": bounce.status}
-    said = "A permanent bounce"
-    if touch.status in ("sent", "delivered", "unknown"):
-        touch.status, touch.reason = "failed", reason
-        ledger.record_event(session, touch, "failed", actor, reason=reason, data=data)
-        said += ": the touch failed"
-    else:
-        ledger.record_event(session, touch, "bounce", actor, reason=reason, data=data)
-    contact = session.get(Contact, touch.contact_id)
-    address = contact.email if contact is not None else None
-    if (
-        contact is not None
-        and touch.channel == "email"
-        and undeliverable.mark_undeliverable(
-            session,
-            contact,
-            bounce.recipient,
-            f"{address} {reason[0].lower()}{reason[1:].rstrip('.')}.",
-            row.received_at,
-            actor,
-        )
-    ):
-        said += f"; {address} is marked undeliverable: nothing more goes to it by email"
-    return _done(row, "recorded", f"{said}. {reason}")
-
-
-def attach(
-    session: Session,
-    row: InboundMail,
-    contact: Contact,
-    application: Application,
-    now: datetime,
-    config: Mapping[str, Any],
-) -> Outcome:
-    """Record an unmatched message against the contact (and application) the candidate
-    chose, through the same act path as a matched one, from what the row kept: the
-    classification, the dates read and the reply's text. The caller checked that the row
-    is unmatched and the contact and application are the candidate's."""
-    touch = session.scalars(
-        select(Touch)
-        .where(Touch.application_id == application.id, Touch.contact_id == contact.id)
-        .order_by(Touch.sent_at.desc().nulls_last(), Touch.id.desc())
-    ).first()
-    row.contact_id, row.candidate_id = contact.id, contact.candidate_id
-    row.application_id, row.touch_id = application.id, touch.id if touch else None
-    found = Classification(
-        kind=row.classification or "replied",
-        confidence=row.confidence or 0.5,
-        text=row.text or "",
-        reason=f"Classified {row.classification or 'replied'} when it arrived.",
-        until=row.until,
-        decision_date=row.decision_date,
-    )
-    match = _Match(contact, application, touch, "attached by hand")
-    return _act(session, row, match, found, now, config)
+    return match

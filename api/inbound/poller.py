@@ -1,12 +1,16 @@
 """Reading mailboxes on a schedule: each held by one worker at a time, each message once.
 
 A worker claims a due mailbox under a lease (a conditional UPDATE, so two workers never
-hold one), asks its channel for the messages after the stored cursor, and hears each in a
-transaction of its own that also writes the cursor just past it, fenced on the lease:
+hold one), asks its channel for the messages after the stored cursor, and hears each
+fetched batch at once (api.inbound.pipeline.receive_many) in one transaction that also
+writes the cursor just past its last message, fenced on the lease:
 
-- killed before that commit, the message is fetched again by whoever polls next;
-- killed after it, the cursor already covers it: it is never heard twice;
+- killed before that commit, the batch is fetched again by whoever polls next;
+- killed after it, the cursor already covers it: none of it is heard twice;
 - a lease that lapsed and was taken over fails the fence, and the old holder stops.
+
+A batch that breaks the pipeline is rolled back and heard again one message per
+transaction, so the one message at fault is skipped (logged) and the others are heard.
 
 A mailbox that cannot be read is marked ``unavailable`` with the reason and retried with
 backoff; its cursor is untouched, so nothing is skipped once it is back.
@@ -27,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.channel_settings import effective_settings, settings_problems
 from api.inbound.mailboxes import inbound_channels, source_of, sync_all, sync_mailboxes
-from api.inbound.pipeline import NotAMessage, receive
+from api.inbound.pipeline import NotAMessage, receive, receive_many
 from api.models import Mailbox, utcnow
 from channels.inbound import SourceUnavailable
 from channels.registry import notify_inbound
@@ -161,30 +165,79 @@ class MailboxPoller:
             if not replies.items:
                 cursor = dict(replies.cursor)
                 break
-            for item in replies.items:
-                if not self._hear(mailbox_id, org_id, candidate_id, channel.name, item, report):
-                    return report  # the lease was lost: whoever holds it goes on
-                cursor = dict(item.cursor)
-                heard += 1
+            where = (mailbox_id, org_id, candidate_id, channel.name)
+            if not self._hear_batch(*where, replies.items, report):
+                return report  # the lease was lost: whoever holds it goes on
+            cursor = dict(replies.items[-1].cursor)
+            heard += len(replies.items)
         self._release(mailbox_id, cursor, interval, more=heard >= TURN_LIMIT)
         return report
+
+    def _hear_batch(self, mailbox_id, org_id, candidate_id, source, items, report) -> bool:
+        """Hear a fetched batch and move the cursor past it, in one transaction; when the
+        batch breaks the pipeline, one message per transaction instead (:meth:`_hear`)."""
+        now = self.clock()
+        with self.sessions() as session:
+            if not self._fence(session, mailbox_id, items[-1].cursor, len(items), now):
+                return False
+            try:
+                results = receive_many(
+                    session,
+                    org_id,
+                    [item.raw for item in items],
+                    source=source,
+                    now=now,
+                    config=self.config,
+                    candidate_id=candidate_id,
+                )
+            except Exception:  # one message at fault must not jam the batch, nor the mailbox
+                session.rollback()
+                log.exception("mailbox %s: a batch broke the pipeline; one at a time", mailbox_id)
+                results = None
+            else:
+                session.commit()
+        if results is None:
+            return all(
+                self._hear(mailbox_id, org_id, candidate_id, source, item, report) for item in items
+            )
+        for result in results:
+            if isinstance(result, NotAMessage):
+                log.warning("mailbox %s: skipped a message that is none: %s", mailbox_id, result)
+            self._heard(report, None if isinstance(result, NotAMessage) else result)
+        for result in results:
+            if not isinstance(result, NotAMessage):
+                notify_inbound(result.event(org_id, candidate_id, source, now))
+        return True
+
+    def _fence(self, session, mailbox_id: int, cursor, count: int, now: datetime) -> bool:
+        """Move the cursor (in the caller's transaction), if this poller still holds the
+        lease; else roll back and say so."""
+        fenced = session.execute(
+            update(Mailbox)
+            .where(Mailbox.id == mailbox_id, Mailbox.lease_owner == self.owner)
+            .values(
+                cursor=dict(cursor),
+                heard=Mailbox.heard + count,
+                lease_expires_at=now + self.lease,
+            )
+        )
+        if fenced.rowcount != 1:
+            session.rollback()
+            log.warning("lost the lease of mailbox %s; stopping this turn", mailbox_id)
+            return False
+        return True
+
+    @staticmethod
+    def _heard(report: PollReport, outcome) -> None:
+        report.heard += 1
+        kind = outcome.outcome if outcome else "not_a_message"
+        report.outcomes[kind] = report.outcomes.get(kind, 0) + 1
 
     def _hear(self, mailbox_id, org_id, candidate_id, source, item, report) -> bool:
         """Hear one message and move the cursor past it, in one transaction."""
         now = self.clock()
         with self.sessions() as session:
-            fenced = session.execute(
-                update(Mailbox)
-                .where(Mailbox.id == mailbox_id, Mailbox.lease_owner == self.owner)
-                .values(
-                    cursor=dict(item.cursor),
-                    heard=Mailbox.heard + 1,
-                    lease_expires_at=now + self.lease,
-                )
-            )
-            if fenced.rowcount != 1:
-                session.rollback()
-                log.warning("lost the lease of mailbox %s; stopping this turn", mailbox_id)
+            if not self._fence(session, mailbox_id, item.cursor, 1, now):
                 return False
             try:
                 outcome = receive(
@@ -204,9 +257,7 @@ class MailboxPoller:
                 log.exception("mailbox %s: a message broke the pipeline; skipped", mailbox_id)
                 return self._skip(mailbox_id, item, report)
             session.commit()
-        report.heard += 1
-        kind = outcome.outcome if outcome else "not_a_message"
-        report.outcomes[kind] = report.outcomes.get(kind, 0) + 1
+        self._heard(report, outcome)
         if outcome is not None:
             notify_inbound(outcome.event(org_id, candidate_id, source, now))
         return True

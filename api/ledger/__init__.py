@@ -42,7 +42,7 @@ from api.ledger.records import (
     responses,
     touch_record,
 )
-from api.ledger.rowlocks import lock_contact, lock_touch
+from api.ledger.rowlocks import lock_contact, lock_contacts, lock_touch
 
 __all__ = [
     "COUNTING",
@@ -62,6 +62,7 @@ __all__ = [
     "interview_end",
     "layers_of",
     "lock_contact",
+    "lock_contacts",
     "lock_touch",
     "message_limits",
     "policy_layers",

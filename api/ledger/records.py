@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from api import policy
 from api.models import Contact, Interview, Interviewer, Response, Touch
@@ -80,7 +80,12 @@ def responses(
 ) -> list[policy.ResponseRecord]:
     """Responses from these contacts (an out-of-office follows the person) and every response
     about these applications (a rejection or an offer from anyone stops the whole panel)."""
-    query = select(Response).order_by(Response.occurred_at, Response.id)
+    # Records only: the corrections the model loads with each response are not read.
+    query = (
+        select(Response)
+        .options(lazyload(Response.corrections))
+        .order_by(Response.occurred_at, Response.id)
+    )
     conditions = []
     if contact_ids is not None:
         conditions.append(Response.contact_id.in_(contact_ids))

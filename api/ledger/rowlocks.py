@@ -19,6 +19,21 @@ def lock_contact(session: Session, contact_id: int) -> Contact:
     return session.scalars(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
 
 
+def lock_contacts(session: Session, contact_ids: list[int]) -> list[Contact]:
+    """:func:`lock_contact` for many in one statement, in id order (two batches locking
+    the same people in the same order cannot deadlock)."""
+    if not contact_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.id.in_(sorted(set(contact_ids))))
+            .order_by(Contact.id)
+            .with_for_update()
+        )
+    )
+
+
 def lock_touch(session: Session, touch_id: int) -> Touch:
     """Re-read a touch under a row lock, so a change by the candidate and the worker's claim
     of the same touch cannot both win (the later one sees the other's status)."""

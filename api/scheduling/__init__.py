@@ -2,9 +2,10 @@
 
 Every path that changes a fact (the API, the planner, a response, the worker after a send
 or a refusal, a policy or application change) calls :func:`replan` or
-:func:`replan_where` in the same transaction, and the core recomputes the pending touches
-of each application touched from scratch (:mod:`api.scheduling.placement`). The answer is
-the touches it moved or cancelled, each with an event naming the rule and a sentence.
+:func:`replan_where` (:func:`replan_each` for many at once) in the same transaction, and
+the core recomputes the pending touches of each application touched from scratch
+(:mod:`api.scheduling.placement`). The answer is the touches it moved or cancelled, each
+with an event naming the rule and a sentence.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Application, Touch
 from api.scheduling.placement import MOVABLE, Facts, Pending, Placement, place, yields_to
-from api.scheduling.store import load_facts, replan
+from api.scheduling.store import applications, load_facts, replan, replan_each
 
 __all__ = [
     "MOVABLE",
@@ -27,6 +28,7 @@ __all__ = [
     "load_facts",
     "place",
     "replan",
+    "replan_each",
     "replan_where",
     "yields_to",
 ]
@@ -54,10 +56,9 @@ def replan_where(
     app_ids = set(session.scalars(query.distinct()))
     if also is not None:
         app_ids.add(also.id)
-    changed: list[Touch] = []
-    for app_id in sorted(app_ids):
-        changed.extend(replan(session, session.get(Application, app_id), now, actor))
-    return changed
+    found = applications(session, sorted(app_ids))
+    changed = replan_each(session, [(a, actor) for a in found], now)
+    return [touch for touches in changed for touch in touches]
 
 
 def has_pending_siblings(session: Session, touch: Touch) -> bool:

@@ -235,7 +235,8 @@ def store_planned(
         status=state,
         approve_by=approve_by,
     )
-    touch.reason = unsendable
+    if unsendable is not None:  # else no UPDATE just after the INSERT
+        touch.reason = unsendable
     return touch
 
 

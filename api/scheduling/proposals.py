@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from api import ledger
 from api.models import Contact, Response, Touch
-from api.scheduling.channels import pick, reaches, usable_channels
+from api.scheduling.channels import Usable, pick, reaches, usable_channels
 
 #: response kind -> (step, rule, why)
 PROPOSED = {
@@ -45,9 +45,15 @@ class Proposal:
 
 
 def proposal_for(
-    session: Session, response: Response, contact: Contact, config: Mapping[str, Any]
+    session: Session,
+    response: Response,
+    contact: Contact,
+    config: Mapping[str, Any],
+    usable: dict[tuple[int, int], Usable] | None = None,
 ) -> Proposal | None:
-    """The touch ``response`` proposes, or None (nothing to propose, or one exists)."""
+    """The touch ``response`` proposes, or None (nothing to propose, or one exists).
+    ``usable``: the channels each (org, candidate) can use, read once for a batch of
+    responses (their settings do not change within it)."""
     if response.kind not in PROPOSED:
         return None
     step, rule, why = PROPOSED[response.kind]
@@ -61,18 +67,22 @@ def proposal_for(
         taken = taken.where(Touch.round == round_)
     if session.scalar(taken.limit(1)) is not None:
         return None
-    usable = usable_channels(session, contact.org_id, contact.candidate_id, config)
+    usable = {} if usable is None else usable
+    key = (contact.org_id, contact.candidate_id)
+    if key not in usable:
+        usable[key] = usable_channels(session, contact.org_id, contact.candidate_id, config)
+    can = usable[key]
     info = ledger.contact_info(contact)
     came = response.channel
     if (
         came
         and came not in ("call", "manual")
-        and usable.can_send(came)
-        and reaches(info, usable.kinds[came], came)
+        and can.can_send(came)
+        and reaches(info, can.kinds[came], came)
     ):
         channel = came
     else:
-        channel, _ = pick(step, info, usable)
+        channel, _ = pick(step, info, can)
     if channel is None:
         return None
     return Proposal(step, channel, round_, rule, f"{why} (to {contact.name}, by {channel}).")

@@ -8,50 +8,40 @@ scratch, in the same transaction as the change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from api import approval, ledger, policy
-from api.models import Application, Contact, Interview, PolicySetting, Touch
-from api.scheduling.placement import MOVABLE, Facts, Pending, Placement, place
-from api.timebounds import clamp_instant
+from api import approval, ledger
+from api.models import Application, Touch
+from api.scheduling.facts import FactSource, is_movable, pending_of
+from api.scheduling.placement import Facts, Pending, Placement, place
 
+#: Applications whose facts are loaded at once (an org-wide re-plan goes in chunks, so its
+#: queries' IN lists stay within SQLite's bound-parameter limit).
+CHUNK = 500
 
-def _settings(session: Session, contacts: Iterable[Contact]) -> dict[int, policy.PolicySettings]:
-    """Each contact's merged policy, from one read of the org's policy rows."""
-    contacts = list(contacts)
-    if not contacts:
-        return {}
-    rows = session.scalars(
-        select(PolicySetting).where(PolicySetting.org_id == contacts[0].org_id)
-    ).all()
-    return {c.id: policy.merge(*ledger.layers_of(rows, c.candidate_id, c.id))[0] for c in contacts}
-
-
-def pending_of(touch: Touch, now: datetime) -> Pending:
-    at = touch.scheduled_for
-    due = at if at is not None and at <= now else None
-    retrying = at if at is not None and at > now and (touch.attempts or 0) > 0 else None
-    return Pending(
-        id=touch.id,
-        contact_id=touch.contact_id,
-        application_id=touch.application_id,
-        round=touch.round,
-        step=touch.step,
-        channel=touch.channel,
-        status=touch.status,
-        requested_at=touch.requested_for,
-        due_since=due,
-        not_before=retrying,
-        approve_by=touch.approve_by,
-    )
+__all__ = [
+    "applications",
+    "apply",
+    "is_movable",
+    "load_facts",
+    "pending_of",
+    "replan",
+    "replan_each",
+]
 
 
-def is_movable(touch: Touch) -> bool:
-    return touch.status in MOVABLE and touch.automated and touch.channel != "manual"
+def applications(session: Session, ids: Sequence[int]) -> list[Application]:
+    """The applications of ``ids`` in that order: those not yet in the session from one
+    query, the others from its identity map."""
+    missing = [i for i in ids if identity_key(Application, i) not in session.identity_map]
+    if missing:
+        session.scalars(select(Application).where(Application.id.in_(missing))).all()
+    return [a for a in (session.get(Application, i) for i in ids) if a is not None]
 
 
 def load_facts(
@@ -62,62 +52,9 @@ def load_facts(
 ) -> tuple[Facts, dict[int, Touch]]:
     """The facts of one application (``extra``: touches not yet stored, e.g. a plan's),
     and its stored pending touches by id."""
-    touches = session.scalars(
-        select(Touch).where(Touch.application_id == application.id).order_by(Touch.id)
-    ).all()
-    interviews = session.scalars(
-        select(Interview).where(Interview.application_id == application.id)
-    ).all()
     extra = list(extra)
-    contact_ids = sorted(
-        {t.contact_id for t in touches}
-        | {i.contact_id for iv in interviews for i in iv.interviewers}
-        | {p.contact_id for p in extra}
-    )
-    contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
-    movable = {t.id: t for t in touches if is_movable(t)}
-    others = session.scalars(
-        select(Touch).where(
-            Touch.contact_id.in_(contact_ids), Touch.application_id != application.id
-        )
-    ).all()
-    ends: dict[tuple[int, int], datetime] = {}
-    for iv in interviews:
-        for person in iv.interviewers:
-            key = (person.contact_id, iv.round)
-            ends[key] = max(ends.get(key, iv.ends_at), iv.ends_at)
-    facts = Facts(
-        now=now,
-        application_id=application.id,
-        decision_date=application.decision_expected_on,
-        contacts={c.id: ledger.contact_info(c) for c in contacts},
-        settings=_settings(session, contacts),
-        interview_ends=ends,
-        fixed=[ledger.touch_record(t) for t in [*touches, *others] if t.id not in movable],
-        pending=[pending_of(t, now) for t in movable.values()] + extra,
-        responses=ledger.responses(
-            session, contact_ids=contact_ids, application_ids=[application.id]
-        ),
-        candidate_sends=_candidate_sends(session, application.candidate_id, now, movable),
-        application_status=application.status,
-    )
-    return facts, movable
-
-
-def _candidate_sends(session: Session, candidate_id: int, now: datetime, movable) -> list:
-    """When the candidate's other counting automated touches go, from a day before now (a
-    local day starts at most a day before its UTC instant) onwards."""
-    at = func.coalesce(Touch.sent_at, Touch.scheduled_for)
-    rows = session.execute(
-        select(Touch.id, at).where(
-            Touch.candidate_id == candidate_id,
-            Touch.automated.is_(True),
-            Touch.channel != "manual",
-            Touch.status.in_(sorted(policy.COUNTING_STATUSES)),
-            at >= clamp_instant(now) - timedelta(days=2),
-        )
-    ).all()
-    return [when for touch_id, when in rows if touch_id not in movable and when is not None]
+    source = FactSource(session, [application], now, {p.contact_id for p in extra})
+    return source.facts(application, extra)
 
 
 def apply(
@@ -156,7 +93,22 @@ def apply(
 def replan(session: Session, application: Application, now: datetime, actor: str) -> list[Touch]:
     """Recompute every pending touch of the application from its facts; the touches that
     moved or were cancelled, each with an event naming the rule."""
-    facts, stored = load_facts(session, application, now)
-    changed = apply(session, place(facts), stored, actor)
-    session.flush()
+    return replan_each(session, [(application, actor)], now)[0]
+
+
+def replan_each(
+    session: Session, plan: Sequence[tuple[Application, str]], now: datetime
+) -> list[list[Touch]]:
+    """Re-plan each application in turn, as :func:`replan` one after the other would (each
+    sees what the ones before it changed), from facts loaded for all of them at once
+    (api.scheduling.facts): a few queries for the lot. ``plan`` names each application with
+    the actor its events name; the answer is the touches each changed."""
+    changed = []
+    for start in range(0, len(plan), CHUNK):
+        part = plan[start : start + CHUNK]
+        source = FactSource(session, [application for application, _ in part], now)
+        for application, actor in part:
+            facts, stored = source.facts(application)
+            changed.append(apply(session, place(facts), stored, actor))
+        session.flush()  # the next chunk's facts are read with these changes
     return changed

@@ -1,0 +1,215 @@
+"""The facts of many applications from a few queries, for re-planning them one by one.
+
+Re-planning after a batch of responses touches hundreds of applications; loading each
+one's facts on its own costs seven or more queries an application. :class:`FactSource`
+reads the rows of all of them at once (their touches and interviews, the people in them,
+those people's other touches, the responses, the candidates' counting touches, the
+policy rows) and builds each application's :class:`Facts` when asked, from the loaded
+objects as they are *then*. The session's identity map shares one object per row, so a
+touch that the re-plan of one application moved or cancelled is seen moved or cancelled
+by the next one built, exactly as if its facts had been read from the database after the
+first was applied. What it cannot see is a row inserted after it was built: the caller
+builds a new source after storing touches (api.scheduling.responses does).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, lazyload, selectinload
+
+from api import ledger, policy
+from api.models import Application, Contact, Interview, PolicySetting, Response, Touch
+from api.scheduling.placement import MOVABLE, Facts, Pending
+from api.timebounds import clamp_instant
+
+#: The candidate's sends the daily cap looks at start at most this long before now.
+SENDS_SINCE = timedelta(days=2)
+
+
+def pending_of(touch: Touch, now: datetime) -> Pending:
+    at = touch.scheduled_for
+    due = at if at is not None and at <= now else None
+    retrying = at if at is not None and at > now and (touch.attempts or 0) > 0 else None
+    return Pending(
+        id=touch.id,
+        contact_id=touch.contact_id,
+        application_id=touch.application_id,
+        round=touch.round,
+        step=touch.step,
+        channel=touch.channel,
+        status=touch.status,
+        requested_at=touch.requested_for,
+        due_since=due,
+        not_before=retrying,
+        approve_by=touch.approve_by,
+    )
+
+
+def is_movable(touch: Touch) -> bool:
+    return touch.status in MOVABLE and touch.automated and touch.channel != "manual"
+
+
+def _cap_time(touch: Touch, cutoff: datetime) -> datetime | None:
+    """When the touch counts for the candidate's daily cap (None: it does not, or it went
+    before ``cutoff``), from its state now."""
+    at = touch.sent_at or touch.scheduled_for
+    counts = touch.automated and touch.channel != "manual"
+    if not counts or touch.status not in policy.COUNTING_STATUSES or at is None:
+        return None
+    return at if at >= cutoff else None
+
+
+class FactSource:
+    """The loaded rows of ``applications``; :meth:`facts` builds one's facts from them.
+
+    ``extra_contacts``: people of touches not yet stored that a caller will pass as
+    ``extra`` (a plan's), so their contact rows are loaded too."""
+
+    def __init__(
+        self,
+        session: Session,
+        applications: Sequence[Application],
+        now: datetime,
+        extra_contacts: Iterable[int] = (),
+    ) -> None:
+        self.now = now
+        app_ids = sorted({a.id for a in applications})
+        interviews = session.scalars(
+            select(Interview)
+            .where(Interview.application_id.in_(app_ids))
+            .options(selectinload(Interview.interviewers))
+        ).all()
+        self._interviews: dict[int, list[Interview]] = defaultdict(list)
+        for iv in interviews:
+            self._interviews[iv.application_id].append(iv)
+        self._app_contacts: dict[int, set[int]] = defaultdict(set)
+        for iv in interviews:
+            self._app_contacts[iv.application_id].update(i.contact_id for i in iv.interviewers)
+        extra = set(extra_contacts)
+        self._extra = extra
+        # The applications' touches and their people's in every application, one object
+        # each: the panel's (and ``extra``) at once, then those of anyone else written to.
+        panel = set().union(*self._app_contacts.values(), extra)
+        people = list(
+            session.scalars(
+                select(Touch).where(
+                    or_(Touch.contact_id.in_(sorted(panel)), Touch.application_id.in_(app_ids))
+                )
+            )
+        )
+        for t in people:
+            if t.application_id in app_ids:
+                self._app_contacts[t.application_id].add(t.contact_id)
+        contact_ids = sorted(set().union(*self._app_contacts.values(), extra))
+        if unseen := sorted(set(contact_ids) - panel):
+            known = {t.id for t in people}
+            more = session.scalars(select(Touch).where(Touch.contact_id.in_(unseen)))
+            people += [t for t in more if t.id not in known]
+        contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
+        self._contacts = {c.id: c for c in contacts}
+        self._by_app: dict[int, list[Touch]] = defaultdict(list)
+        self._by_contact: dict[int, list[Touch]] = defaultdict(list)
+        for t in sorted(people, key=lambda t: t.id):
+            self._by_app[t.application_id].append(t)
+            self._by_contact[t.contact_id].append(t)
+        self._responses = session.scalars(
+            select(Response)
+            .options(lazyload(Response.corrections))
+            .where(or_(Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)))
+            .order_by(Response.occurred_at, Response.id)
+        ).all()
+        orgs = sorted({c.org_id for c in contacts})
+        rows = session.scalars(select(PolicySetting).where(PolicySetting.org_id.in_(orgs))).all()
+        self._policy_rows: dict[int, list[PolicySetting]] = defaultdict(list)
+        for row in rows:
+            self._policy_rows[row.org_id].append(row)
+        self._settings: dict[int, policy.PolicySettings] = {}
+        self._cap_touches = self._load_cap_touches(
+            session, sorted({a.candidate_id for a in applications})
+        )
+
+    def _load_cap_touches(self, session: Session, candidates: list[int]):
+        """The candidates' automated touches that may count for the daily cap now or once
+        re-planned (a pending one may be moved into the window)."""
+        at = func.coalesce(Touch.sent_at, Touch.scheduled_for)
+        rows = session.scalars(
+            select(Touch).where(
+                Touch.candidate_id.in_(candidates),
+                Touch.automated.is_(True),
+                Touch.channel != "manual",
+                Touch.status.in_(sorted(policy.COUNTING_STATUSES)),
+                or_(
+                    at >= clamp_instant(self.now) - SENDS_SINCE,
+                    Touch.status.in_(MOVABLE),
+                ),
+            )
+        ).all()
+        found: dict[int, list[Touch]] = defaultdict(list)
+        for t in sorted(rows, key=lambda t: t.id):
+            found[t.candidate_id].append(t)
+        return found
+
+    def _setting(self, contact: Contact) -> policy.PolicySettings:
+        if contact.id not in self._settings:
+            layers = ledger.layers_of(
+                self._policy_rows[contact.org_id], contact.candidate_id, contact.id
+            )
+            self._settings[contact.id] = policy.merge(*layers)[0]
+        return self._settings[contact.id]
+
+    def facts(
+        self, application: Application, extra: Iterable[Pending] = ()
+    ) -> tuple[Facts, dict[int, Touch]]:
+        """The facts of one loaded application as they stand now, and its stored pending
+        touches by id (what :func:`api.scheduling.store.apply` writes)."""
+        extra = list(extra)
+        touches = self._by_app[application.id]
+        interviews = self._interviews[application.id]
+        contact_ids = self._app_contacts[application.id] | {p.contact_id for p in extra}
+        missing = {p.contact_id for p in extra} - self._extra - self._app_contacts[application.id]
+        if missing:
+            raise ValueError(f"contacts {sorted(missing)} were not loaded: pass extra_contacts")
+        contacts = [self._contacts[c] for c in sorted(contact_ids) if c in self._contacts]
+        movable = {t.id: t for t in touches if is_movable(t)}
+        others = sorted(
+            (
+                t
+                for c in contact_ids
+                for t in self._by_contact[c]
+                if t.application_id != application.id
+            ),
+            key=lambda t: t.id,
+        )
+        ends: dict[tuple[int, int], datetime] = {}
+        for iv in interviews:
+            for person in iv.interviewers:
+                key = (person.contact_id, iv.round)
+                ends[key] = max(ends.get(key, iv.ends_at), iv.ends_at)
+        cutoff = clamp_instant(self.now) - SENDS_SINCE
+        sends = [
+            at
+            for t in self._cap_touches[application.candidate_id]
+            if t.id not in movable and (at := _cap_time(t, cutoff)) is not None
+        ]
+        facts = Facts(
+            now=self.now,
+            application_id=application.id,
+            decision_date=application.decision_expected_on,
+            contacts={c.id: ledger.contact_info(c) for c in contacts},
+            settings={c.id: self._setting(c) for c in contacts},
+            interview_ends=ends,
+            fixed=[ledger.touch_record(t) for t in [*touches, *others] if t.id not in movable],
+            pending=[pending_of(t, self.now) for t in movable.values()] + extra,
+            responses=[
+                ledger.response_record(r)
+                for r in self._responses
+                if r.contact_id in contact_ids or r.application_id == application.id
+            ],
+            candidate_sends=sends,
+            application_status=application.status,
+        )
+        return facts, movable
