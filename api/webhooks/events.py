@@ -192,10 +192,13 @@ def dumps(payload: dict[str, Any]) -> str:
 
 
 def _stood(obj: Any) -> bool:
+    """Whether the note's object still exists: pending or persistent, or a row written
+    by a bulk INSERT and kept out of the session (the inbound log's: detached, with its
+    identity). An object of a rolled-back savepoint is transient: its note is dropped."""
     if obj is None:
         return True
     state = inspect(obj, raiseerr=False)
-    return state is None or state.pending or state.persistent
+    return state is None or state.pending or state.persistent or state.detached
 
 
 def _resolve(session: Session, notes: Iterable[_Note]) -> list[_Note]:
