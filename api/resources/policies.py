@@ -13,11 +13,8 @@ from api.db import get_session
 from api.models import (
     Application,
     Contact,
-    Interview,
-    Interviewer,
     Organization,
     PolicySetting,
-    Touch,
     utcnow,
 )
 from api.problems import Problem
@@ -29,6 +26,7 @@ from api.schemas.touches import (
     PolicySchema,
     PolicyValuesSchema,
 )
+from api.template_previews import default_application
 
 blp = Blueprint(
     "policy",
@@ -311,21 +309,6 @@ def _contact_answer(contact: Contact) -> dict:
     return _answer("contact", cont, (org, cand, cont), own)
 
 
-def _default_application(session, contact: Contact) -> Application:
-    """The application the contact was last seen in: an interview, else a touch."""
-    app_id = session.scalar(
-        select(Interview.application_id)
-        .join(Interviewer, Interviewer.interview_id == Interview.id)
-        .where(Interviewer.contact_id == contact.id)
-        .order_by(Interview.starts_at.desc())
-    ) or session.scalar(
-        select(Touch.application_id).where(Touch.contact_id == contact.id).order_by(Touch.id.desc())
-    )
-    if app_id is None:
-        raise field_error("application_id", "Required: this contact has no interview or touch yet.")
-    return session.get(Application, app_id)
-
-
 @blp.route("/contacts/<int:contact_id>/budget")
 class ContactBudget(MethodView):
     @roles(*ALL_ROLES)
@@ -347,7 +330,7 @@ class ContactBudget(MethodView):
             if application is None or application.candidate_id != contact.candidate_id:
                 raise field_error("application_id", "Unknown application for this contact.")
         else:
-            application = _default_application(session, contact)
+            application = default_application(session, contact)
         round_ = args.get("round") or ledger.current_round(session, application.id)
         where = ledger.situation(session, contact, application, round_)
         summary = policy.budget_summary(

@@ -14,34 +14,24 @@ from flask.views import MethodView
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from api import ledger, templating
+from api import templating
 from api.auth import (
     ALL_ROLES,
     Principal,
     current,
-    get_referenced,
     not_found,
     resolve_candidate,
     roles,
     visible_candidates,
 )
 from api.compose import (
-    Parties,
-    check_message,
     find_template,
     plugin_default_template,
-    previous_subject,
     template_channel,
-    template_context,
 )
 from api.db import get_session
 from api.models import (
-    Application,
-    Contact,
-    Interview,
-    Interviewer,
     Template,
-    Touch,
     User,
 )
 from api.problems import Problem, describe_errors
@@ -57,6 +47,7 @@ from api.schemas.channels import (
     TemplateSchema,
     TemplateUpdateSchema,
 )
+from api.template_previews import preview_target, render_preview
 
 TEMPLATE_SORT = Sort(
     Template.id,
@@ -177,98 +168,6 @@ def _normal_subject(subject: str | None, channel: str) -> str | None:
     return subject
 
 
-# -- previews ---------------------------------------------------------------------------------
-
-
-def _default_application(session: Session, contact: Contact) -> Application:
-    """The application the contact was last seen in: an interview, else a touch."""
-    app_id = session.scalar(
-        select(Interview.application_id)
-        .join(Interviewer, Interviewer.interview_id == Interview.id)
-        .where(Interviewer.contact_id == contact.id)
-        .order_by(Interview.starts_at.desc())
-    ) or session.scalar(
-        select(Touch.application_id).where(Touch.contact_id == contact.id).order_by(Touch.id.desc())
-    )
-    if app_id is None:
-        raise field_error("application_id", "Required: this contact has no interview or touch yet.")
-    return session.get(Application, app_id)
-
-
-def _target(
-    session: Session, data: dict[str, Any], template: Template | None = None
-) -> tuple[Parties, int, Touch | None]:
-    """The parties a preview renders for, the round, and the touch if one was given
-    (of the template's candidate, for a candidate's template)."""
-
-    def check_owner(candidate_id: int, field: str) -> None:
-        if template is not None and template.candidate_id not in (None, candidate_id):
-            raise field_error(field, "Belongs to another candidate than the template.")
-
-    if "touch_id" in data:
-        touch = get_referenced(Touch, data["touch_id"], "touch_id")
-        check_owner(touch.candidate_id, "touch_id")
-        contact = session.get(Contact, touch.contact_id)
-        application = session.get(Application, touch.application_id)
-        return Parties.load(session, contact, application, touch.interview_id), touch.round, touch
-    contact = get_referenced(Contact, data["contact_id"], "contact_id")
-    check_owner(contact.candidate_id, "contact_id")
-    if "application_id" in data:
-        application = get_referenced(Application, data["application_id"], "application_id")
-        if application.candidate_id != contact.candidate_id:
-            raise field_error("application_id", "Belongs to another candidate than the contact.")
-    else:
-        application = _default_application(session, contact)
-    interview_id = data.get("interview_id")
-    if interview_id is not None:
-        interview = session.get(Interview, interview_id)
-        if interview is None or interview.application_id != application.id:
-            raise field_error("interview_id", "Unknown interview for this application.")
-    parties = Parties.load(session, contact, application, interview_id)
-    return parties, ledger.current_round(session, application.id), None
-
-
-def render_preview(
-    session: Session,
-    parties: Parties,
-    round_: int,
-    step: str,
-    channel: str,
-    subject: str | None,
-    body: str,
-) -> dict[str, Any]:
-    """Render for real parties and run the message check with the contact's own limits."""
-    contact = parties.contact
-    previous, _ = previous_subject(session, contact.id, round_)
-    context = template_context(parties, step, channel, previous)
-    try:
-        rendered = templating.render(subject, body, context)
-    except templating.TemplateRenderError as exc:
-        raise field_error(exc.field, f"The template could not be rendered: {exc.reason}") from exc
-    out_subject = rendered.subject if template_channel(channel) == "email" else None
-    settings, _ = ledger.effective_policy(session, contact.org_id, contact.candidate_id, contact.id)
-    findings = check_message(
-        session,
-        parties,
-        step,
-        channel,
-        out_subject,
-        rendered.body,
-        ledger.message_limits(settings),
-    )
-    return {
-        "step": step,
-        "channel": channel,
-        "contact_id": contact.id,
-        "application_id": parties.application.id,
-        "interview_id": parties.interview.id if parties.interview else None,
-        "subject": out_subject,
-        "body": rendered.body,
-        "findings": [f.as_dict() for f in findings],
-        "blocking": any(f.severity == "block" for f in findings),
-    }
-
-
 # -- routes -----------------------------------------------------------------------------------
 
 
@@ -375,7 +274,7 @@ class StepPreview(MethodView):
         without saving or scheduling anything.
         """
         session = get_session()
-        parties, round_, touch = _target(session, data)
+        parties, round_, touch = preview_target(session, data)
         step = touch.step if touch else data["step"]
         channel = touch.channel if touch else data["channel"]
         if touch is None:
@@ -469,7 +368,7 @@ class TemplatePreview(MethodView):
         """
         session = get_session()
         template = get_visible_template(template_id)
-        parties, round_, _touch = _target(session, data, template)
+        parties, round_, _touch = preview_target(session, data, template)
         answer = render_preview(
             session,
             parties,
