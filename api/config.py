@@ -102,6 +102,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAILBOX_TICK_SECONDS": _int("MAILBOX_TICK_SECONDS", 5),
         # A worker that holds a mailbox longer without a word loses it to another.
         "MAILBOX_LEASE_SECONDS": _int("MAILBOX_LEASE_SECONDS", 300),
+        # Messages fetched from a mailbox at once and heard in one transaction.
+        "MAILBOX_BATCH": _int("MAILBOX_BATCH", 200),
         # How long a POST's Idempotency-Key and its answer are kept (Stripe: 24 hours).
         "IDEMPOTENCY_TTL_SECONDS": _int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         # A request that holds its key longer without answering (it crashed) loses it.

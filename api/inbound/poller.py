@@ -38,8 +38,9 @@ from channels.registry import notify_inbound
 
 log = logging.getLogger("touchbase.inbound")
 
-#: Messages asked for per fetch, and heard per turn before the mailbox is let go (the
-#: rest of a backlog is taken at once by the next turn, by this worker or another).
+#: Messages asked for per fetch (and heard in one transaction; the MAILBOX_BATCH setting),
+#: and heard per turn before the mailbox is let go (the rest of a backlog is taken at once
+#: by the next turn, by this worker or another).
 FETCH_LIMIT = 200
 TURN_LIMIT = 1000
 #: Longest wait between two attempts at a mailbox that cannot be read.
@@ -145,11 +146,11 @@ class MailboxPoller:
             org_id, candidate_id, cursor = box.org_id, box.candidate_id, box.cursor
             since, interval = box.created_at, _interval(channel, settings)
             session.commit()
-        heard = 0
+        heard, batch = 0, max(1, int(self.config.get("MAILBOX_BATCH", FETCH_LIMIT)))
         while heard < TURN_LIMIT:
             try:
                 replies = channel.fetch_replies(
-                    settings, cursor, since=since, limit=min(FETCH_LIMIT, TURN_LIMIT - heard)
+                    settings, cursor, since=since, limit=min(batch, TURN_LIMIT - heard)
                 )
             except Exception as exc:  # a plugin's bug too: shown, retried, nothing skipped
                 if isinstance(exc, SourceUnavailable):

@@ -1,5 +1,5 @@
 """A worker killed (SIGKILL) in the middle of reading a mailbox loses no message and hears
-none twice: each message and the cursor past it are committed together (issue 13)."""
+none twice: each fetched batch and the cursor past it are committed together (issue 13)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def _worker(app, workdir: Path) -> subprocess.Popen:
         TOUCHBASE_INSTANCE_DIR=str(workdir / "instance"),
         TOUCHBASE_MAILBOX_TICK_SECONDS="1",
         TOUCHBASE_MAILBOX_LEASE_SECONDS="2",
+        # Small batches, so the backlog takes many commits and the kill lands between two
+        # (with the default 200, three commits can all land before the kill).
+        TOUCHBASE_MAILBOX_BATCH="10",
     )
     log = open(workdir / "worker.log", "wb")  # noqa: SIM115 (closed with the process)
     return subprocess.Popen(
