@@ -21,7 +21,9 @@ Figures, one process, in one run:
   the pipeline costs);
 - A, the pipeline alone: ``api.inbound.pipeline.receive`` per message, one transaction
   per message (the baseline: a batch of one each), then ``receive_many`` on batches of
-  ``--batch`` (default the poller's fetch, 200), one transaction per batch;
+  ``--batch`` (default the poller's fetch, 200), one transaction per batch: first with
+  each wave's notes (R9/R10) proposed one by one (the design before api.scheduling.
+  proposing), then from reads shared by the wave (as it runs);
 - B, the poller path: the messages APPENDed to a real Dovecot on loopback
   (tests/imap_server.py), drained by the real poller (``MailboxPoller.poll_due``), which
   hears each fetched batch through ``receive_many`` in one transaction; RSS every 1,000
