@@ -50,7 +50,7 @@ def proposal_for(
     contact: Contact,
     config: Mapping[str, Any],
     usable: dict[tuple[int, int], Usable] | None = None,
-    taken: set[tuple[int, str, int]] | None = None,
+    taken: set[tuple] | None = None,
 ) -> Proposal | None:
     """The touch ``response`` proposes, or None (nothing to propose, or one exists).
     ``usable``: the channels each (org, candidate) can use, read once for a batch of
@@ -62,9 +62,9 @@ def proposal_for(
     round_ = response.round + 1 if step == "next_round_reply" else response.round
     if taken is None:
         taken = taken_notes(session, [response.application_id])
-    if (response.application_id, step, round_) in taken or (
-        step == "post_rejection" and (response.application_id, step) in taken
-    ):
+    # one post-rejection note an application, whatever its round; one reply a round
+    key = (response.application_id, step, round_)
+    if (key if step == "next_round_reply" else key[:2]) in taken:
         return None
     usable = {} if usable is None else usable
     key = (contact.org_id, contact.candidate_id)

@@ -84,7 +84,8 @@ def record_responses(
     from, and follows no response of the same candidate that proposes a note (the note is
     a new touch the candidate's daily cap counts). Its responses are stored, the
     applications re-planned in the order one-by-one recording would (api.scheduling.store.
-    replan_each, from facts loaded at once), then the notes proposed in order."""
+    replan_each, from facts loaded at once), then the wave's notes proposed from reads
+    shared by the wave (api.scheduling.proposing)."""
     done: list[Recorded] = []
     rest = list(said)
     while rest:
