@@ -1,12 +1,13 @@
 """The notes (R9, R10) a wave of responses proposes, from reads shared by the wave.
 
 Proposed one by one, a note costs some twenty-five statements: the note already taken,
-the policy layers, the history, the responses and the interview's end the policy looks
-at, then an INSERT, two events and a savepoint. A wave (api.scheduling.responses) holds
-at most one proposing response per candidate, so its notes cannot see one another: the
-facts they are decided on are read once for all of them, each is still decided by the
-pure ``api.policy.evaluate`` (through api.ledger.decide) and composed as alone, and the
-notes are stored with one flush and their events with one INSERT.
+the channels' settings, the policy layers, the history, the responses and the
+interview's end the policy looks at, then an INSERT, two events and a savepoint. A wave
+(api.scheduling.responses) holds at most one proposing response per candidate, so its
+notes cannot see one another: the facts they are decided on are read once for all of
+them, each is still decided by the pure ``api.policy.evaluate`` (through
+api.ledger.decide) and composed as alone, and the notes are stored with one flush and
+their events with one INSERT.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from api.models import (
     Touch,
 )
 from api.problems import Problem
+from api.scheduling.channels import usable_channels_many
 from api.scheduling.creation import new_touch, opening_events, planned_state, prepare_touch
 from api.scheduling.proposals import PROPOSED, proposal_for, taken_notes
 
@@ -52,6 +54,8 @@ def propose_wave(
     if not wanted:
         return found
     taken = taken_notes(session, [asked[n][0].application_id for n in wanted])
+    keys = {(asked[n][1].org_id, asked[n][1].candidate_id) for n in wanted} - set(usable)
+    usable.update(usable_channels_many(session, keys, config))
     chosen = []
     for n in wanted:
         response, contact, _ = asked[n]

@@ -8,11 +8,13 @@ from datetime import timedelta
 from email.utils import format_datetime
 
 import pytest
+from sqlalchemy import select
 
 import api.scheduling.proposing as proposing
 import api.scheduling.responses as responses
 from api.inbound.pipeline import receive_many
-from api.models import utcnow
+from api.models import ChannelSetting, User, utcnow
+from api.scheduling.channels import usable_channels, usable_channels_many
 from tests.inbound.conftest import build
 from tests.inbound.seeding import seed_org
 from tests.inbound.test_batch import NEXT_ROUND, REJECTION, end_state, heard_both_ways
@@ -93,3 +95,23 @@ def test_one_wave_proposes_the_notes_of_several_candidates(app, office, answers,
         session.rollback()
 
     assert max(waves) > 1
+
+
+def test_channels_read_for_a_wave_are_those_read_for_each_candidate(app, office):
+    with app.extensions["touchbase.sessionmaker"]() as session:
+        ids = session.scalars(
+            select(User.id).where(User.org_id == office.org_id, User.role == "candidate")
+        ).all()
+        own = ChannelSetting(
+            org_id=office.org_id, candidate_id=ids[0], channel="sms", values={"from_number": "x"}
+        )
+        session.add(own)
+        session.flush()
+        keys = [(office.org_id, i) for i in ids]
+
+        many = usable_channels_many(session, keys, app.config)
+        each = {k: usable_channels(session, *k, app.config) for k in keys}
+        session.rollback()
+
+    assert many == each
+    assert many[keys[0]].why_not != many[keys[1]].why_not  # the candidate's own row counts
