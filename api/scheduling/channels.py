@@ -9,14 +9,16 @@ never fails at send time for a channel nobody configured.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.channel_settings import effective_raw, settings_problems
+from api.channel_settings import effective_raw, instance_defaults, settings_problems
+from api.models import ChannelSetting
 from api.policy import ContactInfo
 
 #: The written channels a plan may choose; calls are their own step (R11).
@@ -46,12 +48,47 @@ class Usable:
 def usable_channels(
     session: Session, org_id: int, candidate_id: int, config: Mapping[str, Any]
 ) -> Usable:
+    return _usable(lambda name: effective_raw(session, org_id, candidate_id, name, config))
+
+
+def usable_channels_many(
+    session: Session, keys: Iterable[tuple[int, int]], config: Mapping[str, Any]
+) -> dict[tuple[int, int], Usable]:
+    """:func:`usable_channels` of each (org, candidate), from one query for all of them."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    rows = session.scalars(
+        select(ChannelSetting).where(
+            ChannelSetting.org_id.in_(sorted({o for o, _ in keys})),
+            ChannelSetting.candidate_id.in_(sorted({c for _, c in keys}))
+            | ChannelSetting.candidate_id.is_(None),
+        )
+    ).all()
+    stored: dict[tuple[int, int | None, str], dict] = {
+        (r.org_id, r.candidate_id, r.channel): dict(r.values or {}) for r in rows
+    }
+
+    def raw(org_id: int, candidate_id: int, name: str) -> dict[str, Any]:
+        org = stored.get((org_id, None, name), {})
+        return {
+            **instance_defaults(name, config),
+            **org,
+            **stored.get((org_id, candidate_id, name), {}),
+        }
+
+    return {key: _usable(lambda name, key=key: raw(*key, name)) for key in keys}
+
+
+def _usable(raw: Callable[[str], dict[str, Any]]) -> Usable:
+    """Each installed channel's address kind, and why those whose settings (``raw``
+    gives them by channel name) do not load cannot send."""
     from channels.registry import channels
 
     kinds, why_not = {}, {}
     for name, channel in sorted(channels().items()):
         try:
-            channel.load_settings(effective_raw(session, org_id, candidate_id, name, config))
+            channel.load_settings(raw(name))
         except ValidationError as exc:
             why_not[name] = "its settings are incomplete (" + settings_problems(exc) + ")"
         kinds[name] = channel.address_kind

@@ -114,10 +114,12 @@ def prepare_touch(
     now: datetime,
     subject: str | None = None,
     body: str | None = None,
+    where: ledger.Situation | None = None,
 ) -> Prepared:
     """Place an automated touch in its window, check the policy (409 if refused), and
-    compose its message; nothing is stored."""
-    where = ledger.situation(session, contact, application, round_)
+    compose its message; nothing is stored. ``where``: the situation, when the caller read
+    it already (api.scheduling.proposing reads a wave's at once)."""
+    where = where or ledger.situation(session, contact, application, round_)
     at = policy.adjust_to_window(
         where.settings, where.contact, max(wanted, now), step=step, channel=channel
     )
@@ -166,12 +168,32 @@ def store_touch(
 ) -> Touch:
     """Store a prepared touch (422 if its message is blocked): ``scheduled`` for the
     worker, or a ``draft`` awaiting approval by ``approve_by``."""
+    touch = new_touch(
+        session, p, planned=planned, plan_reason=plan_reason, status=status, approve_by=approve_by
+    )
+    session.add(touch)
+    session.flush()
+    for kind, fields in opening_events(p, status, plan_reason, approve_by):
+        ledger.record_event(session, touch, kind, actor, **fields)
+    return touch
+
+
+def new_touch(
+    session: Session,
+    p: Prepared,
+    *,
+    planned: bool,
+    plan_reason: str | None,
+    status: str,
+    approve_by: datetime | None,
+) -> Touch:
+    """The touch :func:`store_touch` stores, not yet added (422 if its message is blocked)."""
     if p.composition.blocking:
         raise blocked_message(p.composition.blocking)
     contact, step, composition = p.contact, p.step, p.composition
     _, thread_of = previous_subject(session, contact.id, p.round_)
     interview = p.interview or p.parties.interview
-    touch = Touch(
+    return Touch(
         org_id=contact.org_id,
         candidate_id=contact.candidate_id,
         contact_id=contact.id,
@@ -194,25 +216,38 @@ def store_touch(
         thread_of_id=thread_of if step != "thank_you" else None,
         message_id=new_message_id(p.parties.candidate),
     )
-    session.add(touch)
-    session.flush()
-    ledger.record_event(
-        session, touch, "created", actor, data={"template": composition.template_source}
-    )
+
+
+def opening_events(
+    p: Prepared, status: str, plan_reason: str | None, approve_by: datetime | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """A new touch's first two events (kind, fields): created, then scheduled or draft."""
     moved = p.at != max(p.wanted, p.now)
     data = {"scheduled_for": p.at, "requested": p.wanted}
     if approve_by is not None:
         data["approve_by"] = approve_by
-    ledger.record_event(
-        session,
-        touch,
-        status,  # "scheduled", or "draft"
-        actor,
-        reason=window_move_reason(step, p.channel) if moved else plan_reason,
-        rule=window_rule(step, p.channel) if moved else None,
-        data=data,
-    )
-    return touch
+    return [
+        ("created", {"data": {"template": p.composition.template_source}}),
+        (
+            status,  # "scheduled", or "draft"
+            {
+                "reason": window_move_reason(p.step, p.channel) if moved else plan_reason,
+                "rule": window_rule(p.step, p.channel) if moved else None,
+                "data": data,
+            },
+        ),
+    ]
+
+
+def planned_state(p: Prepared, unsendable: str | None = None) -> tuple[str, datetime | None]:
+    """A planned touch's status and approval deadline: a draft awaiting approval when the
+    contact's policy says ``approval: required`` (or it cannot send yet), else scheduled."""
+    settings = p.where.settings
+    state = approval.DRAFT if unsendable else approval.planned_status(settings)
+    approve_by = None
+    if state == approval.DRAFT:
+        approve_by = approval.deadline(settings, p.step, p.at, p.where.interview_end)
+    return state, approve_by
 
 
 def store_planned(
@@ -221,11 +256,7 @@ def store_planned(
     """Store a touch the planner proposed: a draft awaiting approval when the contact's
     policy says ``approval: required`` (by its deadline), else scheduled. A touch whose
     channel cannot send yet (``unsendable``: why) is a draft whatever the setting."""
-    settings = p.where.settings
-    state = approval.DRAFT if unsendable else approval.planned_status(settings)
-    approve_by = None
-    if state == approval.DRAFT:
-        approve_by = approval.deadline(settings, p.step, p.at, p.where.interview_end)
+    state, approve_by = planned_state(p, unsendable)
     touch = store_touch(
         session,
         p,

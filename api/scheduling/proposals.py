@@ -50,22 +50,21 @@ def proposal_for(
     contact: Contact,
     config: Mapping[str, Any],
     usable: dict[tuple[int, int], Usable] | None = None,
+    taken: set[tuple] | None = None,
 ) -> Proposal | None:
     """The touch ``response`` proposes, or None (nothing to propose, or one exists).
     ``usable``: the channels each (org, candidate) can use, read once for a batch of
-    responses (their settings do not change within it)."""
+    responses (their settings do not change within it). ``taken``: the notes that exist,
+    read once for a batch (:func:`taken_notes`)."""
     if response.kind not in PROPOSED:
         return None
     step, rule, why = PROPOSED[response.kind]
     round_ = response.round + 1 if step == "next_round_reply" else response.round
-    taken = select(Touch.id).where(
-        Touch.application_id == response.application_id,
-        Touch.step == step,
-        Touch.status != "cancelled",
-    )
-    if step == "next_round_reply":
-        taken = taken.where(Touch.round == round_)
-    if session.scalar(taken.limit(1)) is not None:
+    if taken is None:
+        taken = taken_notes(session, [response.application_id])
+    # one post-rejection note an application, whatever its round; one reply a round
+    key = (response.application_id, step, round_)
+    if (key if step == "next_round_reply" else key[:2]) in taken:
         return None
     usable = {} if usable is None else usable
     key = (contact.org_id, contact.candidate_id)
@@ -86,3 +85,22 @@ def proposal_for(
     if channel is None:
         return None
     return Proposal(step, channel, round_, rule, f"{why} (to {contact.name}, by {channel}).")
+
+
+def taken_notes(session: Session, application_ids: list[int]) -> set[tuple]:
+    """The notes of these applications in any state but cancelled: (application, step,
+    round) for each, and (application, step) too, since a post-rejection note is one per
+    application whatever its round."""
+    steps = sorted(step for step, _, _ in PROPOSED.values())
+    rows = session.execute(
+        select(Touch.application_id, Touch.step, Touch.round).where(
+            Touch.application_id.in_(sorted(set(application_ids))),
+            Touch.step.in_(steps),
+            Touch.status != "cancelled",
+        )
+    )
+    found: set[tuple] = set()
+    for application_id, step, round_ in rows:
+        found.add((application_id, step, round_))
+        found.add((application_id, step))
+    return found

@@ -23,8 +23,13 @@ from api.problems import Problem
 from api.scheduling.creation import prepare_touch, store_planned
 from api.scheduling.placement import MOVABLE
 from api.scheduling.proposals import PROPOSED, proposal_for
+from api.scheduling.proposing import propose_wave
 from api.scheduling.store import applications, replan_each
 from api.webhooks import events as webhook_events
+
+#: A wave's notes are proposed from shared reads (api.scheduling.proposing); False: one
+#: by one through :func:`propose`, as before (the inbound bench measures both).
+BATCHED_PROPOSALS = True
 
 #: The application's status follows what the company said.
 APPLICATION_STATUS = {"rejected": "rejected", "offer": "offer", "next_round": "next_round"}
@@ -79,7 +84,8 @@ def record_responses(
     from, and follows no response of the same candidate that proposes a note (the note is
     a new touch the candidate's daily cap counts). Its responses are stored, the
     applications re-planned in the order one-by-one recording would (api.scheduling.store.
-    replan_each, from facts loaded at once), then the notes proposed in order."""
+    replan_each, from facts loaded at once), then the wave's notes proposed from reads
+    shared by the wave (api.scheduling.proposing)."""
     done: list[Recorded] = []
     rest = list(said)
     while rest:
@@ -164,14 +170,15 @@ def _record_wave(session, wave: list[Said], pending, now, config) -> list[Record
     for n, changed in zip(owners, replan_each(session, plan, now), strict=True):
         affected[n].extend(changed)
     usable: dict = {}
-    return [
-        (
-            response,
-            affected[n],
-            propose(session, response, s.contact, s.application, now, config, usable),
-        )
-        for n, (s, response) in enumerate(zip(wave, responses, strict=True))
-    ]
+    if BATCHED_PROPOSALS:
+        asked = [(r, s.contact, s.application) for s, r in zip(wave, responses, strict=True)]
+        notes = propose_wave(session, asked, now, config, usable)
+    else:
+        notes = [
+            propose(session, r, s.contact, s.application, now, config, usable)
+            for s, r in zip(wave, responses, strict=True)
+        ]
+    return [(response, affected[n], notes[n]) for n, response in enumerate(responses)]
 
 
 def propose(

@@ -58,9 +58,17 @@ def load_facts(
 
 
 def apply(
-    session: Session, placements: Iterable[Placement], stored: dict[int, Touch], actor: str
+    session: Session,
+    placements: Iterable[Placement],
+    stored: dict[int, Touch],
+    actor: str,
+    events: list[dict] | None = None,
 ) -> list[Touch]:
-    """Write the placements of stored touches; every change an event. The changed touches."""
+    """Write the placements of stored touches; every change an event. The changed touches.
+
+    ``events``: where to put the events' rows (api.ledger.event_row) for the caller to
+    insert at once (:func:`replan_each` does, one INSERT a chunk); None: inserted here."""
+    rows: list[dict] = [] if events is None else events
     changed = []
     for placed in placements:
         touch = stored.get(placed.pending.id) if placed.pending.id is not None else None
@@ -69,24 +77,29 @@ def apply(
         if placed.cancelled:
             touch.status, touch.reason, touch.rule = placed.ending, placed.reason, placed.rule
             touch.lease_owner = touch.lease_expires_at = None
-            ledger.record_event(
-                session, touch, placed.ending, actor, reason=placed.reason, rule=placed.rule
+            rows.append(
+                ledger.event_row(
+                    touch.id, placed.ending, actor, reason=placed.reason, rule=placed.rule
+                )
             )
             changed.append(touch)
         elif placed.at != touch.scheduled_for:
-            ledger.record_event(
-                session,
-                touch,
-                "rescheduled",
-                actor,
-                reason=placed.reason,
-                rule=placed.rule,
-                data={"from": touch.scheduled_for, "to": placed.at},
+            rows.append(
+                ledger.event_row(
+                    touch.id,
+                    "rescheduled",
+                    actor,
+                    reason=placed.reason,
+                    rule=placed.rule,
+                    data={"from": touch.scheduled_for, "to": placed.at},
+                )
             )
             touch.scheduled_for, old = placed.at, touch.scheduled_for
             touch.approve_by = approval.moved_deadline(touch, old)
             touch.lease_owner = touch.lease_expires_at = None
             changed.append(touch)
+    if events is None:
+        ledger.insert_events(session, rows)
     return changed
 
 
@@ -107,8 +120,10 @@ def replan_each(
     for start in range(0, len(plan), CHUNK):
         part = plan[start : start + CHUNK]
         source = FactSource(session, [application for application, _ in part], now)
+        events: list[dict] = []
         for application, actor in part:
             facts, stored = source.facts(application)
-            changed.append(apply(session, place(facts), stored, actor))
+            changed.append(apply(session, place(facts), stored, actor, events))
+        ledger.insert_events(session, events)  # one INSERT, past the unit of work
         session.flush()  # the next chunk's facts are read with these changes
     return changed

@@ -21,7 +21,9 @@ Figures, one process, in one run:
   the pipeline costs);
 - A, the pipeline alone: ``api.inbound.pipeline.receive`` per message, one transaction
   per message (the baseline: a batch of one each), then ``receive_many`` on batches of
-  ``--batch`` (default the poller's fetch, 200), one transaction per batch;
+  ``--batch`` (default the poller's fetch, 200), one transaction per batch: first with
+  each wave's notes (R9/R10) proposed one by one (the design before api.scheduling.
+  proposing), then from reads shared by the wave (as it runs);
 - B, the poller path: the messages APPENDed to a real Dovecot on loopback
   (tests/imap_server.py), drained by the real poller (``MailboxPoller.poll_due``), which
   hears each fetched batch through ``receive_many`` in one transaction; RSS every 1,000
@@ -315,7 +317,15 @@ STAGES = (
     ("facts.py", "facts", "      FactSource.facts"),
     ("placement.py", "place", "      place"),
     ("store.py", "apply", "      apply"),
-    ("responses.py", "propose", "    propose (R9/R10 notes)"),
+    ("responses.py", "propose", "    propose (R9/R10 notes, one by one)"),
+    ("proposing.py", "propose_wave", "    propose_wave (R9/R10 notes, a wave's)"),
+    ("proposing.py", "situations", "      situations (shared reads)"),
+    ("creation.py", "prepare_touch", "      prepare_touch"),
+    ("decisions.py", "decide", "        decide (daily cap, evaluate)"),
+    ("compose.py", "load", "        Parties.load"),
+    ("creation.py", "render", "        render (templates)"),
+    ("creation.py", "new_touch", "      new_touch (previous subject)"),
+    ("events.py", "insert_events", "  insert_events"),
     ("session.py", "flush", "flush"),
     ("session.py", "commit", "commit"),
 )
@@ -397,6 +407,20 @@ def show_samples(samples, traced: bool) -> dict:
 # ------------------------------------------------------------------------ main
 
 
+#: A's batched path with the notes of a wave proposed one by one (the design before
+#: api.scheduling.proposing), measured beside the batched one.
+ONE_BY_ONE = "batched, notes one by one"
+
+
+def notes_batched(batched: bool):
+    """A context in which a wave's notes are proposed from shared reads, or one by one."""
+    from unittest import mock
+
+    import api.scheduling.responses as responses
+
+    return mock.patch.object(responses, "BATCHED_PROPOSALS", batched)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", "-n", type=int, default=10_000, help="default 10000")
@@ -467,23 +491,24 @@ def main(argv: list[str] | None = None) -> int:
 
             # A: receive() one transaction per message, then receive_many() per batch
             figures: dict[str, float] = {}
-            for mode in ("per message", "batched"):
-                app = make_app(dbs.copy(mode.replace(" ", "_")), tmp)
+            for mode in ("per message", ONE_BY_ONE, "batched"):
+                app = make_app(dbs.copy(mode.replace(" ", "_").replace(",", "")), tmp)
                 receiver = Receiver(app, org.org_id)
                 started, cpu = time.perf_counter(), time.process_time()
                 if mode == "per message":
                     for raw in raws:
                         receiver.per_message(raw)
                 else:
-                    for start in range(0, n, args.batch):
-                        receiver.batched(raws[start : start + args.batch])
+                    with notes_batched(mode != ONE_BY_ONE):
+                        for start in range(0, n, args.batch):
+                            receiver.batched(raws[start : start + args.batch])
                 figures[mode] = rate(n, time.perf_counter() - started)
                 cpu = (time.process_time() - cpu) / n * 1000
-                label = (
-                    "receive(), a transaction per message"
-                    if mode == "per message"
-                    else f"receive_many(), batches of {args.batch}"
-                )
+                label = {
+                    "per message": "receive(), a transaction per message",
+                    ONE_BY_ONE: f"receive_many({args.batch}), notes one by one",
+                    "batched": f"receive_many(), batches of {args.batch}",
+                }[mode]
                 print(
                     f"A      {label:<39} {figures[mode]:8.1f} msgs/s"
                     f"  ({figures[mode] / TARGET:.2f}x target, {figures[mode] / floor:.2f}x floor)"
@@ -494,6 +519,10 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 "       batched / per message                  "
                 f"{figures['batched'] / figures['per message']:8.2f}x"
+            )
+            print(
+                "       batched / notes one by one             "
+                f"{figures['batched'] / figures[ONE_BY_ONE]:8.2f}x"
             )
             if figures["batched"] < TARGET:
                 failures.append(f"A batched {figures['batched']:.1f} < {TARGET:.0f} msgs/s")
@@ -554,7 +583,9 @@ def headroom(dbs: Databases, tmp: Path, org, raws: list[bytes], figures: dict, b
         session.flush()
         return [(r, [], None) for r in rows]
 
-    no_notes = mock.patch.object(responses, "propose", lambda *a, **k: None)
+    no_notes = mock.patch.object(
+        responses, "propose_wave", lambda session, asked, *a, **k: [None] * len(asked)
+    )
     no_replan = mock.patch.object(
         responses, "replan_each", lambda session, plan, now: [[] for _ in plan]
     )

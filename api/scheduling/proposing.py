@@ -1,0 +1,165 @@
+"""The notes (R9, R10) a wave of responses proposes, from reads shared by the wave.
+
+Proposed one by one, a note costs some twenty-five statements: the note already taken,
+the channels' settings, the policy layers, the history, the responses and the
+interview's end the policy looks at, then an INSERT, two events and a savepoint. A wave
+(api.scheduling.responses) holds at most one proposing response per candidate, so its
+notes cannot see one another: the facts they are decided on are read once for all of
+them, each is still decided by the pure ``api.policy.evaluate`` (through
+api.ledger.decide) and composed as alone, and the notes are stored with one flush and
+their events with one INSERT.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, lazyload
+
+from api import ledger, policy
+from api.models import (
+    Application,
+    Contact,
+    Interview,
+    Interviewer,
+    PolicySetting,
+    Response,
+    Touch,
+)
+from api.problems import Problem
+from api.scheduling.channels import usable_channels_many
+from api.scheduling.creation import new_touch, opening_events, planned_state, prepare_touch
+from api.scheduling.proposals import PROPOSED, proposal_for, taken_notes
+
+Asked = tuple[Response, Contact, Application]
+
+
+def propose_wave(
+    session: Session,
+    asked: Sequence[Asked],
+    now: datetime,
+    config: Mapping[str, Any],
+    usable: dict | None = None,
+) -> list[Touch | None]:
+    """The note each response proposes (None: none, or the rules refuse it now), as
+    api.scheduling.responses.propose on each in turn would; the caller guarantees no two
+    proposing responses of one candidate (a wave's rule)."""
+    usable = {} if usable is None else usable
+    found: list[Touch | None] = [None] * len(asked)
+    wanted = [n for n, (r, _, _) in enumerate(asked) if r.kind in PROPOSED]
+    if not wanted:
+        return found
+    taken = taken_notes(session, [asked[n][0].application_id for n in wanted])
+    keys = {(asked[n][1].org_id, asked[n][1].candidate_id) for n in wanted} - set(usable)
+    usable.update(usable_channels_many(session, keys, config))
+    chosen = []
+    for n in wanted:
+        response, contact, _ = asked[n]
+        proposal = proposal_for(session, response, contact, config, usable, taken)
+        if proposal is not None:
+            chosen.append((n, proposal))
+    if not chosen:
+        return found
+    where = situations(session, [(asked[n][1], asked[n][2], p.round) for n, p in chosen])
+    made = []
+    for (n, proposal), situation in zip(chosen, where, strict=True):
+        response, contact, application = asked[n]
+        try:
+            prepared = prepare_touch(
+                session,
+                contact=contact,
+                application=application,
+                interview=None,
+                round_=proposal.round,
+                step=proposal.step,
+                channel=proposal.channel,
+                wanted=now,
+                now=now,
+                where=situation,
+            )
+            status, approve_by = planned_state(prepared)
+            touch = new_touch(
+                session,
+                prepared,
+                planned=True,
+                plan_reason=proposal.reason,
+                status=status,
+                approve_by=approve_by,
+            )
+        except Problem:
+            continue
+        made.append((touch, prepared, status, approve_by, f"response:{response.id}", proposal))
+        found[n] = touch
+    if made:
+        session.add_all([m[0] for m in made])
+        session.flush()
+        rows = []
+        for touch, prepared, status, approve_by, actor, proposal in made:
+            for kind, fields in opening_events(prepared, status, proposal.reason, approve_by):
+                rows.append(ledger.event_row(touch.id, kind, actor, **fields))
+        ledger.insert_events(session, rows)
+    return found
+
+
+def situations(
+    session: Session, asked: Sequence[tuple[Contact, Application, int]]
+) -> list[ledger.Situation]:
+    """What :func:`api.ledger.situation` reads for each (contact, application, round),
+    from five queries for all of them."""
+    contact_ids = sorted({c.id for c, _, _ in asked})
+    app_ids = sorted({a.id for _, a, _ in asked})
+    orgs = sorted({c.org_id for c, _, _ in asked})
+    rows: dict[int, list[PolicySetting]] = defaultdict(list)
+    for row in session.scalars(select(PolicySetting).where(PolicySetting.org_id.in_(orgs))):
+        rows[row.org_id].append(row)
+    touches = session.scalars(
+        select(Touch)
+        .where(or_(Touch.contact_id.in_(contact_ids), Touch.application_id.in_(app_ids)))
+        .order_by(Touch.id)
+    ).all()
+    responses = session.scalars(
+        select(Response)
+        .options(lazyload(Response.corrections))
+        .where(or_(Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)))
+        .order_by(Response.occurred_at, Response.id)
+    ).all()
+    ends = {
+        (contact_id, application_id, round_): end
+        for contact_id, application_id, round_, end in session.execute(
+            select(
+                Interviewer.contact_id,
+                Interview.application_id,
+                Interview.round,
+                func.max(Interview.ends_at),
+            )
+            .join(Interviewer, Interviewer.interview_id == Interview.id)
+            .where(Interviewer.contact_id.in_(contact_ids), Interview.application_id.in_(app_ids))
+            .group_by(Interviewer.contact_id, Interview.application_id, Interview.round)
+        )
+    }
+    found = []
+    for contact, application, round_ in asked:
+        layers = ledger.layers_of(rows[contact.org_id], contact.candidate_id, contact.id)
+        found.append(
+            ledger.Situation(
+                settings=policy.merge(*layers)[0],
+                contact=ledger.contact_info(contact),
+                history=[
+                    ledger.touch_record(t)
+                    for t in touches
+                    if t.contact_id == contact.id or t.application_id == application.id
+                ],
+                responses=[
+                    ledger.response_record(r)
+                    for r in responses
+                    if r.contact_id == contact.id or r.application_id == application.id
+                ],
+                interview_end=ends.get((contact.id, application.id, round_)),
+                decision_date=application.decision_expected_on,
+            )
+        )
+    return found
