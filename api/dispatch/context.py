@@ -137,7 +137,7 @@ def load_contexts(
         .where(or_(Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)))
         .order_by(Response.occurred_at, Response.id)
     ).all()
-    ends = _interview_ends(session, contact_ids, app_ids)
+    ends = ledger.interview_ends(session, contact_ids, app_ids)
     interviews = _interviews(session, touches, app_ids, contact_ids)
     notes = _notes(session, {i.id for i in interviews.values() if i is not None}, contact_ids)
     others, companies = _candidate_circles(session, cand_ids)
@@ -246,22 +246,6 @@ def _policy_settings(
         key = (contact.org_id, contact.candidate_id, contact.id)
         out[key] = policy.merge(org, cand, cont, own)[0]
     return out
-
-
-def _interview_ends(session: Session, contact_ids, app_ids) -> dict[tuple[int, int, int], Any]:
-    """``ledger.interview_end`` for every (contact, application, round) of the batch."""
-    rows = session.execute(
-        select(
-            Interviewer.contact_id,
-            Interview.application_id,
-            Interview.round,
-            func.max(Interview.ends_at),
-        )
-        .join(Interviewer, Interviewer.interview_id == Interview.id)
-        .where(Interviewer.contact_id.in_(contact_ids), Interview.application_id.in_(app_ids))
-        .group_by(Interviewer.contact_id, Interview.application_id, Interview.round)
-    ).all()
-    return {(c, a, r): end for c, a, r, end in rows}
 
 
 def _interviews(session: Session, touches, app_ids, contact_ids) -> dict[int, Interview | None]:

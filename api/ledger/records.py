@@ -123,6 +123,28 @@ def interview_end(
     )
 
 
+def interview_ends(
+    session: Session, contact_ids, application_ids
+) -> dict[tuple[int, int, int], datetime | None]:
+    """:func:`interview_end` for every (contact, application, round) of a batch, in one
+    query."""
+    rows = session.execute(
+        select(
+            Interviewer.contact_id,
+            Interview.application_id,
+            Interview.round,
+            func.max(Interview.ends_at),
+        )
+        .join(Interviewer, Interviewer.interview_id == Interview.id)
+        .where(
+            Interviewer.contact_id.in_(contact_ids),
+            Interview.application_id.in_(application_ids),
+        )
+        .group_by(Interviewer.contact_id, Interview.application_id, Interview.round)
+    ).all()
+    return {(c, a, r): end for c, a, r, end in rows}
+
+
 #: Clock skew tolerated on times a client states (a response's or logged touch's
 #: ``occurred_at``, a touch's ``scheduled_for``).
 GRACE = timedelta(minutes=5)

@@ -17,15 +17,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from api import ledger, policy
 from api.models import (
     Application,
     Contact,
-    Interview,
-    Interviewer,
     PolicySetting,
     Response,
     Touch,
@@ -127,20 +125,7 @@ def situations(
         .where(or_(Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)))
         .order_by(Response.occurred_at, Response.id)
     ).all()
-    ends = {
-        (contact_id, application_id, round_): end
-        for contact_id, application_id, round_, end in session.execute(
-            select(
-                Interviewer.contact_id,
-                Interview.application_id,
-                Interview.round,
-                func.max(Interview.ends_at),
-            )
-            .join(Interviewer, Interviewer.interview_id == Interview.id)
-            .where(Interviewer.contact_id.in_(contact_ids), Interview.application_id.in_(app_ids))
-            .group_by(Interviewer.contact_id, Interview.application_id, Interview.round)
-        )
-    }
+    ends = ledger.interview_ends(session, contact_ids, app_ids)
     found = []
     for contact, application, round_ in asked:
         layers = ledger.layers_of(rows[contact.org_id], contact.candidate_id, contact.id)
