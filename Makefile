@@ -9,6 +9,8 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 # public URL it is reached at: `make run PUBLIC_URL=https://abc.example.net`.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make test TEST_JOBS=1`: the suite in one process (default: one per core, pytest-xdist).
+TEST_JOBS ?= auto
 PUBLIC_URL ?= $(or $(TOUCHBASE_PUBLIC_URL),http://$(HOST):$(PORT))
 
 .PHONY: run test lint format openapi clean bench
@@ -27,7 +29,8 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_JOBS) -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: none selected
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -35,7 +35,37 @@ from api.models import (
 )
 from tests import high_limits
 
-PG_URL = os.environ.get("TOUCHBASE_TEST_DATABASE_URL", "")
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker process gets a PostgreSQL database of its own beside
+    the given one (`<name>_gw0`, ...), so workers never wipe each other's rows. Tests that
+    read TOUCHBASE_TEST_DATABASE_URL (subprocess servers, scratch databases) see it too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    admin = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not found:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # a given database that cannot be reached is a failure
+        pytest.exit(f"test database server of {url!r} is unreachable: {exc}", returncode=3)
+    finally:
+        admin.dispose()
+    mine = given.set(database=name).render_as_string(hide_password=False)
+    os.environ["TOUCHBASE_TEST_DATABASE_URL"] = mine
+    return mine
+
+
+PG_URL = _database_of_this_worker(os.environ.get("TOUCHBASE_TEST_DATABASE_URL", ""))
 
 
 def pytest_report_header(config):

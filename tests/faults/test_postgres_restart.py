@@ -28,7 +28,7 @@ from tests.faults.harness import (
     wait_until,
 )
 
-pytestmark = [requires_postgres, pytest.mark.slow]
+pytestmark = [requires_postgres, pytest.mark.slow, pytest.mark.serial]
 
 TOUCHES = 800
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
