@@ -1,5 +1,6 @@
 """Typed declarative models. Importing this package registers every table on `Base.metadata`."""
 
+from api.models.audit import AuditEvent
 from api.models.base import Base, UTCDateTime, utcnow
 from api.models.feeds import CalendarFeed
 from api.models.idempotency import IdempotencyKey
@@ -12,6 +13,7 @@ from api.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Application",
     "Assignment",
     "Base",
