@@ -13,9 +13,9 @@ from api.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken",
-    "AuditEvent",
     "Application",
     "Assignment",
+    "AuditEvent",
     "Base",
     "CalendarFeed",
     "ChannelSetting",

@@ -217,9 +217,7 @@ def erase(session: Session, user: User, now: datetime, config: Mapping[str, Any]
     caller to commit, when a touch of theirs is being sent."""
     cancelled, live = settle_touches(session, user, now)
     if live:
-        lease_ends = session.scalars(
-            select(Touch.lease_expires_at).where(Touch.id.in_(live))
-        ).all()
+        lease_ends = session.scalars(select(Touch.lease_expires_at).where(Touch.id.in_(live))).all()
         wait = max((end - now).total_seconds() for end in lease_ends if end is not None)
         raise InFlight(live, max(1, min(60, int(wait) + 1)))
     touch_ids = session.scalars(select(Touch.id).where(Touch.candidate_id == user.id)).all()

@@ -80,9 +80,7 @@ def row(obj: Any, *, skip: Iterable[str] = ()) -> dict[str, Any]:
     """A row as stored, every column but the withheld ones."""
     left_out = WITHHELD | set(skip)
     return {
-        c.key: _plain(getattr(obj, c.key))
-        for c in obj.__table__.columns
-        if c.key not in left_out
+        c.key: _plain(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in left_out
     }
 
 

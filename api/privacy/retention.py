@@ -80,9 +80,7 @@ def _inbound(session: Session, org_id: int, cutoff: datetime) -> tuple[int, int]
         )
     heard = session.scalars(
         select(Response.id)
-        .where(
-            Response.org_id == org_id, Response.created_at < cutoff, Response.text.is_not(None)
-        )
+        .where(Response.org_id == org_id, Response.created_at < cutoff, Response.text.is_not(None))
         .limit(BATCH)
     ).all()
     if heard:
@@ -93,9 +91,7 @@ def _inbound(session: Session, org_id: int, cutoff: datetime) -> tuple[int, int]
     return len(mail), len(heard)
 
 
-def sweep(
-    sessions: Callable[[], Session], now: datetime, config: Mapping[str, Any]
-) -> Swept:
+def sweep(sessions: Callable[[], Session], now: datetime, config: Mapping[str, Any]) -> Swept:
     """Apply every organisation's retention, a batch per transaction until none is left."""
     done = Swept()
     with sessions() as session, session.begin():
