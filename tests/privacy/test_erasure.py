@@ -133,3 +133,25 @@ def test_a_staff_answer_about_the_candidate_goes_and_others_stay(marked, call, w
     _erase(call, User(id=marked.id, email=f"ana.{MARKER}@example.org"), marked.admin)
     assert count(IdempotencyKey, key="contact-1") == 0
     assert count(IdempotencyKey, key="other-1") == 1
+
+
+def test_webhook_events_about_the_candidate_go_and_others_stay(call, world, db, count):
+    from api.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    endpoint = WebhookEndpoint(
+        org_id=world.org.id, url="http://127.0.0.1:9/hook", event_types=[], secret="whsec_x"
+    )
+    db.add(endpoint)
+    db.flush()
+    for n, candidate in enumerate((world.candidate, world.other_candidate)):
+        db.add(
+            WebhookEvent(
+                org_id=world.org.id, msg_id=f"msg_{n}", type="response.recorded",
+                payload={"type": "response.recorded", "data": {"candidate_id": candidate.id}},
+                deliveries=[WebhookDelivery(endpoint_id=endpoint.id)],
+            )
+        )  # fmt: skip
+    db.commit()
+    _erase(call, world.candidate, world.tokens["admin"])
+    assert (count(WebhookEvent, msg_id="msg_0"), count(WebhookEvent, msg_id="msg_1")) == (0, 1)
+    assert count(WebhookDelivery) == 1
