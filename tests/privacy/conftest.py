@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from api.dispatch import Options, Worker
 from api.models import Base, PolicySetting
+from channels.testing import smtp_peer  # noqa: F401  (fixture, the in-flight send)
 from tests.api.conftest import count, engine_of, row, snapshot  # noqa: F401  (fixtures)
 from tests.dispatch.conftest import _no_real_twilio  # noqa: F401  (autouse fixture)
 from tests.dispatch.seeding import OPEN_POLICY, midday_zone
