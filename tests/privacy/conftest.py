@@ -203,7 +203,8 @@ def traces(app, engine_of):  # noqa: F811
 
 @pytest.fixture
 def all_logs(caplog):
-    """``all_logs()``: every log line at every level, of the seeding and of the test."""
+    """``all_logs()``: every log line of the app at every level, of the seeding and of the
+    test (the test SMTP server's own log is not the app's)."""
     caplog.set_level(logging.DEBUG)
 
     def lines() -> str:
@@ -211,6 +212,7 @@ def all_logs(caplog):
         return "\n".join(
             f"{r.getMessage()} {r.__dict__.get('touchbase', '')} {r.exc_text or ''}"
             for r in records
+            if not r.name.startswith("mail.log")  # the loopback SMTP server's, not the app's
         )
 
     return lines
