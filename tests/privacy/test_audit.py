@@ -86,3 +86,14 @@ def test_only_admins_read_the_trail(call, world, role):
 def test_another_organisations_trail_is_not_shown(call, world):
     call("get", f"/v1/users/{world.candidate.id}/export", world.tokens["admin"])
     assert _list(call, world.tokens["stranger_admin"]).get_json() == []
+
+
+def test_a_candidates_channel_settings_change_is_recorded_without_its_values(call, world):
+    answer = call(
+        "put", f"/v1/users/{world.candidate.id}/channels/email/settings", world.tokens["advisor"],
+        json={"envelope_from": "bounces@example.org"},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.get_json()
+    (event,) = _list(call, world.tokens["admin"], "?action=channel_settings.changed").get_json()
+    assert (event["subject_id"], event["data"]["channel"]) == (world.candidate.id, "email")
+    assert "bounces@example.org" not in repr(event)
