@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from api.models import ChannelSetting, Touch
+from tests.dispatch.seeding import midday_zone
 from tests.privacy.conftest import now
 
 
@@ -53,7 +54,10 @@ def test_a_send_in_flight_is_finished_before_the_erasure(
 ):
     db.add(ChannelSetting(org_id=world.org.id, channel="email", values=smtp_peer.settings()))
     db.commit()
-    contact = factory.contact(world.candidate, name="Dana Jones", email="dana.jones@acme.example")
+    # where it is about noon: the open window's one closed minute (23:59) never falls in
+    contact = factory.contact(
+        world.candidate, name="Dana Jones", email="dana.jones@acme.example", timezone=midday_zone()
+    )
     touch = factory.touch(
         contact, factory.application(world.candidate), scheduled_for=now() - timedelta(minutes=5),
         subject="Thank you for today", body=BODY,
@@ -64,6 +68,7 @@ def test_a_send_in_flight_is_finished_before_the_erasure(
     deadline = time.monotonic() + 10
     while row(Touch, touch.id)["status"] != "sending" and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert row(Touch, touch.id)["status"] == "sending"
     busy = _erase(call, world)
     worker.join(timeout=30)
     assert busy.status_code == 409

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from api.models import ChannelSetting, Touch
 from api.privacy.redact import redact
+from tests.dispatch.seeding import midday_zone
 from tests.privacy.conftest import now
 from tests.privacy.test_erasure_worker import BODY
 
@@ -17,7 +18,10 @@ def test_a_provider_reply_naming_the_recipient_is_logged_without_the_address(
 ):
     db.add(ChannelSetting(org_id=world.org.id, channel="email", values=smtp_peer.settings()))
     db.commit()
-    contact = factory.contact(world.candidate, name="Dana Jones", email="dana.jones@acme.example")
+    # where it is about noon: the open window's one closed minute (23:59) never falls in
+    contact = factory.contact(
+        world.candidate, name="Dana Jones", email="dana.jones@acme.example", timezone=midday_zone()
+    )
     touch = factory.touch(
         contact, factory.application(world.candidate), scheduled_for=now() - timedelta(minutes=5),
         subject="Thank you for today", body=BODY,
