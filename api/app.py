@@ -83,6 +83,9 @@ RESOURCES = (
     "api.resources.templates",
     "api.resources.webhooks",
     "api.resources.webhook_endpoints",
+    "api.resources.privacy",
+    "api.resources.organization",
+    "api.resources.audit",
 )
 
 

@@ -3,9 +3,9 @@
 A generated client files its functions by tag (openapi-python-client: one module per tag;
 Swagger UI: one section), so the tags are the portal developer's table of contents: they
 follow the README's API tour (Accounts, Records, Follow-ups, Channels, Calendar, the feed,
-Replies, Webhooks), not the code's blueprints, which are an implementation detail. Each blueprint
-belongs to exactly one group; a blueprint no group names stops the document from being
-built, so a new resource cannot reach the portal's client unfiled.
+Replies, Webhooks, Privacy), not the code's blueprints, which are an implementation detail.
+Each blueprint belongs to exactly one group; a blueprint no group names stops the document
+from being built, so a new resource cannot reach the portal's client unfiled.
 
 The `twilio-callbacks` group is internal: Twilio calls it, never a portal, so its operations
 are kept out of openapi/openapi.json (api.openapi_documents).
@@ -82,6 +82,13 @@ TAGS: tuple[Tag, ...] = (
         "their event types and secrets (shown once, rotated with an overlap), each endpoint's "
         "delivery log and manual redelivery. Admins of the organisation only.",
         ("webhook_endpoints",),
+    ),
+    Tag(
+        "privacy",
+        "A candidate's data: exported as one ZIP and erased (by the candidate or an admin), "
+        "the organisation's retention of message texts, and the audit trail of staff actions "
+        "that matter to a candidate (admins).",
+        ("privacy", "organization", "audit"),
     ),
     Tag(
         "health",

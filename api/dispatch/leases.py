@@ -20,6 +20,7 @@ from api.dispatch import claim as claims
 from api.dispatch.options import ACTOR, LOST_REASON, UNKNOWN_ADVICE
 from api.dispatch.stats import Outcome
 from api.idempotency import keys as idempotency_keys
+from api.privacy import retention
 
 if TYPE_CHECKING:
     from api.dispatch.worker import Worker
@@ -96,6 +97,10 @@ class LeaseMixin:
             draft_expiry.sweep(self._session, self.clock(), ACTOR)
         except Exception:
             log.exception("expiring unapproved drafts failed")
+        try:  # message texts past their organisation's retention
+            retention.sweep(self._session, self.clock(), self.config)
+        except Exception:
+            log.exception("applying the retention of message texts failed")
 
     def reap(self) -> list[Outcome]:
         """Touches left 'sending' by a worker that is gone become 'unknown', never re-sent."""

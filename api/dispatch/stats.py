@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from api.dispatch.options import WARN_OUTCOMES
+from api.privacy.redact import redact
 
 log = logging.getLogger("touchbase.dispatch")
 
@@ -129,7 +130,7 @@ class ReportMixin:
             "rule": outcome.rule,
             "provider_id": outcome.provider_id,
             "next_at": outcome.next_at.isoformat() if outcome.next_at else None,
-            "reason": outcome.reason,
+            "reason": redact(outcome.reason),  # no addresses in the logs (api.privacy.redact)
             "ms": outcome.ms,
         }
         fields_ = {k: v for k, v in fields_.items() if v is not None}
@@ -137,6 +138,6 @@ class ReportMixin:
             f"{k}={v}" for k, v in fields_.items() if k not in ("event", "worker", "reason")
         )
         if outcome.reason:
-            text += f" reason={outcome.reason!r}"
+            text += f" reason={fields_['reason']!r}"
         level = logging.WARNING if outcome.kind in WARN_OUTCOMES else logging.INFO
         log.log(level, "touch %s", text, extra={"touchbase": fields_})

@@ -1,5 +1,6 @@
 """Typed declarative models. Importing this package registers every table on `Base.metadata`."""
 
+from api.models.audit import AuditEvent
 from api.models.base import Base, UTCDateTime, utcnow
 from api.models.feeds import CalendarFeed
 from api.models.idempotency import IdempotencyKey
@@ -14,6 +15,7 @@ __all__ = [
     "ApiToken",
     "Application",
     "Assignment",
+    "AuditEvent",
     "Base",
     "CalendarFeed",
     "ChannelSetting",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,6 +61,14 @@ class InboundMail(Base):
         ),
         UniqueConstraint("org_id", "dedupe_key"),
         Index(None, "org_id", "candidate_id", "id"),
+        # The retention sweep (api.privacy.retention): texts still kept, by age.
+        Index(
+            "ix_inbound_mail_texts_kept",
+            "org_id",
+            "received_at",
+            postgresql_where=text("text IS NOT NULL"),
+            sqlite_where=text("text IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

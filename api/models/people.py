@@ -18,6 +18,10 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retention (api.privacy.retention): the worker removes the text of inbound messages
+    # and of sent messages older than this many days; None keeps them. Rows stay.
+    inbound_body_retention_days: Mapped[int | None]
+    sent_body_retention_days: Mapped[int | None]
 
     users: Mapped[list[User]] = relationship(
         back_populates="org", cascade="all, delete-orphan", passive_deletes=True

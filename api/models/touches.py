@@ -93,6 +93,14 @@ class Touch(Base):
         Index(None, "provider_id"),
         # Inbound mail names the touches it answers by their Message-IDs.
         Index(None, "message_id"),
+        # The retention sweep (api.privacy.retention): sent bodies still kept, by age.
+        Index(
+            "ix_touches_bodies_kept",
+            "org_id",
+            "sent_at",
+            postgresql_where=text("body IS NOT NULL AND sent_at IS NOT NULL"),
+            sqlite_where=text("body IS NOT NULL AND sent_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,6 +194,14 @@ class Response(Base):
         Index(None, "contact_id", "round"),
         Index(None, "application_id", "round"),
         Index(None, "org_id", "candidate_id", "id"),
+        # The retention sweep: heard texts still kept, by age.
+        Index(
+            "ix_responses_texts_kept",
+            "org_id",
+            "created_at",
+            postgresql_where=text("text IS NOT NULL"),
+            sqlite_where=text("text IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

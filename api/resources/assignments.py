@@ -8,6 +8,7 @@ from sqlalchemy import select
 from api.auth import ALL_ROLES, current, roles
 from api.db import get_session
 from api.models import Assignment, User
+from api.privacy import audit
 from api.problems import Problem
 from api.resources.common import (
     PAGINATION,
@@ -90,6 +91,14 @@ class Assignments(MethodView):
             org_id=current().org_id, advisor_id=advisor.id, candidate_id=candidate.id
         )
         session.add(assignment)
+        session.flush()
+        audit.by_caller(
+            session,
+            "assignment.created",
+            candidate.id,
+            assignment_id=assignment.id,
+            advisor_id=advisor.id,
+        )
         session.commit()
         return assignment
 
@@ -118,6 +127,13 @@ class AssignmentById(MethodView):
         session = get_session()
         assignment = _get(assignment_id)
         blp.check_etag(assignment, AssignmentSchema)
+        audit.by_caller(
+            session,
+            "assignment.deleted",
+            assignment.candidate_id,
+            assignment_id=assignment.id,
+            advisor_id=assignment.advisor_id,
+        )
         session.delete(assignment)
         session.commit()
 

@@ -22,6 +22,7 @@ from api.channel_settings import instance_defaults, stored_layers
 from api.db import get_session
 from api.inbound.mailboxes import sync_mailboxes
 from api.models import ChannelSetting, Organization, utcnow
+from api.privacy import audit
 from api.problems import Problem, describe_errors
 from api.resources.common import Blueprint
 from api.schemas.channels import (
@@ -223,6 +224,13 @@ def store_layer(org_id: int, candidate_id: int | None, channel, body: dict[str, 
     row.values = layer
     session.flush()
     sync_mailboxes(session, org_id, current_app.config, utcnow())
+    audit.by_caller(
+        session,
+        "channel_settings.changed",
+        candidate_id,
+        channel=channel.name,
+        fields=sorted(layer),
+    )
     session.commit()
     layers[-1] = (layers[-1][0], layer)
     scope = "org" if candidate_id is None else "candidate"
@@ -236,6 +244,9 @@ def delete_layer(org_id: int, candidate_id: int | None, name: str) -> None:
         session.delete(row)
         session.flush()
         sync_mailboxes(session, org_id, current_app.config, utcnow())
+        audit.by_caller(
+            session, "channel_settings.changed", candidate_id, channel=name, removed=True
+        )
     session.commit()
 
 

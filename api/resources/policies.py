@@ -17,6 +17,7 @@ from api.models import (
     PolicySetting,
     utcnow,
 )
+from api.privacy import audit
 from api.problems import Problem
 from api.resources.common import Blueprint, field_error
 from api.schemas.touches import (
@@ -105,6 +106,14 @@ def _store(scope: str, org_id, candidate_id, contact_id, values: dict) -> dict[s
     row = _row(session, org_id, candidate_id, contact_id)
     row.values = overrides
     answer["affected_touches"] = _replan(session, org_id, candidate_id, contact_id)
+    audit.by_caller(
+        session,
+        "policy.changed",
+        candidate_id,
+        level=scope,
+        contact_id=contact_id,
+        fields=sorted(overrides),
+    )
     session.commit()
     return answer
 

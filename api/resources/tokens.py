@@ -9,6 +9,7 @@ from api import idempotency
 from api.auth import ALL_ROLES, current, issue_token, roles
 from api.db import get_session
 from api.models import ApiToken, User, utcnow
+from api.privacy import audit
 from api.problems import Problem
 from api.resources.common import PAGINATION, Blueprint, SelectPage, field_error
 from api.resources.listing import Sort, filter_range
@@ -86,6 +87,8 @@ class Tokens(MethodView):
             raise field_error("expires_at", "Must be in the future.")
         session = get_session()
         token, secret = issue_token(session, user, data["name"], expires_at)
+        if user.id != current().user_id:
+            audit.by_caller(session, "token.created", user.id, token_id=token.id)
         session.commit()
         # The response schema dumps: hand it the attributes, not an already dumped dict.
         out = {name: getattr(token, name) for name in TokenSchema().fields}

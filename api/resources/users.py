@@ -124,15 +124,18 @@ class UserById(MethodView):
     @blp.response(204)
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, user_id):
-        """Delete a user; a candidate's contacts, applications and touches go with them
+        """Delete a user: the full erasure of everything of theirs
 
-        An admin removes a user and their tokens; a candidate's contacts,
-        applications and touches go with them. Deleting one's own account is a 409.
+        An admin removes a user as POST /v1/users/{id}/erasure does (without its
+        confirmation field): pending touches cancelled, then every row of theirs and
+        every outbox file of their messages; a message being sent at that moment is a
+        409 with Retry-After. In the audit trail as `user.deleted`. Deleting one's own
+        account is a 409.
         """
+        from api.resources.privacy import erase_user
+
         user = get_visible_user(user_id)
         blp.check_etag(user, UserSchema)
         if user.id == current().user_id:
             raise Problem(409, "You cannot delete your own account.")
-        session = get_session()
-        session.delete(user)
-        session.commit()
+        erase_user(user, action="user.deleted")

@@ -24,6 +24,7 @@ from api.models.records import APPLICATION_STATUSES, INTERVIEW_FORMATS
 from api.models.touches import EVENT_KINDS, RESPONSE_KINDS, RESPONSE_SOURCES, STATUSES, STEPS
 from api.models.webhooks import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 from api.policy import APPROVAL_MODES
+from api.privacy.audit import ACTIONS as AUDIT_ACTIONS
 
 #: The metadata key a field names its enum by; never left in the document.
 ENUM_KEY = "x-named-enum"
@@ -104,6 +105,11 @@ WEBHOOK_DELIVERY_STATUS = NamedEnum(
     "Where a webhook delivery is: pending (waiting or retrying), delivered (a 2xx), failed "
     "(the retry schedule ran out).",
 )
+AUDIT_ACTION = NamedEnum(
+    "AuditAction",
+    AUDIT_ACTIONS,
+    "What a staff action in the audit trail was (exports and erasures by anyone).",
+)
 
 NAMED_ENUMS: tuple[NamedEnum, ...] = (
     STEP,
@@ -123,6 +129,7 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     INBOUND_MAIL_OUTCOME,
     WEBHOOK_EVENT_TYPE,
     WEBHOOK_DELIVERY_STATUS,
+    AUDIT_ACTION,
 )
 _BY_NAME = {enum.name: enum for enum in NAMED_ENUMS}
 

@@ -125,6 +125,11 @@ OPERATION_IDS = {
     ("post", "/v1/webhooks/twilio/calls/{touch_id}/twiml"): "bridge_twilio_call",
     ("post", "/v1/webhooks/twilio/messages/{touch_id}/status"): "receive_twilio_message_status",
     ("post", "/v1/webhooks/twilio/sms/inbound"): "receive_twilio_inbound_sms",
+    ("get", "/v1/audit-events"): "list_audit_events",
+    ("get", "/v1/organization"): "get_organization",
+    ("patch", "/v1/organization"): "update_organization",
+    ("get", "/v1/users/{user_id}/export"): "export_user",
+    ("post", "/v1/users/{user_id}/erasure"): "erase_user",
 }
 
 

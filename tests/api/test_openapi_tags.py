@@ -22,6 +22,7 @@ README_ORDER = [
     "calendar-feed",
     "replies",
     "webhooks",
+    "privacy",
     "health",
 ]
 
