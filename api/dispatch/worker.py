@@ -68,6 +68,7 @@ from api.dispatch.options import (
 )
 from api.dispatch.prepare import PrepareMixin, _Answered
 from api.dispatch.record import RecordMixin
+from api.dispatch.sessions import SessionMixin
 from api.dispatch.stats import (
     Outcome,
     ReportMixin,
@@ -103,7 +104,7 @@ __all__ = [
 ]
 
 
-class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
+class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, SessionMixin, ReportMixin):
     """Delivers due touches. Thread-compatible: one ``run`` per Worker object at a time.
 
     ``clock`` returns an aware UTC datetime (tests pass a fixed one); ``config`` is the
@@ -136,6 +137,7 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         self._touches: dict[int, Touch] = {}  # the batch's touches, as this worker knows them
         self._progress_on = False
         self._conn: Connection | None = None
+        self._sessions: dict[str, Any] = {}  # the batch's channel sessions, by channel
         self.stats = RunStats(self.id)
 
     @classmethod
@@ -245,7 +247,8 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         """Process claimed touches in order; on stop, release the ones not started.
 
         Pipelined: a provider's answer is written down in the same transaction that
-        re-checks and fences the next touch, so a touch costs one commit, not two.
+        re-checks and fences the next touch, so a touch costs one commit, not two; a
+        channel's messages share a session (:mod:`api.dispatch.sessions`).
         Exactly-once is untouched: each touch is still fenced on its own, just before its
         own send, and a worker that dies with an answer unwritten leaves that one touch
         'sending' (then 'unknown'), as it would have without the pipeline."""
@@ -263,6 +266,7 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
             finally:
                 if waiting is not None:
                     self._finish(self._record_alone(waiting), ms=waiting.ms)
+                self._close_sessions()
                 self._watch({})
                 self._touches = {}
 
@@ -292,7 +296,7 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
             self._finish(prepared, started)
             return None
         # no transaction is open while the provider is called
-        result = send_safely(prepared.channel, prepared.message, prepared.settings)
+        result = self._send(prepared)
         return _Answered(prepared, result, self.clock(), _ms_since(started))
 
     def _finish(
