@@ -136,10 +136,11 @@ class SmtpPeer:
     the server had it). ``refused``: mail answered with an error at DATA.
     Program the next sessions with :meth:`reply_next`, :meth:`hang_next`,
     :meth:`drop_next`, :meth:`drop_at_next_rset`. ``rsets`` counts the ``RSET`` commands
-    received; each :class:`ReceivedMail` says which connection carried it. ``auth``: ``{"user": "password"}`` enables AUTH (over
-    plain text, loopback only). ``smtputf8=False``: a server that does not offer
-    SMTPUTF8 (non-ASCII addresses). ``deliver``: called with each accepted
-    :class:`ReceivedMail` before the server answers, to hand it on (to a mailbox).
+    received; each :class:`ReceivedMail` says which connection carried it.
+    ``auth``: ``{"user": "password"}`` enables AUTH (over plain text, loopback only).
+    ``smtputf8=False``: a server that does not offer SMTPUTF8 (non-ASCII addresses).
+    ``deliver``: called with each accepted :class:`ReceivedMail` before the server
+    answers, to hand it on (to a mailbox).
     """
 
     def __init__(self, auth: dict[str, str] | None = None, *, smtputf8: bool = True) -> None:
