@@ -53,6 +53,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.dispatch.context import SendContext, load_contexts
+from api.dispatch.fast import FastFenceMixin, FastStepMixin
 from api.dispatch.leases import LeaseMixin, _Heartbeat
 from api.dispatch.locking import LockMixin
 from api.dispatch.options import (
@@ -104,7 +105,16 @@ __all__ = [
 ]
 
 
-class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, SessionMixin, ReportMixin):
+class Worker(
+    LeaseMixin,
+    LockMixin,
+    PrepareMixin,
+    FastFenceMixin,
+    FastStepMixin,
+    RecordMixin,
+    SessionMixin,
+    ReportMixin,
+):
     """Delivers due touches. Thread-compatible: one ``run`` per Worker object at a time.
 
     ``clock`` returns an aware UTC datetime (tests pass a fixed one); ``config`` is the
@@ -138,6 +148,7 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, SessionMixin, Rep
         self._progress_on = False
         self._conn: Connection | None = None
         self._sessions: dict[str, Any] = {}  # the batch's channel sessions, by channel
+        self._sends: dict[int, Any] = {}  # the batch's daily-cap counts (api.dispatch.fast)
         self.stats = RunStats(self.id)
 
     @classmethod
@@ -246,58 +257,83 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, SessionMixin, Rep
     def work(self, ids: Iterable[int], stop: threading.Event | None = None, *, progress=False):
         """Process claimed touches in order; on stop, release the ones not started.
 
-        Pipelined: a provider's answer is written down in the same transaction that
-        re-checks and fences the next touch, so a touch costs one commit, not two; a
-        channel's messages share a session (:mod:`api.dispatch.sessions`).
-        Exactly-once is untouched: each touch is still fenced on its own, just before its
-        own send, and a worker that dies with an answer unwritten leaves that one touch
-        'sending' (then 'unknown'), as it would have without the pipeline."""
+        Pipelined: the answers of the touches just sent are written down with the fence of
+        the next ones, ``options.fence_batch`` touches per fence (default one): one commit
+        per fence. On PostgreSQL, when nothing changed, that is one statement
+        (:mod:`api.dispatch.fast`); else each touch is re-checked in full. A worker that
+        dies leaves at most ``fence_batch`` touches 'sending' (then 'unknown'); a
+        channel's messages share a session (:mod:`api.dispatch.sessions`)."""
         pending = list(ids)
         self._progress_on = progress
+        size = self.options.fence_batch
         with self._pinned():
             self._watch(self.load_contexts(pending))
-            waiting: _Answered | None = None
+            self._load_sends(self._batch)
+            waiting: list[_Answered] = []
             try:
-                for index, touch_id in enumerate(pending):
+                for start in range(0, len(pending), size):
                     if stop is not None and stop.is_set():
-                        self.release(pending[index:])
+                        self.release(pending[start:])
                         break
-                    waiting = self._step(touch_id, self._batch.pop(touch_id, None), waiting)
+                    fenced, waiting = self._fence(pending[start : start + size], waiting), []
+                    for prepared, started in fenced:  # no transaction open while sending
+                        result = self._send(prepared)
+                        waiting.append(
+                            _Answered(prepared, result, self.clock(), _ms_since(started))
+                        )
             finally:
-                if waiting is not None:
-                    self._finish(self._record_alone(waiting), ms=waiting.ms)
+                for answer in waiting:
+                    self._finish(self._record_alone(answer), ms=answer.ms)
                 self._close_sessions()
                 self._watch({})
-                self._touches = {}
+                self._touches, self._sends = {}, {}
 
-    def _step(
-        self, touch_id: int, ctx: SendContext | None, waiting: _Answered | None
-    ) -> _Answered | None:
-        """Write down ``waiting`` and fence ``touch_id`` in one transaction, then send it.
-        Returns the answer, to be written with the next touch (or alone at the end)."""
+    def _fence(self, chunk: list[int], waiting: list[_Answered]) -> list[tuple[Any, float]]:
+        """Write down ``waiting`` and fence the touches of ``chunk``: in one statement
+        what the batch's contexts allow, the rest the full way. Returns the fenced."""
         started = time.perf_counter()
+        out: list[tuple[Any, float]] = []
+        if self._fast_on():
+            done = self._fast(chunk, waiting)
+            if done is not None:
+                fenced, recorded = done
+                out = [(prepared, started) for prepared in fenced]
+                waiting = [a for a in waiting if a.prepared.touch_id not in recorded]
+                chunk = [t for t in chunk if t not in {p.touch_id for p in fenced}]
+        for touch_id in chunk:
+            prepared = self._step(touch_id, self._batch.pop(touch_id, None), waiting[:1])
+            waiting = waiting[1:]
+            if prepared is not None:
+                out.append((prepared, started))
+        for answer in waiting:
+            self._finish(self._record_alone(answer), ms=answer.ms)
+        return out
+
+    def _step(self, touch_id: int, ctx: SendContext | None, waiting: list[_Answered]):
+        """Write down ``waiting`` (one answer at most) and re-check and fence ``touch_id``
+        in full, in one transaction. Returns the fence, or None (an outcome already)."""
+        started = time.perf_counter()
+        answer = waiting[0] if waiting else None
         try:
             with self._session() as session:
-                previous, prepared = self._prepare(session, touch_id, self.clock(), ctx, waiting)
+                previous, prepared = self._prepare(session, touch_id, self.clock(), ctx, answer)
         except Exception as exc:
-            if waiting is None:
+            if answer is None:
                 log.exception("touch %s: unexpected error", touch_id)
                 self._finish(self._after_error(touch_id, exc), started)
                 return None
             # The answer rolled back with this touch's transaction: write it on its own,
             # then give this touch a transaction of its own too.
             log.warning("touch %s: preparing it failed; recording touch %s alone",
-                        touch_id, waiting.prepared.touch_id, exc_info=True)  # fmt: skip
-            self._finish(self._record_alone(waiting), ms=waiting.ms)
-            return self._step(touch_id, ctx, None)
+                        touch_id, answer.prepared.touch_id, exc_info=True)  # fmt: skip
+            self._finish(self._record_alone(answer), ms=answer.ms)
+            return self._step(touch_id, ctx, [])
         if previous is not None:
-            self._finish(previous, ms=waiting.ms)
+            self._finish(previous, ms=answer.ms)
         if isinstance(prepared, Outcome):
             self._finish(prepared, started)
             return None
-        # no transaction is open while the provider is called
-        result = self._send(prepared)
-        return _Answered(prepared, result, self.clock(), _ms_since(started))
+        return prepared
 
     def _finish(
         self, outcome: Outcome, started: float | None = None, *, ms: float | None = None
