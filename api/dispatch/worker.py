@@ -12,10 +12,10 @@ One touch, start to end::
       -> Sent 'sent' | RetryLater 'scheduled' later (backoff) or 'failed' when attempts run out
          | Failed 'failed' | Unknown 'unknown'
 
-Within a batch the last step of one touch and the first of the next share a transaction:
-the answer for touch n is written down in the transaction that re-checks and fences touch
-n + 1 (the batch's last answer in one of its own). One commit per touch, and nothing else
-changes: a touch is fenced alone, just before its own send.
+Within a batch the answer for touch n is written down with the fence of touch n + 1,
+in one commit; on PostgreSQL, when the stamp of n + 1 has not moved, in one statement
+(:mod:`api.dispatch.fast`). ``fence_batch`` K > 1 fences K touches per commit: a dead
+worker then leaves up to K touches 'unknown'.
 
 Exactly once: a provider is called only for a touch this worker moved from 'scheduled'
 to 'sending' under its lease, in a committed transaction. A 'sending' touch never goes
@@ -32,26 +32,26 @@ from the workers' clocks: keep hosts NTP-synchronised, with a lease well above t
 
 This module holds the loop; :class:`Worker` gathers its other parts as mixins: claims
 and leases (:mod:`api.dispatch.leases`), row locks (:mod:`api.dispatch.locking`), the
-re-check and fence (:mod:`api.dispatch.prepare`), the outcomes
-(:mod:`api.dispatch.record`) and the log lines (:mod:`api.dispatch.stats`). Every name
-it had before is importable from here.
+re-check and fence (:mod:`api.dispatch.prepare`, :mod:`api.dispatch.fast`), the
+outcomes (:mod:`api.dispatch.record`), channel sessions (:mod:`api.dispatch.sessions`),
+the batch's connection (:mod:`api.dispatch.batch`) and the log lines
+(:mod:`api.dispatch.stats`). Every name it had before is importable from here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.dispatch.batch import BatchMixin
 from api.dispatch.context import SendContext, load_contexts
 from api.dispatch.fast import FastFenceMixin, FastStepMixin
 from api.dispatch.leases import LeaseMixin, _Heartbeat
@@ -113,6 +113,7 @@ class Worker(
     FastStepMixin,
     RecordMixin,
     SessionMixin,
+    BatchMixin,
     ReportMixin,
 ):
     """Delivers due touches. Thread-compatible: one ``run`` per Worker object at a time.
@@ -348,41 +349,6 @@ class Worker(
         self.stats.outcomes[outcome.kind] += 1
         if self._progress_on and self.stats.processed % self.options.progress_every == 0:
             self._progress()
-
-    def _watch(self, contexts: dict[int, SendContext]) -> None:
-        """The batch's contexts, and for each touch the contexts whose stamp includes it."""
-        self._batch = contexts
-        watchers: dict[int, list[SendContext]] = {}
-        for ctx in contexts.values():
-            for neighbour in ctx.stamp[0]:
-                watchers.setdefault(neighbour, []).append(ctx)
-        self._watchers = watchers
-
-    @contextlib.contextmanager
-    def _pinned(self) -> Iterator[None]:
-        """One connection for the whole batch: no pool checkout, ping and reset around each
-        of its transactions (the heartbeat thread has its own)."""
-        if self._conn is not None:
-            yield
-            return
-        try:
-            conn = self.engine.connect()
-        except SQLAlchemyError:
-            log.exception("no database connection for the batch; using the pool")
-            yield
-            return
-        self._conn = conn
-        try:
-            yield
-        finally:
-            self._conn = None
-            conn.close()
-
-    def _session(self) -> Session:
-        """A session on the batch's connection (or the pool outside a batch)."""
-        if self._conn is not None and not self._conn.closed and not self._conn.invalidated:
-            return self.sessions(bind=self._conn)
-        return self.sessions()
 
     def load_contexts(self, ids: Iterable[int]) -> dict[int, SendContext]:
         """The send-time facts of a claimed batch, in a few queries (see api.dispatch.context).
