@@ -365,6 +365,9 @@ class FastStepMixin:
             done = self._fast_step(plans, answers)
         except Exception:  # the database is away, or a bug: the full way for all of them
             log.warning("the one-statement fence failed; going the full way", exc_info=True)
+            raw = self._conn.connection.driver_connection
+            if raw.closed or raw.broken:  # the batch's transactions go through the pool
+                self._conn.invalidate()
             return None
         if done is None:
             return None
