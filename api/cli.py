@@ -229,6 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=120.0,
         help="seconds a claim holds before others may take it over (default 120)",
     )
+    worker.add_argument(
+        "--fence-batch",
+        type=_positive(int),
+        default=1,
+        help="touches fenced ('sending') in one commit (default 1). Faster for large "
+        "bursts, but a worker killed after a fence leaves up to this many touches "
+        "'unknown' (never re-sent; settle them with POST /v1/touches/{id}/resolve)",
+    )
     worker.add_argument("--json-logs", action="store_true", help="one JSON object per log line")
     worker.set_defaults(func=cmd_worker)
 

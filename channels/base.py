@@ -210,6 +210,18 @@ class ChannelProtocol(Protocol):
     def send(self, message: Message, settings: Mapping[str, Any]) -> SendResult: ...
 
 
+@runtime_checkable
+class ChannelSession(Protocol):
+    """What ``Channel.open_session`` returns: the channel's ``send`` for the messages of one
+    batch, in order, from one thread, then ``close`` once (also after an error). Each
+    ``send`` answers for its own message exactly as the channel's ``send`` would: a reply
+    lost on a connection reused from the previous message is still ``Unknown``."""
+
+    def send(self, message: Message, settings: Mapping[str, Any]) -> SendResult: ...
+
+    def close(self) -> None: ...
+
+
 class Channel:
     """Base class for channels. Subclass it, set the class attributes, implement
     :meth:`check_address` and :meth:`send`.
@@ -245,6 +257,12 @@ class Channel:
         :meth:`load_settings`) and return a :data:`SendResult`. Never raise for
         provider or network trouble."""
         raise NotImplementedError
+
+    def open_session(self) -> ChannelSession | None:
+        """Optional: a :class:`ChannelSession` the worker sends a whole batch through (to
+        keep provider connections open across its messages), closed after the batch.
+        ``None`` (the default): each message goes through :meth:`send`."""
+        return None
 
     def inbound_source(self, settings: Mapping[str, Any]) -> str | None:
         """With ``inbound_replies``: the name of the place replies are read from under
@@ -291,9 +309,13 @@ def secret_fields(schema: type[Schema] | Schema) -> set[str]:
 
 
 def send_safely(
-    channel: ChannelProtocol, message: Message, settings: Mapping[str, Any]
+    channel: ChannelProtocol,
+    message: Message,
+    settings: Mapping[str, Any],
+    session: ChannelSession | None = None,
 ) -> SendResult:
-    """``channel.send(message, settings)``, guaranteed to return a result.
+    """``channel.send(message, settings)`` (or ``session.send``, a session the channel
+    opened), guaranteed to return a result.
 
     A channel that raises (or returns something that is not a result) has a
     bug, and it may have handed the message over before failing: that is
@@ -301,7 +323,7 @@ def send_safely(
     never re-sends it blindly.
     """
     try:
-        result = channel.send(message, settings)
+        result = (session or channel).send(message, settings)
     except Exception as exc:
         log.exception("channel %r raised while sending touch %s", channel.name, message.touch_id)
         return Unknown(f"channel {channel.name!r} raised {type(exc).__name__}: {exc}")

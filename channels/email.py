@@ -25,13 +25,8 @@ message was transmitted but before the server's reply to it is ``Unknown``
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import re
-import smtplib
-import socket
-import ssl
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -49,12 +44,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from channels.base import Channel, Failed, Message, RetryLater, SendResult, Sent, Unknown
+from channels.base import Channel, Failed, Message, RetryLater, SendResult, Sent
 from channels.email_address import email_address_problem
 from channels.email_inbound import ImapSettingsFields, fetch_imap_replies, imap_source
 from channels.hookspecs import hookimpl
+from channels.smtp_session import DEFAULT_PORTS, SmtpSession
 
-DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+__all__ = ["DEFAULT_PORTS", "EmailChannel", "SmtpSession", "build_email", "email_bytes"]
+
 # CRLF line ends; headers unfolded up to SMTP's 998: a Message-ID in In-Reply-To
 # stays on one line (folding it is legal but trips naive threading code).
 WIRE_POLICY_UTF8 = SMTPUTF8_POLICY.clone(max_line_length=998)
@@ -140,26 +137,6 @@ class EmailSettingsSchema(ImapSettingsFields):
     def _auth_needs_password(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("username") and not data.get("password"):
             raise ValidationError("a password is required with a username", "password")
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA bundle costs tens of
-    milliseconds, more than sending a message, so it is not done per message."""
-    return ssl.create_default_context()
-
-
-@functools.cache
-def _local_hostname() -> str:
-    """The EHLO name smtplib would work out for every connection (``socket.getfqdn()``, a
-    resolver lookup each time), worked out once per process."""
-    fqdn = socket.getfqdn()
-    if "." in fqdn:
-        return fqdn
-    try:
-        return f"[{socket.gethostbyname(socket.gethostname())}]"
-    except OSError:
-        return "[127.0.0.1]"
 
 
 def check_email_address(address: str) -> str | None:
@@ -281,21 +258,6 @@ def outbox_filename(message: Message) -> str:
     return re.sub(r"[^A-Za-z0-9.-]", "_", raw) + ".eml"
 
 
-def _reply(stage: str, code: int, text: bytes | str) -> SendResult:
-    reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    reply = " ".join(reply.split())
-    if 400 <= code < 500:
-        return RetryLater(f"SMTP {code} at {stage}: {reply}")
-    return Failed(f"smtp:{code}", reply or f"SMTP {code} at {stage}")
-
-
-def _dot_stuff(data: bytes) -> bytes:
-    data = re.sub(rb"(?m)^\.", b"..", data)
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data + b".\r\n"
-
-
 class EmailChannel(Channel):
     name = "email"
     title = "Email (SMTP)"
@@ -316,13 +278,17 @@ class EmailChannel(Channel):
         return fetch_imap_replies(settings, cursor, since=since, limit=limit)
 
     def send(self, message: Message, settings: Mapping[str, Any]) -> SendResult:
-        problem = self._check_message(message)
-        if problem:
-            return problem
-        msg = build_email(message)
-        if not settings.get("host"):
-            return self._write_outbox(message, msg, settings)
-        return self._smtp_send(message, msg, settings)
+        """One message on a connection of its own (closed with QUIT after it)."""
+        session = self.open_session()
+        try:
+            return session.send(message, settings)
+        finally:
+            session.close()
+
+    def open_session(self) -> SmtpSession:
+        """Connections held across a batch: one per SMTP server, ``RSET`` between
+        messages (see :class:`SmtpSession`)."""
+        return SmtpSession(self)
 
     def _check_message(self, message: Message) -> Failed | None:
         error = check_email_address(message.to_address)
@@ -350,103 +316,6 @@ class EmailChannel(Channel):
         except OSError as exc:
             return RetryLater(f"cannot write to the outbox {directory}: {exc}")
         return Sent(message.message_id or "", {"outbox_path": str(path)})
-
-    def _smtp_send(
-        self, message: Message, msg: EmailMessage | MIMEMessage, settings: Mapping[str, Any]
-    ) -> SendResult:
-        security = settings.get("security", "starttls")
-        host = settings["host"]
-        port = settings.get("port") or DEFAULT_PORTS[security]
-        timeout = settings.get("timeout", 30.0)
-        helo = settings.get("helo_name") or _local_hostname()
-        sender = settings.get("envelope_from") or message.from_address
-        context = _tls_context() if security != "none" else None
-        try:
-            if security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    host, port, local_hostname=helo, timeout=timeout, context=context
-                )
-            else:
-                smtp = smtplib.SMTP(host, port, local_hostname=helo, timeout=timeout)
-        except smtplib.SMTPConnectError as exc:
-            return _reply("connect", exc.smtp_code, exc.smtp_error)
-        except ssl.SSLCertVerificationError as exc:
-            return Failed("smtp:tls", f"the server's certificate was refused: {exc}")
-        except (OSError, smtplib.SMTPException) as exc:
-            return RetryLater(f"cannot connect to {host}:{port}: {exc}")
-        try:
-            return self._transaction(smtp, message, msg, sender, security, settings, context)
-        finally:
-            with contextlib.suppress(OSError):
-                smtp.close()
-
-    def _transaction(
-        self,
-        smtp: smtplib.SMTP,
-        message: Message,
-        msg: EmailMessage | MIMEMessage,
-        sender: str,
-        security: str,
-        settings: Mapping[str, Any],
-        context: ssl.SSLContext | None,
-    ) -> SendResult:
-        try:
-            smtp.ehlo_or_helo_if_needed()
-            if security == "starttls":
-                if not smtp.has_extn("starttls"):
-                    return Failed(
-                        "smtp:starttls_unsupported",
-                        "the server does not offer STARTTLS (set security to 'ssl' or 'none')",
-                    )
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            if settings.get("username"):
-                if not smtp.has_extn("auth"):
-                    return Failed("smtp:auth_unsupported", "the server does not offer AUTH")
-                smtp.login(settings["username"], settings.get("password", ""))
-            # raw UTF-8 in the headers (a non-ASCII address) or in the envelope
-            utf8 = isinstance(msg, EmailMessage) or not sender.isascii()
-            options: list[str] = []
-            if utf8:
-                if not smtp.has_extn("smtputf8"):
-                    return Failed("smtp:smtputf8_unsupported", "non-ASCII address, no SMTPUTF8")
-                options = ["SMTPUTF8", "BODY=8BITMIME"]
-            code, text = smtp.mail(sender, options)
-            if code != 250:
-                return _reply("MAIL FROM", code, text)
-            code, text = smtp.rcpt(message.to_address)
-            if code not in (250, 251):
-                return _reply("RCPT TO", code, text)
-            code, text = smtp.docmd("DATA")
-            if code != 354:
-                return _reply("DATA", code, text)
-            payload = email_bytes(msg)
-            smtp.send(_dot_stuff(payload))
-            if smtp.sock is not None:
-                smtp.sock.settimeout(settings.get("data_timeout", 120.0))
-        except smtplib.SMTPAuthenticationError as exc:
-            return _reply("AUTH", exc.smtp_code, exc.smtp_error)
-        except smtplib.SMTPNotSupportedError as exc:
-            return Failed("smtp:not_supported", str(exc))
-        except smtplib.SMTPResponseException as exc:
-            return _reply("session", exc.smtp_code, exc.smtp_error)
-        except ssl.SSLCertVerificationError as exc:
-            return Failed("smtp:tls", f"the server's certificate was refused: {exc}")
-        except (OSError, smtplib.SMTPException) as exc:
-            # Nothing complete was transmitted: the server discards a partial DATA.
-            return RetryLater(f"SMTP connection failed before the message was sent: {exc}")
-
-        # The whole message is on the wire: from here on, silence means "maybe".
-        try:
-            code, text = smtp.getreply()
-        except (OSError, smtplib.SMTPException) as exc:
-            return Unknown(f"no reply after the message was transmitted: {exc}")
-        if code != 250:
-            return _reply("end of DATA", code, text)
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            smtp.quit()
-        reply = text.decode("utf-8", "replace")
-        return Sent(message.message_id or "", {"smtp_reply": f"{code} {reply}"})
 
 
 @hookimpl

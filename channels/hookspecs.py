@@ -62,6 +62,16 @@ def register_channels(register: Callable[[ChannelProtocol], None]) -> None:
     ``address_kind``, ``capabilities``, ``settings_schema``, ``default_templates``)
     and refuses two channels with the same name. Channel objects are shared by all
     threads of the worker: keep per-send state in local variables, not on ``self``.
+
+    Optional, to hold a provider connection across the messages of a batch (SMTP,
+    HTTP keep-alive): ``open_session()`` returns an object with ``send(message,
+    settings)`` and ``close()`` (``channels.ChannelSession``). The worker opens one per
+    batch, sends the batch's messages of the channel through it in order from one
+    thread, and closes it after the batch (also after an error). Each ``send`` answers
+    exactly as the channel's own ``send`` would; in particular a reply lost on a
+    reused connection is ``Unknown``, never retried on a new one. A channel without
+    ``open_session`` (or whose ``open_session`` returns ``None``) gets one ``send``
+    call per message, as before.
     """
 
 

@@ -63,6 +63,8 @@ class ReceivedMail:
     rcpt_tos: list[str]
     data: bytes
     """The message as transmitted (dot-stuffing removed)."""
+    connection: int = 0
+    """Which connection carried it: 1 for the server's first, 2 for the next..."""
 
     @property
     def message(self) -> EmailMessage:
@@ -72,7 +74,7 @@ class ReceivedMail:
 
 @dataclass
 class _SmtpAction:
-    stage: str  # "mail" | "rcpt" | "data"
+    stage: str  # "mail" | "rcpt" | "data" | "rset"
     kind: str  # "reply" | "hang" | "drop"
     reply: str = ""
     seconds: float = 0.0
@@ -81,6 +83,14 @@ class _SmtpAction:
 class _SmtpHandler:
     def __init__(self, peer: SmtpPeer) -> None:
         self.peer = peer
+
+    async def handle_RSET(self, server, session, envelope):
+        self.peer.rsets += 1
+        action = self.peer._take("rset")
+        if action and action.kind == "drop":  # the server closed the idle connection
+            server.transport.abort()
+            await asyncio.sleep(0)
+        return "250 OK"
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         action = self.peer._take("mail")
@@ -99,7 +109,12 @@ class _SmtpHandler:
 
     async def handle_DATA(self, server, session, envelope):
         action = self.peer._take("data")
-        mail = ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        mail = ReceivedMail(
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            envelope.original_content,
+            self.peer._connection(session),
+        )
         if action and action.kind == "reply":
             self.peer.refused.append(mail)
             return action.reply
@@ -120,10 +135,12 @@ class SmtpPeer:
     ``messages``: mail accepted (also mail whose reply was delayed or dropped:
     the server had it). ``refused``: mail answered with an error at DATA.
     Program the next sessions with :meth:`reply_next`, :meth:`hang_next`,
-    :meth:`drop_next`. ``auth``: ``{"user": "password"}`` enables AUTH (over
-    plain text, loopback only). ``smtputf8=False``: a server that does not offer
-    SMTPUTF8 (non-ASCII addresses). ``deliver``: called with each accepted
-    :class:`ReceivedMail` before the server answers, to hand it on (to a mailbox).
+    :meth:`drop_next`, :meth:`drop_at_next_rset`. ``rsets`` counts the ``RSET`` commands
+    received; each :class:`ReceivedMail` says which connection carried it.
+    ``auth``: ``{"user": "password"}`` enables AUTH (over plain text, loopback only).
+    ``smtputf8=False``: a server that does not offer SMTPUTF8 (non-ASCII addresses).
+    ``deliver``: called with each accepted :class:`ReceivedMail` before the server
+    answers, to hand it on (to a mailbox).
     """
 
     def __init__(self, auth: dict[str, str] | None = None, *, smtputf8: bool = True) -> None:
@@ -134,7 +151,10 @@ class SmtpPeer:
         self.messages: list[ReceivedMail] = []
         self.refused: list[ReceivedMail] = []
         self.deliver: Callable[[ReceivedMail], None] | None = None
+        self.rsets = 0
         self._actions: deque[_SmtpAction] = deque()
+        self._sessions: dict[int, tuple[Any, int]] = {}  # id(session) -> (session, number)
+        self._numbered = 0
         self._lock = threading.Lock()
         self._controller: Any = None
 
@@ -154,6 +174,20 @@ class SmtpPeer:
     def drop_next(self, *, count: int = 1) -> None:
         """Receive the next message(s), then close the connection without a reply."""
         self._queue([_SmtpAction("data", "drop")] * count)
+
+    def drop_at_next_rset(self, *, count: int = 1) -> None:
+        """Close the connection at the next ``RSET``(s), before answering it: a server
+        that dropped an idle connection between two messages."""
+        self._queue([_SmtpAction("rset", "drop")] * count)
+
+    def _connection(self, session: Any) -> int:
+        """The number of the connection ``session`` (aiosmtpd's, one per connection) is."""
+        with self._lock:
+            known = self._sessions.get(id(session))
+            if known is None or known[0] is not session:
+                self._numbered += 1
+                known = self._sessions[id(session)] = (session, self._numbered)
+            return known[1]
 
     def _queue(self, actions: list[_SmtpAction]) -> None:
         with self._lock:

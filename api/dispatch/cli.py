@@ -93,6 +93,7 @@ def run_worker_cli(args) -> int:
         batch=args.batch,
         poll=args.poll,
         lease=args.lease,
+        fence_batch=getattr(args, "fence_batch", 1),
     )
     worker = Worker.from_app(app, options=options)
     stop = threading.Event()

@@ -42,12 +42,16 @@ class Options:
     backoff_base: float = 60.0
     backoff_cap: float = 3600.0
     progress_every: int = 100
+    #: Touches fenced in one commit. A worker that dies leaves up to this many 'unknown'.
+    fence_batch: int = 1
 
     def __post_init__(self) -> None:
         if self.batch < 1:
             raise ValueError("batch must be at least 1")
         if not (self.lease > 0 and self.poll > 0):  # written so that nan fails too
             raise ValueError("lease and poll must be positive")
+        if self.fence_batch < 1:
+            raise ValueError("fence_batch must be at least 1")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
 

@@ -12,10 +12,10 @@ One touch, start to end::
       -> Sent 'sent' | RetryLater 'scheduled' later (backoff) or 'failed' when attempts run out
          | Failed 'failed' | Unknown 'unknown'
 
-Within a batch the last step of one touch and the first of the next share a transaction:
-the answer for touch n is written down in the transaction that re-checks and fences touch
-n + 1 (the batch's last answer in one of its own). One commit per touch, and nothing else
-changes: a touch is fenced alone, just before its own send.
+Within a batch the answer for touch n is written down with the fence of touch n + 1,
+in one commit; on PostgreSQL, when the stamp of n + 1 has not moved, in one statement
+(:mod:`api.dispatch.fast`). ``fence_batch`` K > 1 fences K touches per commit: a dead
+worker then leaves up to K touches 'unknown'.
 
 Exactly once: a provider is called only for a touch this worker moved from 'scheduled'
 to 'sending' under its lease, in a committed transaction. A 'sending' touch never goes
@@ -32,27 +32,28 @@ from the workers' clocks: keep hosts NTP-synchronised, with a lease well above t
 
 This module holds the loop; :class:`Worker` gathers its other parts as mixins: claims
 and leases (:mod:`api.dispatch.leases`), row locks (:mod:`api.dispatch.locking`), the
-re-check and fence (:mod:`api.dispatch.prepare`), the outcomes
-(:mod:`api.dispatch.record`) and the log lines (:mod:`api.dispatch.stats`). Every name
-it had before is importable from here.
+re-check and fence (:mod:`api.dispatch.prepare`, :mod:`api.dispatch.fast`), the
+outcomes (:mod:`api.dispatch.record`), channel sessions (:mod:`api.dispatch.sessions`),
+the batch's connection (:mod:`api.dispatch.batch`) and the log lines
+(:mod:`api.dispatch.stats`). Every name it had before is importable from here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.dispatch.batch import BatchMixin
 from api.dispatch.context import SendContext, load_contexts
+from api.dispatch.fast import FastFenceMixin, FastStepMixin
 from api.dispatch.leases import LeaseMixin, _Heartbeat
 from api.dispatch.locking import LockMixin
 from api.dispatch.options import (
@@ -68,6 +69,7 @@ from api.dispatch.options import (
 )
 from api.dispatch.prepare import PrepareMixin, _Answered
 from api.dispatch.record import RecordMixin
+from api.dispatch.sessions import SessionMixin
 from api.dispatch.stats import (
     Outcome,
     ReportMixin,
@@ -103,7 +105,17 @@ __all__ = [
 ]
 
 
-class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
+class Worker(
+    LeaseMixin,
+    LockMixin,
+    PrepareMixin,
+    FastFenceMixin,
+    FastStepMixin,
+    RecordMixin,
+    SessionMixin,
+    BatchMixin,
+    ReportMixin,
+):
     """Delivers due touches. Thread-compatible: one ``run`` per Worker object at a time.
 
     ``clock`` returns an aware UTC datetime (tests pass a fixed one); ``config`` is the
@@ -136,6 +148,8 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         self._touches: dict[int, Touch] = {}  # the batch's touches, as this worker knows them
         self._progress_on = False
         self._conn: Connection | None = None
+        self._sessions: dict[str, Any] = {}  # the batch's channel sessions, by channel
+        self._sends: dict[int, Any] = {}  # the batch's daily-cap counts (api.dispatch.fast)
         self.stats = RunStats(self.id)
 
     @classmethod
@@ -244,56 +258,88 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
     def work(self, ids: Iterable[int], stop: threading.Event | None = None, *, progress=False):
         """Process claimed touches in order; on stop, release the ones not started.
 
-        Pipelined: a provider's answer is written down in the same transaction that
-        re-checks and fences the next touch, so a touch costs one commit, not two.
-        Exactly-once is untouched: each touch is still fenced on its own, just before its
-        own send, and a worker that dies with an answer unwritten leaves that one touch
-        'sending' (then 'unknown'), as it would have without the pipeline."""
+        Pipelined: the answers of the touches just sent are written down with the fence of
+        the next ones, ``options.fence_batch`` touches per fence (default one): one commit
+        per fence. On PostgreSQL, when nothing changed, that is one statement
+        (:mod:`api.dispatch.fast`); else each touch is re-checked in full. A worker that
+        dies leaves at most ``fence_batch`` touches 'sending' (then 'unknown'); a
+        channel's messages share a session (:mod:`api.dispatch.sessions`)."""
         pending = list(ids)
         self._progress_on = progress
+        size = self.options.fence_batch
         with self._pinned():
             self._watch(self.load_contexts(pending))
-            waiting: _Answered | None = None
+            self._load_sends(self._batch)
+            waiting: list[_Answered] = []
             try:
-                for index, touch_id in enumerate(pending):
+                for start in range(0, len(pending), size):
                     if stop is not None and stop.is_set():
-                        self.release(pending[index:])
+                        self.release(pending[start:])
                         break
-                    waiting = self._step(touch_id, self._batch.pop(touch_id, None), waiting)
+                    fenced, waiting = self._fence(pending[start : start + size], waiting), []
+                    for prepared, started in fenced:  # no transaction open while sending
+                        result = self._send(prepared)
+                        waiting.append(
+                            _Answered(prepared, result, self.clock(), _ms_since(started))
+                        )
             finally:
-                if waiting is not None:
-                    self._finish(self._record_alone(waiting), ms=waiting.ms)
+                if waiting and self._fast_on():  # the last fence's answers: one statement
+                    done = self._fast([], waiting)
+                    waiting = [
+                        a for a in waiting if done is None or a.prepared.touch_id not in done[1]
+                    ]
+                for answer in waiting:
+                    self._finish(self._record_alone(answer), ms=answer.ms)
+                self._close_sessions()
                 self._watch({})
-                self._touches = {}
+                self._touches, self._sends = {}, {}
 
-    def _step(
-        self, touch_id: int, ctx: SendContext | None, waiting: _Answered | None
-    ) -> _Answered | None:
-        """Write down ``waiting`` and fence ``touch_id`` in one transaction, then send it.
-        Returns the answer, to be written with the next touch (or alone at the end)."""
+    def _fence(self, chunk: list[int], waiting: list[_Answered]) -> list[tuple[Any, float]]:
+        """Write down ``waiting`` and fence the touches of ``chunk``: in one statement
+        what the batch's contexts allow, the rest the full way. Returns the fenced."""
         started = time.perf_counter()
+        out: list[tuple[Any, float]] = []
+        if self._fast_on():
+            done = self._fast(chunk, waiting)
+            if done is not None:
+                fenced, recorded = done
+                out = [(prepared, started) for prepared in fenced]
+                waiting = [a for a in waiting if a.prepared.touch_id not in recorded]
+                chunk = [t for t in chunk if t not in {p.touch_id for p in fenced}]
+        for touch_id in chunk:
+            prepared = self._step(touch_id, self._batch.pop(touch_id, None), waiting[:1])
+            waiting = waiting[1:]
+            if prepared is not None:
+                out.append((prepared, started))
+        for answer in waiting:
+            self._finish(self._record_alone(answer), ms=answer.ms)
+        return out
+
+    def _step(self, touch_id: int, ctx: SendContext | None, waiting: list[_Answered]):
+        """Write down ``waiting`` (one answer at most) and re-check and fence ``touch_id``
+        in full, in one transaction. Returns the fence, or None (an outcome already)."""
+        started = time.perf_counter()
+        answer = waiting[0] if waiting else None
         try:
             with self._session() as session:
-                previous, prepared = self._prepare(session, touch_id, self.clock(), ctx, waiting)
+                previous, prepared = self._prepare(session, touch_id, self.clock(), ctx, answer)
         except Exception as exc:
-            if waiting is None:
+            if answer is None:
                 log.exception("touch %s: unexpected error", touch_id)
                 self._finish(self._after_error(touch_id, exc), started)
                 return None
             # The answer rolled back with this touch's transaction: write it on its own,
             # then give this touch a transaction of its own too.
             log.warning("touch %s: preparing it failed; recording touch %s alone",
-                        touch_id, waiting.prepared.touch_id, exc_info=True)  # fmt: skip
-            self._finish(self._record_alone(waiting), ms=waiting.ms)
-            return self._step(touch_id, ctx, None)
+                        touch_id, answer.prepared.touch_id, exc_info=True)  # fmt: skip
+            self._finish(self._record_alone(answer), ms=answer.ms)
+            return self._step(touch_id, ctx, [])
         if previous is not None:
-            self._finish(previous, ms=waiting.ms)
+            self._finish(previous, ms=answer.ms)
         if isinstance(prepared, Outcome):
             self._finish(prepared, started)
             return None
-        # no transaction is open while the provider is called
-        result = send_safely(prepared.channel, prepared.message, prepared.settings)
-        return _Answered(prepared, result, self.clock(), _ms_since(started))
+        return prepared
 
     def _finish(
         self, outcome: Outcome, started: float | None = None, *, ms: float | None = None
@@ -308,41 +354,6 @@ class Worker(LeaseMixin, LockMixin, PrepareMixin, RecordMixin, ReportMixin):
         self.stats.outcomes[outcome.kind] += 1
         if self._progress_on and self.stats.processed % self.options.progress_every == 0:
             self._progress()
-
-    def _watch(self, contexts: dict[int, SendContext]) -> None:
-        """The batch's contexts, and for each touch the contexts whose stamp includes it."""
-        self._batch = contexts
-        watchers: dict[int, list[SendContext]] = {}
-        for ctx in contexts.values():
-            for neighbour in ctx.stamp[0]:
-                watchers.setdefault(neighbour, []).append(ctx)
-        self._watchers = watchers
-
-    @contextlib.contextmanager
-    def _pinned(self) -> Iterator[None]:
-        """One connection for the whole batch: no pool checkout, ping and reset around each
-        of its transactions (the heartbeat thread has its own)."""
-        if self._conn is not None:
-            yield
-            return
-        try:
-            conn = self.engine.connect()
-        except SQLAlchemyError:
-            log.exception("no database connection for the batch; using the pool")
-            yield
-            return
-        self._conn = conn
-        try:
-            yield
-        finally:
-            self._conn = None
-            conn.close()
-
-    def _session(self) -> Session:
-        """A session on the batch's connection (or the pool outside a batch)."""
-        if self._conn is not None and not self._conn.closed and not self._conn.invalidated:
-            return self.sessions(bind=self._conn)
-        return self.sessions()
 
     def load_contexts(self, ids: Iterable[int]) -> dict[int, SendContext]:
         """The send-time facts of a claimed batch, in a few queries (see api.dispatch.context).

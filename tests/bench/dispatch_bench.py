@@ -244,7 +244,62 @@ def summaries(paths: list[Path]) -> list[dict]:
     return found
 
 
-def run_workers(url: str, tmp: Path, workers: int, batch: int, tag: str):
+#: ``touchbase worker`` with every database connection traced by libpq (``PQtrace``) into
+#: a file of its own under argv[1]: each ``ReadyForQuery`` the server sends ends one round
+#: trip (a statement, a BEGIN, a COMMIT, a pool ping), each ``Bind``/``Query`` the client
+#: sends is one statement (prepared ones send no Parse).
+TRACED_WORKER = r"""
+import itertools, os, sys
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+trace_dir, sys.argv = sys.argv[1], ["touchbase", *sys.argv[2:]]
+numbers, files = itertools.count(), []
+
+@event.listens_for(Pool, "connect")
+def _trace(dbapi_conn, _record):
+    path = os.path.join(trace_dir, f"{os.getpid()}-{next(numbers)}.trace")
+    handle = open(path, "w")
+    files.append(handle)  # kept open for the connection's life
+    dbapi_conn.pgconn.trace(handle.fileno())
+
+from api.cli import main
+sys.exit(main())
+"""
+
+
+def round_trips(trace_dir: Path) -> tuple[int, int]:
+    """(round trips, statements) in the libpq traces of ``TRACED_WORKER``."""
+    trips = statements = 0
+    for path in trace_dir.glob("*.trace"):
+        for line in path.read_text(errors="replace").splitlines():
+            fields = line.split("\t")
+            if len(fields) < 4:
+                continue
+            if fields[1] == "B" and fields[3] == "ReadyForQuery":
+                trips += 1
+            elif fields[1] == "F" and fields[3] in ("Bind", "Query"):
+                statements += 1
+    return trips, statements
+
+
+def worker_command(batch: int, fence_batch: int, trace_dir: Path | None) -> list[str]:
+    args = ["worker", "--once", "--json-logs", "--batch", str(batch)]
+    if fence_batch > 1:
+        args += ["--fence-batch", str(fence_batch)]
+    if trace_dir is None:
+        return [TOUCHBASE, *args]
+    return [sys.executable, "-c", TRACED_WORKER, str(trace_dir), *args]
+
+
+def run_workers(
+    url: str,
+    tmp: Path,
+    workers: int,
+    batch: int,
+    tag: str,
+    fence_batch: int = 1,
+    trace_dir: Path | None = None,
+):
     env = worker_env(url, tmp)
     procs, paths = [], []
     for n in range(workers):
@@ -253,7 +308,7 @@ def run_workers(url: str, tmp: Path, workers: int, batch: int, tag: str):
         with open(path, "wb") as log:
             procs.append(
                 subprocess.Popen(
-                    [TOUCHBASE, "worker", "--once", "--json-logs", "--batch", str(batch)],
+                    worker_command(batch, fence_batch, trace_dir),
                     cwd=tmp,
                     env=env,
                     stdout=log,
@@ -590,6 +645,72 @@ def protocol_floor(url: str, engine, sink: Sink, args, tmp: Path, mode: str = "b
     }
 
 
+def dispatch_mode(label, url, engine, sink, args, tmp, seeded, fence_batch: int) -> dict:
+    """W workers deliver the seeded touches, ``fence_batch`` touches per fence."""
+    ids = seeded.touch_ids
+    wall = time.perf_counter()
+    cpu_before = cpu_snapshot(sink)
+    stats = run_workers(url, tmp, args.workers, args.batch, f"{label}-{fence_batch}", fence_batch)
+    dispatch_cpu = cpu_per_item(cpu_before, cpu_snapshot(sink), args.n)
+    wall = time.perf_counter() - wall
+    rate, seconds = dispatch_rate(engine, ids)
+    duplicates, lost = delivery_faults(sink.counts(), seeded.message_ids.values())
+    statuses = status_counts(engine, ids)
+    rss = [s["peak_rss_kb"] / 1024 for s in stats]
+    cpu = sum(s["cpu_s"] for s in stats)
+    startup = sum(s["startup_cpu_s"] for s in stats)
+    dispatch_cpu["workers"] = (cpu - startup) * 1000 / args.n
+    print(
+        f"dispatch      {rate:>9,.1f} touches/s, fence batch {fence_batch} "
+        f"({args.n} in {seconds:.1f}s; {wall:.1f}s with start-up)",
+        flush=True,
+    )
+    print(f"  statuses {dict(statuses)}; duplicates {duplicates}; losses {lost}")
+    print(
+        f"  workers: peak RSS {', '.join(f'{r:.0f}' for r in rss)} MiB; "
+        f"CPU {cpu:.1f}s (start-up {startup:.1f}s of it); "
+        f"sent per worker {[s['outcomes'].get('sent', 0) for s in stats]}",
+        flush=True,
+    )
+    print(
+        f"  CPU per touch: workers {fmt_ms(dispatch_cpu['workers'])} (start-up not counted), "
+        f"PostgreSQL {fmt_ms(dispatch_cpu['postgres'])}, sink {fmt_ms(dispatch_cpu['sink'])}; "
+        f"machine busy {fmt_ms(dispatch_cpu['machine_busy'])} "
+        f"({os.cpu_count()} CPUs, {_share(dispatch_cpu['machine_idle_share'])} idle)",
+        flush=True,
+    )
+    sink.reset()
+    return {
+        "rate": rate,
+        "duplicates": duplicates,
+        "losses": lost,
+        "statuses": dict(statuses),
+        "rss": rss,
+        "worker_cpu_ms_per_touch": cpu / args.n * 1000,
+        "cpu_ms_per_touch": dispatch_cpu,
+    }
+
+
+def trip_count(url, engine, sink, args, tmp, fence_batch: int) -> dict:
+    """Database round trips per touch: W traced workers deliver ``--trip-n`` fresh touches
+    (not timed: tracing costs)."""
+    from tests.dispatch.seeding import seed_due_touches
+
+    sink.reset()
+    seeded = seed_due_touches(engine, args.trip_n, email_settings=sink.settings())
+    trace_dir = Path(tempfile.mkdtemp(prefix=f"trips-{fence_batch}-", dir=tmp))
+    run_workers(url, tmp, args.workers, args.batch, f"trips-{fence_batch}", fence_batch, trace_dir)
+    statuses = status_counts(engine, seeded.touch_ids)
+    if statuses != Counter(sent=args.trip_n):
+        raise SystemExit(f"the traced workers left touches unsent: {dict(statuses)}")
+    trips, statements = round_trips(trace_dir)
+    sink.reset()
+    return {
+        "round_trips_per_touch": trips / args.trip_n,
+        "statements_per_touch": statements / args.trip_n,
+    }
+
+
 def one_round(label, url, engine, sink, args, tmp) -> dict:
     from tests.dispatch.seeding import seed_due_touches
 
@@ -613,38 +734,24 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
     plain_cpu: list = []
     before = reference_loops(sink, messages, args.channel_sample, env, plain_cpu)
 
-    wall = time.perf_counter()
-    cpu_before = cpu_snapshot(sink)
-    stats = run_workers(url, tmp, args.workers, args.batch, label)
-    dispatch_cpu = cpu_per_item(cpu_before, cpu_snapshot(sink), args.n)
-    wall = time.perf_counter() - wall
-    rate, seconds = dispatch_rate(engine, ids)
-    duplicates, lost = delivery_faults(sink.counts(), seeded.message_ids.values())
-    statuses = status_counts(engine, ids)
-    rss = [s["peak_rss_kb"] / 1024 for s in stats]
-    cpu = sum(s["cpu_s"] for s in stats)
-    startup = sum(s["startup_cpu_s"] for s in stats)
-    dispatch_cpu["workers"] = (cpu - startup) * 1000 / args.n
-    print(
-        f"dispatch      {rate:>9,.1f} touches/s ({args.n} in {seconds:.1f}s; "
-        f"{wall:.1f}s with start-up)",
-        flush=True,
-    )
-    print(f"  statuses {dict(statuses)}; duplicates {duplicates}; losses {lost}")
-    print(
-        f"  workers: peak RSS {', '.join(f'{r:.0f}' for r in rss)} MiB; "
-        f"CPU {cpu:.1f}s (start-up {startup:.1f}s of it); "
-        f"sent per worker {[s['outcomes'].get('sent', 0) for s in stats]}",
-        flush=True,
-    )
-    print(
-        f"  CPU per touch: workers {fmt_ms(dispatch_cpu['workers'])} (start-up not counted), "
-        f"PostgreSQL {fmt_ms(dispatch_cpu['postgres'])}, sink {fmt_ms(dispatch_cpu['sink'])}; "
-        f"machine busy {fmt_ms(dispatch_cpu['machine_busy'])} "
-        f"({os.cpu_count()} CPUs, {_share(dispatch_cpu['machine_idle_share'])} idle)",
-        flush=True,
-    )
-
+    modes = {}
+    for n_mode, fence_batch in enumerate(args.fence_batches):
+        if n_mode:  # each mode delivers N fresh touches
+            sink.reset()
+            seeded = seed_due_touches(engine, args.n, email_settings=sink.settings())
+        modes[fence_batch] = dispatch_mode(label, url, engine, sink, args, tmp, seeded, fence_batch)
+    trips = {}
+    if args.trip_n:
+        for fence_batch in args.fence_batches:
+            trips[fence_batch] = trip_count(url, engine, sink, args, tmp, fence_batch)
+            print(
+                f"round trips   fence batch {fence_batch}: "
+                f"{trips[fence_batch]['round_trips_per_touch']:.2f} per touch, "
+                f"{trips[fence_batch]['statements_per_touch']:.2f} statements per touch "
+                f"(libpq traces of {args.workers} workers over {args.trip_n} touches, "
+                "claims, context loads, heartbeats and reaper included)",
+                flush=True,
+            )
     sink.reset()
     after = reference_loops(sink, messages, args.channel_sample, env, plain_cpu)
     # The references run just before and just after the workers, and the faster of the
@@ -665,11 +772,15 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
         f"  plain loop CPU per message: client {fmt_ms(plain_used['self'])}, "
         f"sink {fmt_ms(plain_used['sink'])}; machine busy {fmt_ms(plain_used['machine_busy'])}"
     )
-    print(
-        f"ratio         dispatch/plain {rate / plain:.2f} (per connection), "
-        f"{rate / reuse:.2f} (one connection); dispatch/channel loop {rate / chan:.2f}",
-        flush=True,
-    )
+    for fence_batch, mode in modes.items():
+        rate = mode["rate"]
+        print(
+            f"ratio         fence batch {fence_batch}: dispatch/plain {rate / plain:.2f} "
+            f"(per connection), {rate / reuse:.2f} (one connection); "
+            f"dispatch/channel loop {rate / chan:.2f}",
+            flush=True,
+        )
+    rate = modes[args.fence_batches[0]]["rate"]
     floors = {}
     if args.floor:
         for mode, what in (
@@ -687,23 +798,24 @@ def one_round(label, url, engine, sink, args, tmp) -> dict:
                 f"machine busy {fmt_ms(fc['machine_busy'])}",
                 flush=True,
             )
+    first = modes[args.fence_batches[0]]
     return {
         "label": label,
         "rows": rows,
+        "modes": {str(k): v for k, v in modes.items()},
+        "round_trips": {str(k): v for k, v in trips.items()},
         "dispatch_per_s": rate,
         "plain_per_connection_per_s": plain,
         "plain_one_connection_per_s": reuse,
         "channel_loop_per_s": chan,
         "references_before": before,
         "references_after": after,
-        "duplicates": duplicates,
-        "losses": lost,
-        "statuses": dict(statuses),
+        "duplicates": first["duplicates"],
+        "losses": first["losses"],
+        "statuses": first["statuses"],
         "claim_only_per_s": claims["rate"],
-        "worker_peak_rss_mib": rss,
+        "worker_peak_rss_mib": first["rss"],
         "claimer_peak_rss_mib": claims["peak_rss_kb"] / 1024,
-        "worker_cpu_ms_per_touch": cpu / args.n * 1000,
-        "dispatch_cpu_ms_per_touch": dispatch_cpu,
         "plain_cpu_ms_per_message": plain_used,
         "protocol_floor": floors.get("bare"),
         "protocol_floor_checked": floors.get("checked"),
@@ -726,6 +838,18 @@ def main(argv=None) -> int:
         help="PostgreSQL URL; its database is dropped and created",
     )
     parser.add_argument("--channel-sample", type=int, default=2000)
+    parser.add_argument(
+        "--fence-batches",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[1, 50],
+        help="the workers' --fence-batch values to run, one dispatch each (default 1,50)",
+    )
+    parser.add_argument(
+        "--trip-n",
+        type=int,
+        default=500,
+        help="touches of the traced pass counting round trips per touch (0: skip)",
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument(
         "--no-floor",
