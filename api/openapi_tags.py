@@ -4,8 +4,8 @@ A generated client files its functions by tag (openapi-python-client: one module
 Swagger UI: one section), so the tags are the portal developer's table of contents: they
 follow the README's API tour (Accounts, Records, Follow-ups, Channels, Calendar, the feed,
 Replies, Reports, Webhooks), not the code's blueprints, which are an implementation detail.
-Each blueprint belongs to exactly one group; a blueprint no group names stops the document from being
-built, so a new resource cannot reach the portal's client unfiled.
+Each blueprint belongs to exactly one group; a blueprint no group names stops the document
+from being built, so a new resource cannot reach the portal's client unfiled.
 
 The `twilio-callbacks` group is internal: Twilio calls it, never a portal, so its operations
 are kept out of openapi/openapi.json (api.openapi_documents).
