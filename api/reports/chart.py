@@ -38,7 +38,7 @@ def svg(weeks: Sequence[Week], title: str) -> bytes:
     axes.set_ylabel("Share of interviewers")
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="upper left")
+    axes.legend(loc="best")
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="svg", metadata={"Date": None})
