@@ -8,7 +8,6 @@ total can include the erased (they are no one's any more).
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,15 +39,15 @@ REFUSED = "refused:"
 
 @dataclass
 class Line:
-    """One row of the report: counts, refusals by rule, first-reply delays, attention."""
+    """One row of the report: counts, refusals by rule, the median first-reply delay (not
+    summable: the total's is taken over every seat), attention."""
 
     counts: Counter = field(default_factory=Counter)
-    delays: list[float] = field(default_factory=list)
+    median: float | None = None
     now: Counter = field(default_factory=Counter)
 
     def add(self, other: Line) -> None:
         self.counts.update(other.counts)
-        self.delays.extend(other.delays)
         self.now.update(other.now)
 
     def as_dict(self) -> dict:
@@ -57,7 +56,7 @@ class Line:
             for k, n in sorted(self.counts.items())
             if k.startswith(REFUSED)
         }
-        median = statistics.median(self.delays) if self.delays else None
+        median = self.median
         return {
             **{name: self.counts.get(name, 0) for name in COUNTED},
             "refused": sum(refused.values()),
@@ -91,10 +90,11 @@ def report(
     ).items():
         if candidate_id in lines:
             lines[candidate_id].counts.update(counted)
-    for candidate_id, delays in figures.reply_delays(session, narrow, start, end).items():
+    medians = figures.reply_medians(session, narrow, start, end)
+    for candidate_id, median in medians.items():
         if candidate_id in lines:
-            lines[candidate_id].delays.extend(delays)
-    total = Line()
+            lines[candidate_id].median = median
+    total = Line(median=medians.get(None))
     for candidate_id, counted in attention.attention(session, narrow, now).items():
         if candidate_id in lines:
             lines[candidate_id].now.update(counted)

@@ -15,11 +15,12 @@ or to one candidate (the fold), so a figure is counted the same way for both.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from api.models import Application, Interview, Interviewer, Response, Touch, TouchEvent
@@ -156,16 +157,34 @@ def seat_figures(session: Session, narrow: Narrow, key: Key, start, end) -> dict
     return _rows(session, query)
 
 
-def reply_delays(session: Session, narrow: Narrow, start, end) -> dict[int, list[float]]:
-    """Per candidate, the hours from each seat's first touch sent to the contact's first
-    answer after it: the small column the median is taken over."""
+def reply_medians(session: Session, narrow: Narrow, start, end) -> dict:
+    """Median hours from each seat's first touch sent to the contact's first answer after
+    it: {candidate_id: hours, None: over every seat}. PostgreSQL takes the medians in the
+    query (percentile_cont over GROUPING SETS); SQLite, which has neither, is given the
+    small column of delays and Python takes them."""
     p, s, a, joined, in_range = _seats_query(narrow, start, end)
-    delay = seconds_between(s.c.first_sent, a.c.first_answer)
-    query = select(p.c.candidate_id, delay).select_from(joined).where(in_range, delay >= 0)
-    delays: dict[int, list[float]] = defaultdict(list)
-    for candidate_id, seconds in session.execute(query):
-        delays[candidate_id].append(float(seconds) / HOUR)
-    return delays
+    delay = seconds_between(s.c.first_sent, a.c.first_answer) / HOUR
+    where = (in_range, a.c.first_answer >= s.c.first_sent)
+    if session.get_bind().dialect.name == "postgresql":
+        median = func.percentile_cont(0.5).within_group(delay)
+        query = (
+            select(p.c.candidate_id, func.grouping(p.c.candidate_id), median)
+            .select_from(joined)
+            .where(*where)
+            .group_by(func.grouping_sets(p.c.candidate_id, tuple_()))
+        )
+        return {
+            (None if total else candidate): float(hours)
+            for candidate, total, hours in session.execute(query)
+            if hours is not None  # the total of no seat at all
+        }
+    delays: dict = defaultdict(list)
+    for candidate, hours in session.execute(
+        select(p.c.candidate_id, delay).select_from(joined).where(*where)
+    ):
+        delays[candidate].append(float(hours))
+        delays[None].append(float(hours))
+    return {k: statistics.median(v) for k, v in delays.items()}
 
 
 def interview_figures(session: Session, narrow: Narrow, key: Key, start, end) -> dict:
