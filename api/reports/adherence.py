@@ -85,12 +85,12 @@ def report(
     settings, _ = ledger.effective_policy(session, principal.org_id)
     people = candidates(session, principal)
     lines = {user.id: Line() for user in people}
+    medians: dict = {}
     for candidate_id, counted in figures.counts(
-        session, narrow, figures.by_candidate, start, end, settings
+        session, narrow, figures.by_candidate, start, end, settings, medians
     ).items():
         if candidate_id in lines:
             lines[candidate_id].counts.update(counted)
-    medians = figures.reply_medians(session, narrow, start, end)
     for candidate_id, median in medians.items():
         if candidate_id in lines:
             lines[candidate_id].median = median

@@ -137,51 +137,65 @@ def _seats_query(narrow: Narrow, start, end):
     return p, s, a, joined, _in_range(p.c.ended, start, end)
 
 
-def seat_figures(session: Session, narrow: Narrow, key: Key, start, end) -> dict:
+def seat_figures(
+    session: Session, narrow: Narrow, key: Key, start, end, medians: dict | None = None
+) -> dict:
+    """Seats, thanked (within 24 h, 48 h) and answered, per key. With ``medians`` (per
+    candidate only) it is also given the median first-reply delays: see
+    :func:`reply_medians`."""
     p, s, a, joined, in_range = _seats_query(narrow, start, end)
     thanks_delay = seconds_between(p.c.ended, s.c.first_thanks)
     k = key(p.c.ended, p.c.candidate_id).label("k")
-    query = (
-        select(
-            k,
-            func.count().label("interviewers"),
-            _sum(s.c.first_thanks.is_not(None)).label("interviewers_thanked"),
-            _sum(thanks_delay <= 24 * HOUR).label("thanked_within_24h"),
-            _sum(thanks_delay <= 48 * HOUR).label("thanked_within_48h"),
-            _sum(a.c.first_answer.is_not(None)).label("interviewers_answered"),
-        )
-        .select_from(joined)
-        .where(in_range)
-        .group_by(k)
-    )
-    return _rows(session, query)
+    columns = [
+        k,
+        func.count().label("interviewers"),
+        _sum(s.c.first_thanks.is_not(None)).label("interviewers_thanked"),
+        _sum(thanks_delay <= 24 * HOUR).label("thanked_within_24h"),
+        _sum(thanks_delay <= 48 * HOUR).label("thanked_within_48h"),
+        _sum(a.c.first_answer.is_not(None)).label("interviewers_answered"),
+    ]
+    grouping = [k]
+    in_query = medians is not None and session.get_bind().dialect.name == "postgresql"
+    if in_query:
+        # one pass: percentile_cont over the same join, GROUPING SETS adding the total
+        delay = seconds_between(s.c.first_sent, a.c.first_answer) / HOUR
+        columns += [
+            func.grouping(k).label("is_total"),
+            func.percentile_cont(0.5)
+            .within_group(delay)
+            .filter(a.c.first_answer >= s.c.first_sent)
+            .label("median"),
+        ]
+        grouping = [func.grouping_sets(k, tuple_())]
+    query = select(*columns).select_from(joined).where(in_range).group_by(*grouping)
+    if not in_query:
+        if medians is not None:
+            medians.update(reply_medians(session, narrow, start, end))
+        return _rows(session, query)
+    found: dict = defaultdict(Counter)
+    for row in session.execute(query).mappings():
+        values = dict(row)
+        k_value, is_total, median = values.pop("k"), values.pop("is_total"), values.pop("median")
+        if median is not None:
+            medians[None if is_total else k_value] = float(median)
+        if not is_total:
+            found[k_value].update({name: int(n) for name, n in values.items() if n})
+    return found
 
 
 def reply_medians(session: Session, narrow: Narrow, start, end) -> dict:
     """Median hours from each seat's first touch sent to the contact's first answer after
-    it: {candidate_id: hours, None: over every seat}. PostgreSQL takes the medians in the
-    query (percentile_cont over GROUPING SETS); SQLite, which has neither, is given the
-    small column of delays and Python takes them."""
+    it: {candidate_id: hours, None: over every seat}, over the small column of delays (for
+    SQLite, which has no percentile_cont; PostgreSQL takes them in :func:`seat_figures`)."""
     p, s, a, joined, in_range = _seats_query(narrow, start, end)
     delay = seconds_between(s.c.first_sent, a.c.first_answer) / HOUR
-    where = (in_range, a.c.first_answer >= s.c.first_sent)
-    if session.get_bind().dialect.name == "postgresql":
-        median = func.percentile_cont(0.5).within_group(delay)
-        query = (
-            select(p.c.candidate_id, func.grouping(p.c.candidate_id), median)
-            .select_from(joined)
-            .where(*where)
-            .group_by(func.grouping_sets(p.c.candidate_id, tuple_()))
-        )
-        return {
-            (None if total else candidate): float(hours)
-            for candidate, total, hours in session.execute(query)
-            if hours is not None  # the total of no seat at all
-        }
+    query = (
+        select(p.c.candidate_id, delay)
+        .select_from(joined)
+        .where(in_range, a.c.first_answer >= s.c.first_sent)
+    )
     delays: dict = defaultdict(list)
-    for candidate, hours in session.execute(
-        select(p.c.candidate_id, delay).select_from(joined).where(*where)
-    ):
+    for candidate, hours in session.execute(query):
         delays[candidate].append(float(hours))
         delays[None].append(float(hours))
     return {k: statistics.median(v) for k, v in delays.items()}
@@ -310,12 +324,14 @@ def counts(
     start: datetime | None,
     end: datetime | None,
     settings: PolicySettings,
+    medians: dict | None = None,
 ) -> dict:
-    """Every summable figure, per key: {key: Counter(figure -> count)}."""
+    """Every summable figure, per key: {key: Counter(figure -> count)}; ``medians`` (a
+    dict, per candidate only) is filled as :func:`reply_medians` answers."""
     found: dict = defaultdict(Counter)
     for part in (
         interview_figures(session, narrow, key, start, end),
-        seat_figures(session, narrow, key, start, end),
+        seat_figures(session, narrow, key, start, end, medians),
         send_figures(session, narrow, key, start, end, settings),
         refusal_figures(session, narrow, key, start, end),
         response_figures(session, narrow, key, start, end),
