@@ -93,19 +93,6 @@ class Touch(Base):
         Index(None, "provider_id"),
         # Inbound mail names the touches it answers by their Message-IDs.
         Index(None, "message_id"),
-        # The adherence report's first sends per (contact, application, round): an
-        # index-only scan of the sent touches, in group order (api.reports.figures).
-        Index(
-            "ix_touches_sent",
-            "org_id",
-            "contact_id",
-            "application_id",
-            "round",
-            "sent_at",
-            "step",
-            postgresql_where=text("status IN ('sent', 'delivered')"),
-            sqlite_where=text("status IN ('sent', 'delivered')"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

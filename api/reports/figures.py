@@ -211,6 +211,21 @@ def interview_figures(session: Session, narrow: Narrow, key: Key, start, end) ->
     return _rows(session, narrow(query, Interview))
 
 
+def first_thanks(narrow: Narrow):
+    """Per (contact, application, round): the first thank-you sent (R5's clock)."""
+    query = (
+        select(
+            Touch.contact_id,
+            Touch.application_id,
+            Touch.round,
+            func.min(Touch.sent_at).label("first_thanks"),
+        )
+        .where(Touch.status.in_(SENT), Touch.step == "thank_you", Touch.sent_at.is_not(None))
+        .group_by(Touch.contact_id, Touch.application_id, Touch.round)
+    )
+    return narrow(query, Touch).subquery("thanks")
+
+
 def _decision_dates(narrow: Narrow):
     """Per application and round, the latest decision date a response gave (R4)."""
     query = (
@@ -230,7 +245,7 @@ def send_figures(
 ) -> dict:
     """Follow-ups sent, those sent after the wait R4/R5 ask (the org's policy numbers), and
     calls made."""
-    s, d = first_sends(narrow), _decision_dates(narrow)
+    s, d = first_thanks(narrow), _decision_dates(narrow)
     decision = func.coalesce(d.c.decision_date, Application.decision_expected_on)
     grace = settings.decision_grace_days * 86400.0
     r4_applies = seconds_between(s.c.first_thanks, decision) + grace + R4_ALLOWANCE > 0
