@@ -36,7 +36,8 @@ def _instant_pg(clause, compiler, **kw) -> str:
 @compiles(seconds_between, "postgresql")
 def _seconds_pg(element, compiler, **kw):
     earlier, later = (_instant_pg(c, compiler, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    # date_part is double precision; EXTRACT answers numeric, several times slower per row
+    return f"date_part('epoch', {later} - {earlier})"
 
 
 class utc_day(FunctionElement):
