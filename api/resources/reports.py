@@ -52,7 +52,7 @@ class AdherenceReport(MethodView):
     @blp.response(200, AdherenceReportSchema)
     @blp.alt_response(
         200,
-        description=tables.DESCRIPTION,
+        description="The report as JSON; with `Accept: text/csv`, as CSV. " + tables.DESCRIPTION,
         content_type="text/csv",
         example=CSV_EXAMPLE,
         success=True,
@@ -96,6 +96,7 @@ class AdherenceChart(MethodView):
         description="The weekly chart (SVG): two lines, thanked within 24 h and answered, "
         "as shares of the week's interviewers",
         content_type=SVG,
+        example='<svg xmlns="http://www.w3.org/2000/svg" width="576pt" height="288pt">...</svg>',
     )
     @blp.doc(operationId="get_adherence_chart")
     def get(self, args):
