@@ -96,7 +96,6 @@ class AdherenceChart(MethodView):
         description="The weekly chart (SVG): two lines, thanked within 24 h and answered, "
         "as shares of the week's interviewers",
         content_type=SVG,
-        example='<svg xmlns="http://www.w3.org/2000/svg" width="576pt" height="288pt">...</svg>',
     )
     @blp.doc(operationId="get_adherence_chart")
     def get(self, args):
