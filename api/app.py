@@ -76,6 +76,7 @@ RESOURCES = (
     "api.resources.responses",
     "api.resources.inbound",
     "api.resources.mailboxes",
+    "api.resources.reports",
     "api.resources.calendar",
     "api.resources.calendar_feed",
     "api.resources.policies",

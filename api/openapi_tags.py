@@ -3,7 +3,7 @@
 A generated client files its functions by tag (openapi-python-client: one module per tag;
 Swagger UI: one section), so the tags are the portal developer's table of contents: they
 follow the README's API tour (Accounts, Records, Follow-ups, Channels, Calendar, the feed,
-Replies, Webhooks, Privacy), not the code's blueprints, which are an implementation detail.
+Replies, Reports, Webhooks, Privacy), not the code's blueprints, which are an implementation detail.
 Each blueprint belongs to exactly one group; a blueprint no group names stops the document
 from being built, so a new resource cannot reach the portal's client unfiled.
 
@@ -75,6 +75,14 @@ TAGS: tuple[Tag, ...] = (
         "route, a forwarding rule, a portal) or read from a mailbox; what each became, the "
         "unmatched ones to attach by hand, and whether each mailbox can be read.",
         ("inbound", "mailboxes"),
+    ),
+    Tag(
+        "reports",
+        "For advisors and admins: how a cohort follows the rules over a time range, per "
+        "candidate and in total (thank-yous on time, follow-ups after the right wait, "
+        "touches refused by rule, answers, what needs attention now), as JSON, CSV or a "
+        "weekly chart. An admin's totals keep erased candidates' counts, anonymously.",
+        ("reports",),
     ),
     Tag(
         "webhooks",

@@ -7,11 +7,13 @@ from api.models.idempotency import IdempotencyKey
 from api.models.inbound import InboundMail, InboundMessage, Mailbox
 from api.models.people import ApiToken, Assignment, Organization, User
 from api.models.records import Application, Contact, Interview, Interviewer
+from api.models.reports import AnonymousTally
 from api.models.settings import ChannelSetting, PolicySetting, Template
 from api.models.touches import Response, ResponseCorrection, Touch, TouchEvent
 from api.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "AnonymousTally",
     "ApiToken",
     "Application",
     "Assignment",

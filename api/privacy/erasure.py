@@ -78,10 +78,11 @@ class Erased:
 
 
 def _keep_anonymous_counts(session: Session, user: User) -> None:
-    """Fold the candidate's counts into the organisation's anonymous aggregates, before
-    their rows go. For now this does nothing: the reports' fold_candidate
-    (api/reports/anonymous.py) is wired in here at merge."""
-    return None
+    """Fold the candidate's counts into the organisation's anonymous tallies before their
+    rows go, so the admin's adherence totals and chart for past ranges do not change."""
+    from api.reports.anonymous import fold_candidate
+
+    fold_candidate(session, user.id)
 
 
 def settle_touches(session: Session, user: User, now: datetime) -> tuple[int, list[int]]:

@@ -44,6 +44,8 @@ OPERATION_IDS = {
     ("delete", "/v1/assignments/{assignment_id}"): "delete_assignment",
     ("get", "/v1/assignments/{assignment_id}"): "get_assignment",
     ("get", "/v1/calendar"): "list_calendar_entries",
+    ("get", "/v1/reports/adherence"): "get_adherence_report",
+    ("get", "/v1/reports/adherence.svg"): "get_adherence_chart",
     ("delete", "/v1/calendar/feed"): "revoke_calendar_feed",
     ("get", "/v1/calendar/feed"): "get_calendar_feed",
     ("post", "/v1/calendar/feed"): "create_calendar_feed",

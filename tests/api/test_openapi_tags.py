@@ -21,6 +21,7 @@ README_ORDER = [
     "calendar",
     "calendar-feed",
     "replies",
+    "reports",
     "webhooks",
     "privacy",
     "health",
