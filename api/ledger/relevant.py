@@ -35,7 +35,7 @@ _COUNTING = tuple(sorted(policy.COUNTING_STATUSES))
 #: else this; both are indexed with the contact (``ix_touches_contact_sent``,
 #: ``ix_touches_contact_due``), so "``at`` later than a time" reads as two index ranges.
 #: Spelled with no bound parameter, so that the index's expression matches it.
-DUE_AT = func.coalesce(Touch.scheduled_for, Touch.sent_at, Touch.created_at)
+due_at = func.coalesce(Touch.scheduled_for, Touch.sent_at, Touch.created_at)
 
 _TOUCH_COLUMNS = (
     Touch.id,
@@ -111,7 +111,7 @@ def relevant_history(
         cut = since - settings.min_gap  # R7 reads touches with ``at`` after this
         person = and_(counting, Touch.contact_id == contact_id)
         members.append(select(*_TOUCH_COLUMNS).where(person, Touch.sent_at > cut))
-        members.append(select(*_TOUCH_COLUMNS).where(person, DUE_AT > cut))
+        members.append(select(*_TOUCH_COLUMNS).where(person, due_at > cut))
     rows = {row.id: row for row in session.execute(union_all(*members))}
     return [_record(rows[i]) for i in sorted(rows)]
 
