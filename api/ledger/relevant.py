@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, not_, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from api import policy
@@ -81,6 +81,42 @@ def _one(*conditions):
     return select(*sub.c)
 
 
+def _statements():
+    """The history's query without R7's rows and with them, built once and bound per call
+    (a statement reused keeps its compiled form)."""
+    contact, app, round_ = bindparam("rh_contact"), bindparam("rh_app"), bindparam("rh_round")
+    cut = bindparam("rh_cut", type_=Touch.sent_at.type)
+    counting = Touch.status.in_(_COUNTING)
+    members = [
+        select(*_TOUCH_COLUMNS).where(
+            counting,
+            Touch.contact_id == contact,
+            Touch.application_id == app,
+            Touch.round == round_,
+        ),
+        _one(
+            Touch.application_id == app,
+            Touch.step == "post_rejection",
+            not_(and_(Touch.contact_id == contact, Touch.round == round_)),
+        ),
+        _one(
+            Touch.application_id == app,
+            Touch.step == "next_round_reply",
+            Touch.round == round_,
+            Touch.contact_id != contact,
+        ),
+    ]
+    person = and_(counting, Touch.contact_id == contact)
+    near = [  # R7: ``at`` is sent_at once sent, else due_at; either after the cut
+        select(*_TOUCH_COLUMNS).where(person, Touch.sent_at > cut),
+        select(*_TOUCH_COLUMNS).where(person, due_at > cut),
+    ]
+    return union_all(*members), union_all(*members, *near)
+
+
+_WITHOUT_GAP, _WITH_GAP = _statements()
+
+
 def relevant_history(
     session: Session,
     contact_id: int,
@@ -91,28 +127,12 @@ def relevant_history(
 ) -> list[policy.TouchRecord]:
     """The counting touches that decide any touch to the contact in this application
     round judged at ``since`` or later, in id order like :func:`api.ledger.history`."""
-    counting = Touch.status.in_(_COUNTING)
-    mine = and_(Touch.contact_id == contact_id, Touch.application_id == application_id)
-    members = [
-        select(*_TOUCH_COLUMNS).where(counting, mine, Touch.round == round_),
-        _one(
-            Touch.application_id == application_id,
-            Touch.step == "post_rejection",
-            not_(and_(Touch.contact_id == contact_id, Touch.round == round_)),
-        ),
-        _one(
-            Touch.application_id == application_id,
-            Touch.step == "next_round_reply",
-            Touch.round == round_,
-            Touch.contact_id != contact_id,
-        ),
-    ]
+    params = {"rh_contact": contact_id, "rh_app": application_id, "rh_round": round_}
+    statement = _WITHOUT_GAP
     if settings.min_gap:
-        cut = since - settings.min_gap  # R7 reads touches with ``at`` after this
-        person = and_(counting, Touch.contact_id == contact_id)
-        members.append(select(*_TOUCH_COLUMNS).where(person, Touch.sent_at > cut))
-        members.append(select(*_TOUCH_COLUMNS).where(person, due_at > cut))
-    rows = {row.id: row for row in session.execute(union_all(*members))}
+        statement = _WITH_GAP
+        params["rh_cut"] = since - settings.min_gap  # R7 reads touches with ``at`` after it
+    rows = {row.id: row for row in session.execute(statement, params)}
     return [_record(rows[i]) for i in sorted(rows)]
 
 
