@@ -59,9 +59,6 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-#: When a touch is due or happened, but for a sent one (whose ``at`` is its sent_at): with
-#: ``ix_touches_contact_sent`` it finds a contact's touches near a time (api.ledger.relevant).
-DUE_AT_SQL = "coalesce(scheduled_for, sent_at, created_at)"
 #: The time a touch counts on for the candidate's daily cap (api.ledger.SENDS_ON_LOCAL_DAY).
 CAP_AT_SQL = "coalesce(sent_at, scheduled_for)"
 
@@ -94,10 +91,10 @@ class Touch(Base):
         ),
         Index(None, "contact_id", "round"),
         Index(None, "application_id", "round"),
-        # The policy's history: a contact's touches near the time judged (R7), the day's
-        # sends of a candidate (the daily cap), an application's one-off replies (R9/R10).
-        Index("ix_touches_contact_sent", "contact_id", "sent_at"),
-        Index("ix_touches_contact_due", "contact_id", text(DUE_AT_SQL)),
+        # The policy's history: the day's sends of a candidate (the daily cap), an
+        # application's one-off replies (R9/R10). A contact's touches near a time (R7) are
+        # read through contact_id's index: one person's history stays small, and every
+        # index more costs the worker's writes.
         Index("ix_touches_cap_day", "candidate_id", text(CAP_AT_SQL)),
         Index(
             "ix_touches_replies",

@@ -1,10 +1,10 @@
-"""indexes for the policy's history: a contact's touches near a time, a candidate's daily sends
+"""indexes for the policy's history: a candidate's daily sends, an application's replies
 
 Revision ID: a7c3e9f1d2b4
 Revises: ebea8635c829
 Create Date: 2026-12-02 04:30:00.000000
 
-The expressions are spelled as api.models.touches spells them (DUE_AT_SQL, CAP_AT_SQL),
+The expression is spelled as api.models.touches spells it (CAP_AT_SQL),
 and copied here so that this migration keeps meaning what it meant when the models change.
 """
 
@@ -18,14 +18,11 @@ down_revision: str | None = "ebea8635c829"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-DUE_AT_SQL = "coalesce(scheduled_for, sent_at, created_at)"
 CAP_AT_SQL = "coalesce(sent_at, scheduled_for)"
 REPLIES = "step IN ('post_rejection', 'next_round_reply')"
 
 
 def upgrade() -> None:
-    op.create_index("ix_touches_contact_sent", "touches", ["contact_id", "sent_at"])
-    op.create_index("ix_touches_contact_due", "touches", ["contact_id", sa.text(DUE_AT_SQL)])
     op.create_index("ix_touches_cap_day", "touches", ["candidate_id", sa.text(CAP_AT_SQL)])
     op.create_index(
         "ix_touches_replies",
@@ -39,5 +36,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_touches_replies", table_name="touches")
     op.drop_index("ix_touches_cap_day", table_name="touches")
-    op.drop_index("ix_touches_contact_due", table_name="touches")
-    op.drop_index("ix_touches_contact_sent", table_name="touches")

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text, union_all
+from sqlalchemy import text
 
 from api import ledger, policy
-from api.ledger.relevant import due_at, relevant_history
+from api.ledger.relevant import relevant_history
 from api.models import Response, Touch
 from tests.live_server import PG_URL
 
@@ -336,16 +336,3 @@ def test_the_daily_cap_count_reads_its_day_from_the_index(db, factory, world):
     plan = _plan(db, ledger.SENDS_ON_LOCAL_DAY, params)
 
     assert "ix_touches_cap_day" in plan, plan
-
-
-@needs_postgres
-def test_a_contacts_touches_near_a_time_are_read_from_the_indexes(db, factory, world):
-    contact, application = factory.contact(world.candidate), factory.application(world.candidate)
-    _spread(db, contact, application)
-    cut = BASE - timedelta(days=2)
-    sent = select(Touch.id).where(Touch.contact_id == contact.id, Touch.sent_at > cut)
-    due = select(Touch.id).where(Touch.contact_id == contact.id, due_at > cut)
-
-    plan = _plan(db, union_all(sent, due), {})
-
-    assert "ix_touches_contact_sent" in plan and "ix_touches_contact_due" in plan, plan
