@@ -70,7 +70,7 @@ def approve(
     usable = usable_channels(session, contact.org_id, contact.candidate_id, current_app.config)
     if not usable.can_send(touch.channel):
         raise Problem(409, usable.settings_hint(touch.channel), rule="CHANNEL")
-    where = ledger.situation(session, contact, application, touch.round)
+    where = ledger.situation(session, contact, application, touch.round, since=now)
     wanted = max(touch.scheduled_for or now, now)
     at = policy.adjust_to_window(
         where.settings, where.contact, wanted, step=touch.step, channel=touch.channel

@@ -2,7 +2,9 @@
 in one application, the daily-cap count, and :func:`decide`/:func:`recheck`.
 
 Creation and send time ask the same question through :func:`decide`; the worker passes
-what it loaded for a whole batch so that nothing is read twice.
+what it loaded for a whole batch so that nothing is read twice. A situation loaded for a
+time (``since``) holds only the rows that decide touches judged from then on
+(:mod:`api.ledger.relevant`), not the contact's and application's whole history.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlalchemy.orm import Session
 from api import policy, timewindow
 from api.ledger.layers import effective_policy
 from api.ledger.records import contact_info, history, interview_end, responses
+from api.ledger.relevant import relevant_history, relevant_responses
 from api.models import Application, Contact, Touch
-from api.timebounds import clamp_instant
+from api.timebounds import bounded, clamp_instant
 
 COUNTING = tuple(sorted(policy.COUNTING_STATUSES))
 
@@ -61,7 +64,10 @@ def daily_cap_params(
 
 @dataclass
 class Situation:
-    """Everything the engine needs about one contact in one application."""
+    """Everything the engine needs about one contact in one application.
+
+    ``since``: the history holds only what decides touches judged at that time or later
+    (None: the whole history, good for any time)."""
 
     settings: policy.PolicySettings
     contact: policy.ContactInfo
@@ -69,20 +75,51 @@ class Situation:
     responses: list[policy.ResponseRecord]
     interview_end: datetime | None
     decision_date: date | None
+    since: datetime | None = None
+
+    def covers(self, at: datetime) -> bool:
+        """Whether a touch judged at ``at`` may be decided from this situation."""
+        return self.since is None or at >= self.since
 
 
 def situation(
-    session: Session, contact: Contact, application: Application, round_: int
+    session: Session,
+    contact: Contact,
+    application: Application,
+    round_: int,
+    *,
+    since: datetime | None = None,
 ) -> Situation:
+    """The situation of a contact in an application round. With ``since`` (the earliest
+    time a touch will be judged at: ``now`` for automated ones), only the rows that can
+    decide it, from indexed queries; without, the whole history (as the worker's batch
+    loads it)."""
     settings, _ = effective_policy(session, contact.org_id, contact.candidate_id, contact.id)
+    if since is None:
+        found = history(session, [contact.id], [application.id])
+        heard = responses(session, contact_ids=[contact.id], application_ids=[application.id])
+    else:
+        since = bounded(since, "since")
+        found = relevant_history(session, contact.id, application.id, round_, since, settings)
+        heard = relevant_responses(session, contact.id, application.id)
     return Situation(
         settings=settings,
         contact=contact_info(contact),
-        history=history(session, [contact.id], [application.id]),
-        responses=responses(session, contact_ids=[contact.id], application_ids=[application.id]),
+        history=found,
+        responses=heard,
         interview_end=interview_end(session, contact.id, application.id, round_),
         decision_date=application.decision_expected_on,
+        since=since,
     )
+
+
+def judged_at(at: datetime, now: datetime, *, automated: bool, channel: str) -> datetime:
+    """The time :func:`api.policy.evaluate` judges a touch at: a manual one at its own
+    time, an automated one no earlier than now."""
+    at = bounded(at, "at")
+    if not automated or channel == "manual":
+        return at
+    return max(at, bounded(now, "now"))
 
 
 def decide(
@@ -102,7 +139,9 @@ def decide(
 ) -> policy.Decision:
     """The policy verdict on one touch, at creation or at the moment of sending.
     ``sends_today``: the daily-cap count when the caller has read it already."""
-    where = where or situation(session, contact, application, round_)
+    judged = judged_at(at, now, automated=automated, channel=channel)
+    if where is None or not where.covers(judged):
+        where = situation(session, contact, application, round_, since=judged)
     proposed = policy.ProposedTouch(
         contact_id=contact.id,
         application_id=application.id,

@@ -59,6 +59,10 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+#: The time a touch counts on for the candidate's daily cap (api.ledger.SENDS_ON_LOCAL_DAY).
+CAP_AT_SQL = "coalesce(sent_at, scheduled_for)"
+
+
 class Touch(Base):
     __tablename__ = "touches"
     __table_args__ = (
@@ -87,6 +91,18 @@ class Touch(Base):
         ),
         Index(None, "contact_id", "round"),
         Index(None, "application_id", "round"),
+        # The policy's history: the day's sends of a candidate (the daily cap), an
+        # application's one-off replies (R9/R10). A contact's touches near a time (R7) are
+        # read through contact_id's index: one person's history stays small, and every
+        # index more costs the worker's writes.
+        Index("ix_touches_cap_day", "candidate_id", text(CAP_AT_SQL)),
+        Index(
+            "ix_touches_replies",
+            "application_id",
+            "round",
+            postgresql_where=text("step IN ('post_rejection', 'next_round_reply')"),
+            sqlite_where=text("step IN ('post_rejection', 'next_round_reply')"),
+        ),
         Index(None, "org_id", "candidate_id", "id"),
         Index(None, "candidate_id", "status"),
         Index(None, "interview_id"),

@@ -12,7 +12,8 @@ proposed touch's application (R9/R10 limit notes per application). ``responses``
 every response at the application from *any* of its contacts (a recruiter's rejection or
 offer ends the interviewers' sequences too) plus this contact's out-of-office notices.
 Extra records are filtered out, so passing more is safe; passing less silently weakens
-R8-R10.
+R8-R10, except for the subset :mod:`api.ledger.relevant` loads, which decides exactly as
+the whole history for touches judged from a given time on (tested over random ledgers).
 
 Manual touches (channel ``"manual"`` or ``automated=False``) already happened or are the
 candidate's own doing: they are always logged. :func:`evaluate` still tells the truth about

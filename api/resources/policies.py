@@ -341,14 +341,15 @@ class ContactBudget(MethodView):
         else:
             application = default_application(session, contact)
         round_ = args.get("round") or ledger.current_round(session, application.id)
-        where = ledger.situation(session, contact, application, round_)
+        now = utcnow()
+        where = ledger.situation(session, contact, application, round_, since=now)
         summary = policy.budget_summary(
             where.settings,
             where.contact,
             where.history,
             where.responses,
             round_,
-            utcnow(),
+            now,
             application_id=application.id,
             interview_end=where.interview_end,
             decision_date=where.decision_date,

@@ -237,7 +237,7 @@ class TouchById(MethodView):
         now = utcnow()
         actor = ledger.actor_for_user(current().user_id)
         channel = data.get("channel", touch.channel)
-        where = ledger.situation(session, contact, application, touch.round)
+        where = ledger.situation(session, contact, application, touch.round, since=now)
         at = touch.scheduled_for
         window_moved = False
         if "scheduled_for" in data or "channel" in data:

@@ -119,7 +119,7 @@ def prepare_touch(
     """Place an automated touch in its window, check the policy (409 if refused), and
     compose its message; nothing is stored. ``where``: the situation, when the caller read
     it already (api.scheduling.proposing reads a wave's at once)."""
-    where = where or ledger.situation(session, contact, application, round_)
+    where = where or ledger.situation(session, contact, application, round_, since=now)
     at = policy.adjust_to_window(
         where.settings, where.contact, max(wanted, now), step=step, channel=channel
     )
