@@ -37,11 +37,14 @@ __all__ = [
 
 def applications(session: Session, ids: Sequence[int]) -> list[Application]:
     """The applications of ``ids`` in that order: those not yet in the session from one
-    query, the others from its identity map."""
+    query, the others from its identity map (the query's rows are held until then: the
+    identity map is weak, and a row let go would be read again, one ``get`` each)."""
     missing = [i for i in ids if identity_key(Application, i) not in session.identity_map]
+    loaded = {}
     if missing:
-        session.scalars(select(Application).where(Application.id.in_(missing))).all()
-    return [a for a in (session.get(Application, i) for i in ids) if a is not None]
+        found = session.scalars(select(Application).where(Application.id.in_(missing)))
+        loaded = {a.id: a for a in found}
+    return [a for a in (loaded.get(i) or session.get(Application, i) for i in ids) if a]
 
 
 def load_facts(
