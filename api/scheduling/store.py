@@ -171,16 +171,23 @@ def replan(session: Session, application: Application, now: datetime, actor: str
 
 
 def replan_each(
-    session: Session, plan: Sequence[tuple[Application, str]], now: datetime
+    session: Session,
+    plan: Sequence[tuple[Application, str]],
+    now: datetime,
+    source: FactSource | None = None,
 ) -> list[list[Touch]]:
     """Re-plan each application in turn, as :func:`replan` one after the other would (each
     sees what the ones before it changed), from facts loaded for all of them at once
     (api.scheduling.facts): a few queries for the lot. ``plan`` names each application with
-    the actor its events name; the answer is the touches each changed."""
+    the actor its events name; the answer is the touches each changed. ``source``: facts
+    loaded before (a batch's), which loads only the applications it lacks."""
     changed = []
     for start in range(0, len(plan), CHUNK):
         part = plan[start : start + CHUNK]
-        source = FactSource(session, [application for application, _ in part], now)
+        if source is None or start:
+            source = FactSource(session, [application for application, _ in part], now)
+        else:
+            source.cover(session, [application for application, _ in part])
         events: list[dict] = []
         writes: dict[int, dict] = {}
         for application, actor in part:
