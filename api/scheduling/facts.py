@@ -213,6 +213,37 @@ class FactSource:
             found.update((r.id, r) for r in self._said[("contact", c)])
         return sorted(found.values(), key=lambda r: (r.occurred_at, r.id))
 
+    def sends_on_day(self, params: dict) -> int | None:
+        """What :data:`api.ledger.SENDS_ON_LOCAL_DAY` counts for ``params``
+        (:func:`api.ledger.daily_cap_params`), from the loaded touches as they stand now;
+        None when that candidate's are not loaded, or the day starts before them."""
+        candidate, start, end = params["cap_candidate"], params["cap_start"], params["cap_end"]
+        if candidate not in self._candidates or start < clamp_instant(self.now) - SENDS_SINCE:
+            return None
+        count = 0
+        for t in self._cap_touches[candidate]:
+            at = t.sent_at or t.scheduled_for
+            if (
+                t.automated
+                and t.status in policy.COUNTING_STATUSES
+                and at is not None
+                and start <= at < end
+                and t.id != params["cap_exclude"]
+            ):
+                count += 1
+        return count
+
+    def thank_you_of(self, contact_id: int, round_: int) -> tuple[bool, int | None]:
+        """(known, id) of the thank-you a (contact, round) threads onto
+        (api.compose.previous_subject's): known is False when the contact's touches are
+        not all loaded."""
+        if contact_id not in self._whole:
+            return False, None
+        for t in self._by_contact[contact_id]:
+            if t.round == round_ and t.step == "thank_you" and t.status in policy.COUNTING_STATUSES:
+                return True, t.id
+        return True, None
+
     def _load_cap_touches(self, session: Session, candidates: list[int]) -> None:
         """The candidates' automated touches that may count for the daily cap now or once
         re-planned (a pending one may be moved into the window)."""

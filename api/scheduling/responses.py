@@ -186,7 +186,7 @@ def _record_wave(
     usable: dict = {}
     if BATCHED_PROPOSALS:
         asked = [(r, s.contact, s.application) for s, r in zip(wave, responses, strict=True)]
-        notes = propose_wave(session, asked, now, config, usable)
+        notes = propose_wave(session, asked, now, config, usable, source)
     else:
         notes = [
             propose(session, r, s.contact, s.application, now, config, usable)
