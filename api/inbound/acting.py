@@ -23,6 +23,7 @@ from api import ledger
 from api.inbound import matching, undeliverable
 from api.inbound.classify import Classification
 from api.models import Application, Contact, InboundMail, Touch
+from api.scheduling.facts import FactSource
 from api.scheduling.responses import Said, record_responses
 from channels.inbound import InboundEvent
 
@@ -102,10 +103,11 @@ def record_many(
     heard: Sequence[tuple[InboundMail, _Match, Classification]],
     now: datetime,
     config: Mapping[str, Any],
+    source: FactSource | None = None,
 ) -> list[Outcome]:
     """Record the responses of matched messages (:func:`records`), in their order, with
     the effect of recording each in turn (api.scheduling.responses.record_responses); the
-    caller holds their contacts' locks."""
+    caller holds their contacts' locks. ``source``: the facts a batch carries along."""
     said = []
     for row, match, found in heard:
         kind = found.kind if found.kind in HUMAN or found.kind == "out_of_office" else "replied"
@@ -129,7 +131,7 @@ def record_many(
                 inbound_id=row.id,
             )
         )
-    recorded = record_responses(session, said, now=now, config=config)
+    recorded = record_responses(session, said, now=now, config=config, source=source)
     return [
         done(row, "recorded", f"Recorded as {s.kind}, {match.how}. {found.reason}", r.id)
         for (row, match, found), s, (r, _, _) in zip(heard, said, recorded, strict=True)

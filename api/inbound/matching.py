@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
@@ -224,6 +224,18 @@ class Known:
     #: Senders that are contacts, and the batch's sender domains some contact has.
     contacts: set[str]
     domains: set[str]
+    #: The found touches' contacts and applications, held here: the session's identity
+    #: map is weak, so rows loaded and let go would be read again, one ``get`` each.
+    people: dict[int, Contact] = field(default_factory=dict)
+    applications: dict[int, Application] = field(default_factory=dict)
+
+    def parties(self, session: Session, touch: Touch) -> tuple[Contact, Application]:
+        """The touch's contact and application, from what the lookup loaded."""
+        contact = self.people.get(touch.contact_id) or session.get(Contact, touch.contact_id)
+        application = self.applications.get(touch.application_id) or session.get(
+            Application, touch.application_id
+        )
+        return contact, application
 
     def may_change(self, sender: str | None) -> bool:
         """Whether what :func:`match` answers for ``sender`` may change as the batch is
@@ -281,13 +293,18 @@ def lookup(
                 if email not in by_sender or _recency(t) > _recency(by_sender[email]):
                     by_sender[email] = t
     touches = [t for ts in by_id.values() for t in ts] + list(by_sender.values())
+    people: dict[int, Contact] = {}
+    apps: dict[int, Application] = {}
     if touches:
-        session.scalars(select(Contact).where(Contact.id.in_({t.contact_id for t in touches})))
-        ids = {t.application_id for t in touches}
-        session.scalars(select(Application).where(Application.id.in_(ids))).all()
+        ids = sorted({t.contact_id for t in touches})
+        people = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+        ids = sorted({t.application_id for t in touches})
+        found = session.scalars(select(Application).where(Application.id.in_(ids)))
+        apps = {a.id: a for a in found}
     contacts = set(address.values()) if senders else set()
     others = {domain_of(s) for s in senders - contacts} - {None}
-    return Known(by_id, by_sender, contacts, _domains(session, org_id, others, candidate_id))
+    domains = _domains(session, org_id, others, candidate_id)
+    return Known(by_id, by_sender, contacts, domains, people, apps)
 
 
 def _domains(session: Session, org_id: int, domains: set, candidate_id: int | None) -> set[str]:
@@ -315,18 +332,8 @@ def match_known(
     found = [t for mid in answered if (t := known.touch(mid, candidate_id)) is not None]
     if found:
         touch = max(found, key=lambda t: t.id)
-        return Match(
-            session.get(Contact, touch.contact_id),
-            session.get(Application, touch.application_id),
-            touch,
-            "by In-Reply-To/References",
-        )
+        return Match(*known.parties(session, touch), touch, "by In-Reply-To/References")
     last = known.by_sender.get(sender or "")
     if last is None or last.sent_at is None:
         return None
-    return Match(
-        session.get(Contact, last.contact_id),
-        session.get(Application, last.application_id),
-        last,
-        "by the sender's address",
-    )
+    return Match(*known.parties(session, last), last, "by the sender's address")

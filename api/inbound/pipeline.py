@@ -12,7 +12,8 @@ A poller hears a fetched batch at once (:func:`receive_many`), for a number of q
 batch rather than per message: the messages are parsed, entered in the log with one
 ``INSERT .. ON CONFLICT DO NOTHING``, matched from one lookup of every Message-ID they
 name and one of every sender (api.inbound.matching.lookup), classified, and the responses
-of each run of them recorded together (api.inbound.acting.record_many). The outcome of
+of each run of them recorded together (api.inbound.acting.record_many), from facts the
+batch loads as it goes (api.scheduling.facts.FactSource). The outcome of
 each message is the one it would have had heard alone after the ones before it: a
 message whose match or effect could depend on what an earlier one did (a permanent
 bounce, which re-plans; one that may match by its company domain, or a contact with
@@ -39,6 +40,7 @@ from api.inbound.acting import TEXT_MAX, Outcome, act, attach, done, record_many
 from api.inbound.classify import Classification, classify
 from api.inbound.message import NotAMessage
 from api.models import InboundMail
+from api.scheduling.facts import FactSource
 from api.webhooks import events as webhook_events
 
 __all__ = ["NotAMessage", "Outcome", "attach", "receive", "receive_many"]
@@ -126,11 +128,12 @@ def receive_many(
         candidate_id,
     )
     run: list[tuple[int, tuple]] = []
+    source = FactSource(session, [], now)  # the facts of the batch, loaded as it goes
 
     def record_run() -> None:
         if run:
             ledger.lock_contacts(session, [m.contact.id for _, (_, m, _) in run])
-            outcomes = record_many(session, [h for _, h in run], now, config)
+            outcomes = record_many(session, [h for _, h in run], now, config, source)
             for (n, _), outcome in zip(run, outcomes, strict=True):
                 results[n] = outcome
             run.clear()

@@ -9,6 +9,7 @@ approval setting). The caller then re-plans the application (:func:`api.scheduli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,14 +116,23 @@ def prepare_touch(
     subject: str | None = None,
     body: str | None = None,
     where: ledger.Situation | None = None,
+    cap_count: Callable[[dict[str, Any]], int | None] | None = None,
 ) -> Prepared:
     """Place an automated touch in its window, check the policy (409 if refused), and
     compose its message; nothing is stored. ``where``: the situation, when the caller read
-    it already (api.scheduling.proposing reads a wave's at once)."""
+    it already (api.scheduling.proposing reads a wave's at once). ``cap_count``: the
+    daily-cap count for :func:`api.ledger.daily_cap_params`' parameters, when the caller
+    can count it from what it holds (None from it: read it)."""
     where = where or ledger.situation(session, contact, application, round_, since=now)
     at = policy.adjust_to_window(
         where.settings, where.contact, max(wanted, now), step=step, channel=channel
     )
+    sends_today = None
+    if cap_count is not None:
+        cap = ledger.daily_cap_params(
+            contact, channel=channel, at=at, automated=True, now=now, touch_id=None
+        )
+        sends_today = cap_count(cap) if cap is not None else None
     decision = ledger.decide(
         session,
         contact,
@@ -134,6 +144,7 @@ def prepare_touch(
         automated=True,
         now=now,
         where=where,
+        sends_today=sends_today,
     )
     if not decision.allowed:
         raise refusal(decision)
@@ -186,12 +197,18 @@ def new_touch(
     plan_reason: str | None,
     status: str,
     approve_by: datetime | None,
+    thread_of: Callable[[int, int], int | None] | None = None,
 ) -> Touch:
-    """The touch :func:`store_touch` stores, not yet added (422 if its message is blocked)."""
+    """The touch :func:`store_touch` stores, not yet added (422 if its message is blocked).
+    ``thread_of``: the id of the thank-you a (contact, round) threads onto, when the caller
+    holds it (else read: api.compose.previous_subject)."""
     if p.composition.blocking:
         raise blocked_message(p.composition.blocking)
     contact, step, composition = p.contact, p.step, p.composition
-    _, thread_of = previous_subject(session, contact.id, p.round_)
+    if thread_of is not None:
+        threads_onto = thread_of(contact.id, p.round_)
+    else:
+        _, threads_onto = previous_subject(session, contact.id, p.round_)
     interview = p.interview or p.parties.interview
     return Touch(
         org_id=contact.org_id,
@@ -213,7 +230,7 @@ def new_touch(
         body=composition.body,
         flags=list(p.decision.flags),
         warnings=[f.as_dict() for f in composition.warnings],
-        thread_of_id=thread_of if step != "thank_you" else None,
+        thread_of_id=threads_onto if step != "thank_you" else None,
         message_id=new_message_id(p.parties.candidate),
     )
 

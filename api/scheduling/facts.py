@@ -14,6 +14,7 @@ builds a new source after storing touches (api.scheduling.responses does).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -53,6 +54,13 @@ def is_movable(touch: Touch) -> bool:
     return touch.status in MOVABLE and touch.automated and touch.channel != "manual"
 
 
+def _insort(touches: list[Touch], touch: Touch) -> None:
+    """Put ``touch`` in ``touches`` (kept in id order) unless it is there."""
+    at = bisect.bisect_left(touches, touch.id, key=lambda t: t.id)
+    if at == len(touches) or touches[at] is not touch:
+        touches.insert(at, touch)
+
+
 def _cap_time(touch: Touch, cutoff: datetime) -> datetime | None:
     """When the touch counts for the candidate's daily cap (None: it does not, or it went
     before ``cutoff``), from its state now."""
@@ -67,7 +75,12 @@ class FactSource:
     """The loaded rows of ``applications``; :meth:`facts` builds one's facts from them.
 
     ``extra_contacts``: people of touches not yet stored that a caller will pass as
-    ``extra`` (a plan's), so their contact rows are loaded too."""
+    ``extra`` (a plan's), so their contact rows are loaded too.
+
+    A source may serve a whole batch (api.inbound.pipeline hears one with one source):
+    :meth:`cover` loads the rows of applications not yet loaded, and the caller hands it
+    the responses and touches it inserts (:meth:`add_responses`, :meth:`add_touches`), so
+    its facts are those a fresh read would give, for the queries of the new ones only."""
 
     def __init__(
         self,
@@ -77,62 +90,161 @@ class FactSource:
         extra_contacts: Iterable[int] = (),
     ) -> None:
         self.now = now
-        app_ids = sorted({a.id for a in applications})
-        interviews = session.scalars(
-            select(Interview)
-            .where(Interview.application_id.in_(app_ids))
-            .options(selectinload(Interview.interviewers))
-        ).all()
+        self._session = session
+        self._apps: set[int] = set()
         self._interviews: dict[int, list[Interview]] = defaultdict(list)
-        for iv in interviews:
-            self._interviews[iv.application_id].append(iv)
         self._app_contacts: dict[int, set[int]] = defaultdict(set)
-        for iv in interviews:
-            self._app_contacts[iv.application_id].update(i.contact_id for i in iv.interviewers)
-        extra = set(extra_contacts)
-        self._extra = extra
-        # The applications' touches and their people's in every application, one object
-        # each: the panel's (and ``extra``) at once, then those of anyone else written to.
-        panel = set().union(*self._app_contacts.values(), extra)
-        people = list(
-            session.scalars(
-                select(Touch).where(
-                    or_(Touch.contact_id.in_(sorted(panel)), Touch.application_id.in_(app_ids))
-                )
-            )
-        )
-        for t in people:
-            if t.application_id in app_ids:
-                self._app_contacts[t.application_id].add(t.contact_id)
-        contact_ids = sorted(set().union(*self._app_contacts.values(), extra))
-        if unseen := sorted(set(contact_ids) - panel):
-            known = {t.id for t in people}
-            more = session.scalars(select(Touch).where(Touch.contact_id.in_(unseen)))
-            people += [t for t in more if t.id not in known]
-        contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
-        self._contacts = {c.id: c for c in contacts}
+        self._extra: set[int] = set()
+        #: Contacts whose every touch is loaded (by their id), and the loaded touches.
+        self._whole: set[int] = set()
+        self._touch_ids: set[int] = set()
         self._by_app: dict[int, list[Touch]] = defaultdict(list)
         self._by_contact: dict[int, list[Touch]] = defaultdict(list)
-        for t in sorted(people, key=lambda t: t.id):
-            self._by_app[t.application_id].append(t)
-            self._by_contact[t.contact_id].append(t)
-        self._responses = session.scalars(
-            select(Response)
-            .options(lazyload(Response.corrections))
-            .where(or_(Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)))
-            .order_by(Response.occurred_at, Response.id)
-        ).all()
-        orgs = sorted({c.org_id for c in contacts})
-        rows = session.scalars(select(PolicySetting).where(PolicySetting.org_id.in_(orgs))).all()
+        self._contacts: dict[int, Contact] = {}
+        #: Contacts and applications whose responses are loaded, and those responses.
+        self._said_by: set[int] = set()
+        self._said_on: set[int] = set()
+        self._response_ids: set[int] = set()
+        self._said: dict[tuple[str, int], list[Response]] = defaultdict(list)
         self._policy_rows: dict[int, list[PolicySetting]] = defaultdict(list)
-        for row in rows:
-            self._policy_rows[row.org_id].append(row)
+        self._orgs: set[int] = set()
         self._settings: dict[int, policy.PolicySettings] = {}
-        self._cap_touches = self._load_cap_touches(
-            session, sorted({a.candidate_id for a in applications})
-        )
+        self._candidates: set[int] = set()
+        self._cap_touches: dict[int, list[Touch]] = defaultdict(list)
+        self.cover(session, applications, extra_contacts)
 
-    def _load_cap_touches(self, session: Session, candidates: list[int]):
+    def cover(
+        self,
+        session: Session,
+        applications: Sequence[Application],
+        extra_contacts: Iterable[int] = (),
+    ) -> None:
+        """Load the rows of those of ``applications`` (and ``extra_contacts``) not loaded."""
+        app_ids = sorted({a.id for a in applications} - self._apps)
+        extra = set(extra_contacts) - self._extra
+        if not app_ids and not extra:
+            return
+        self._apps.update(app_ids)
+        self._extra |= extra
+        if app_ids:
+            interviews = session.scalars(
+                select(Interview)
+                .where(Interview.application_id.in_(app_ids))
+                .options(selectinload(Interview.interviewers))
+            ).all()
+            for iv in interviews:
+                self._interviews[iv.application_id].append(iv)
+                self._app_contacts[iv.application_id].update(i.contact_id for i in iv.interviewers)
+        # The applications' touches and their people's in every application, one object
+        # each: the panel's (and ``extra``) at once, then those of anyone else written to.
+        panel = set().union(*(self._app_contacts[a] for a in app_ids), extra) - self._whole
+        found = self._touches(
+            session,
+            or_(Touch.contact_id.in_(sorted(panel)), Touch.application_id.in_(app_ids)),
+        )
+        self._whole |= panel
+        for t in found:
+            if t.application_id in self._apps:
+                self._app_contacts[t.application_id].add(t.contact_id)
+        wanted = set().union(*(self._app_contacts[a] for a in app_ids), extra)
+        if unseen := sorted(wanted - self._whole):
+            self._touches(session, Touch.contact_id.in_(unseen))
+            self._whole.update(unseen)
+        if missing := sorted(wanted - set(self._contacts)):
+            for c in session.scalars(select(Contact).where(Contact.id.in_(missing))):
+                self._contacts[c.id] = c
+        said_by = sorted(wanted - self._said_by)
+        said_on = sorted(set(app_ids) - self._said_on)
+        if said_by or said_on:
+            self.add_responses(
+                session.scalars(
+                    select(Response)
+                    .options(lazyload(Response.corrections))
+                    .where(
+                        or_(Response.contact_id.in_(said_by), Response.application_id.in_(said_on))
+                    )
+                )
+            )
+            self._said_by.update(said_by)
+            self._said_on.update(said_on)
+        orgs = sorted({self._contacts[c].org_id for c in wanted if c in self._contacts})
+        if orgs := sorted(set(orgs) - self._orgs):
+            query = select(PolicySetting).where(PolicySetting.org_id.in_(orgs))
+            for row in session.scalars(query):
+                self._policy_rows[row.org_id].append(row)
+            self._orgs.update(orgs)
+        candidates = sorted({a.candidate_id for a in applications} - self._candidates)
+        if candidates:
+            self._load_cap_touches(session, candidates)
+            self._candidates.update(candidates)
+
+    def _touches(self, session: Session, where) -> list[Touch]:
+        """The touches ``where`` finds, those not loaded yet added to the maps."""
+        found = session.scalars(select(Touch).where(where)).all()
+        self.add_touches(found, cap=False)
+        return list(found)
+
+    def add_touches(self, touches: Iterable[Touch], cap: bool = True) -> None:
+        """Touches the source's maps should hold: rows loaded, or new ones just stored
+        (``cap``: also for the candidates' daily cap, when they are automated)."""
+        for t in sorted(touches, key=lambda t: t.id):
+            if t.id in self._touch_ids:
+                continue
+            self._touch_ids.add(t.id)
+            _insort(self._by_app[t.application_id], t)
+            _insort(self._by_contact[t.contact_id], t)
+            if t.application_id in self._apps:
+                self._app_contacts[t.application_id].add(t.contact_id)
+            if cap and t.candidate_id in self._candidates and t.automated:
+                _insort(self._cap_touches[t.candidate_id], t)
+
+    def add_responses(self, responses: Iterable[Response]) -> None:
+        """Responses the source should hold: rows loaded, or new ones just stored."""
+        for r in responses:
+            if r.id not in self._response_ids:
+                self._response_ids.add(r.id)
+                self._said[("contact", r.contact_id)].append(r)
+                self._said[("application", r.application_id)].append(r)
+
+    def _responses_of(self, application: Application, contact_ids: set[int]) -> list[Response]:
+        """The responses of the application or from its people, in the order they came."""
+        found = {r.id: r for r in self._said[("application", application.id)]}
+        for c in contact_ids:
+            found.update((r.id, r) for r in self._said[("contact", c)])
+        return sorted(found.values(), key=lambda r: (r.occurred_at, r.id))
+
+    def sends_on_day(self, params: dict) -> int | None:
+        """What :data:`api.ledger.SENDS_ON_LOCAL_DAY` counts for ``params``
+        (:func:`api.ledger.daily_cap_params`), from the loaded touches as they stand now;
+        None when that candidate's are not loaded, or the day starts before them."""
+        candidate, start, end = params["cap_candidate"], params["cap_start"], params["cap_end"]
+        if candidate not in self._candidates or start < clamp_instant(self.now) - SENDS_SINCE:
+            return None
+        count = 0
+        for t in self._cap_touches[candidate]:
+            at = t.sent_at or t.scheduled_for
+            if (
+                t.automated
+                and t.status in policy.COUNTING_STATUSES
+                and at is not None
+                and start <= at < end
+                and t.id != params["cap_exclude"]
+            ):
+                count += 1
+        return count
+
+    def thank_you_of(self, contact_id: int, round_: int) -> tuple[bool, int | None]:
+        """(known, id) of the thank-you a (contact, round) threads onto
+        (api.compose.previous_subject's): known is False when the contact's touches are
+        not all loaded."""
+        if contact_id not in self._whole:
+            return False, None
+        for t in self._by_contact[contact_id]:
+            if t.round == round_ and t.step == "thank_you" and t.status in policy.COUNTING_STATUSES:
+                return True, t.id
+        return True, None
+
+    def _load_cap_touches(self, session: Session, candidates: list[int]) -> None:
         """The candidates' automated touches that may count for the daily cap now or once
         re-planned (a pending one may be moved into the window)."""
         at = func.coalesce(Touch.sent_at, Touch.scheduled_for)
@@ -148,10 +260,8 @@ class FactSource:
                 ),
             )
         ).all()
-        found: dict[int, list[Touch]] = defaultdict(list)
         for t in sorted(rows, key=lambda t: t.id):
-            found[t.candidate_id].append(t)
-        return found
+            _insort(self._cap_touches[t.candidate_id], t)
 
     def _setting(self, contact: Contact) -> policy.PolicySettings:
         if contact.id not in self._settings:
@@ -173,6 +283,10 @@ class FactSource:
         missing = {p.contact_id for p in extra} - self._extra - self._app_contacts[application.id]
         if missing:
             raise ValueError(f"contacts {sorted(missing)} were not loaded: pass extra_contacts")
+        if application.id not in self._apps:
+            raise ValueError(f"application {application.id} was not loaded: cover it")
+        if unloaded := sorted(contact_ids - self._whole):  # someone new, by a new touch
+            self.cover(self._session, [], unloaded)
         contacts = [self._contacts[c] for c in sorted(contact_ids) if c in self._contacts]
         movable = {t.id: t for t in touches if is_movable(t)}
         others = sorted(
@@ -205,9 +319,7 @@ class FactSource:
             fixed=[ledger.touch_record(t) for t in [*touches, *others] if t.id not in movable],
             pending=[pending_of(t, self.now) for t in movable.values()] + extra,
             responses=[
-                ledger.response_record(r)
-                for r in self._responses
-                if r.contact_id in contact_ids or r.application_id == application.id
+                ledger.response_record(r) for r in self._responses_of(application, contact_ids)
             ],
             candidate_sends=sends,
             application_status=application.status,

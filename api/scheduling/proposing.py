@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from api import ledger, policy
+from api.compose import previous_subject
 from api.models import (
     Application,
     Contact,
@@ -31,6 +32,7 @@ from api.models import (
 from api.problems import Problem
 from api.scheduling.channels import usable_channels_many
 from api.scheduling.creation import new_touch, opening_events, planned_state, prepare_touch
+from api.scheduling.facts import FactSource
 from api.scheduling.proposals import PROPOSED, proposal_for, taken_notes
 
 Asked = tuple[Response, Contact, Application]
@@ -42,10 +44,13 @@ def propose_wave(
     now: datetime,
     config: Mapping[str, Any],
     usable: dict | None = None,
+    source: FactSource | None = None,
 ) -> list[Touch | None]:
     """The note each response proposes (None: none, or the rules refuse it now), as
     api.scheduling.responses.propose on each in turn would; the caller guarantees no two
-    proposing responses of one candidate (a wave's rule)."""
+    proposing responses of one candidate (a wave's rule). ``source``: the facts the wave
+    was re-planned from, which count the daily cap and find the thank-you a note threads
+    onto without a query each (where it holds them)."""
     usable = {} if usable is None else usable
     found: list[Touch | None] = [None] * len(asked)
     wanted = [n for n, (r, _, _) in enumerate(asked) if r.kind in PROPOSED]
@@ -78,6 +83,7 @@ def propose_wave(
                 wanted=now,
                 now=now,
                 where=situation,
+                cap_count=source.sends_on_day if source is not None else None,
             )
             status, approve_by = planned_state(prepared)
             touch = new_touch(
@@ -87,6 +93,7 @@ def propose_wave(
                 plan_reason=proposal.reason,
                 status=status,
                 approve_by=approve_by,
+                thread_of=_thread_of(session, source) if source is not None else None,
             )
         except Problem:
             continue
@@ -101,6 +108,16 @@ def propose_wave(
                 rows.append(ledger.event_row(touch.id, kind, actor, **fields))
         ledger.insert_events(session, rows)
     return found
+
+
+def _thread_of(session: Session, source: FactSource):
+    """The thank-you a (contact, round) threads onto: the source's, else read."""
+
+    def thread_of(contact_id: int, round_: int) -> int | None:
+        known, found = source.thank_you_of(contact_id, round_)
+        return found if known else previous_subject(session, contact_id, round_)[1]
+
+    return thread_of
 
 
 def situations(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.models import Application, Contact, Response, Touch
 from api.problems import Problem
 from api.scheduling.creation import prepare_touch, store_planned
+from api.scheduling.facts import FactSource
 from api.scheduling.placement import MOVABLE
 from api.scheduling.proposals import PROPOSED, proposal_for
 from api.scheduling.proposing import propose_wave
@@ -72,7 +73,12 @@ def record_response(
 
 
 def record_responses(
-    session: Session, said: Sequence[Said], *, now: datetime, config: Mapping[str, Any]
+    session: Session,
+    said: Sequence[Said],
+    *,
+    now: datetime,
+    config: Mapping[str, Any],
+    source: FactSource | None = None,
 ) -> list[Recorded]:
     """Record many responses with exactly the effect of :func:`record_response` on each
     in turn (the caller holds the contacts' locks), for a few queries per *wave* instead
@@ -85,13 +91,18 @@ def record_responses(
     a new touch the candidate's daily cap counts). Its responses are stored, the
     applications re-planned in the order one-by-one recording would (api.scheduling.store.
     replan_each, from facts loaded at once), then the wave's notes proposed from reads
-    shared by the wave (api.scheduling.proposing)."""
+    shared by the wave (api.scheduling.proposing).
+
+    The facts are carried from one wave to the next (``source``: a caller's, e.g. a
+    batch's, else one for the call): each wave loads those of the applications no earlier
+    one loaded, and its responses and notes are handed to the source as they are stored."""
     done: list[Recorded] = []
     rest = list(said)
+    source = source or FactSource(session, [], now)
     while rest:
         wave, pending = _wave(session, rest)
         rest = rest[len(wave) :]
-        done.extend(_record_wave(session, wave, pending, now, config))
+        done.extend(_record_wave(session, wave, pending, now, config, source))
     return done
 
 
@@ -128,7 +139,9 @@ def _wave(session: Session, said: list[Said]) -> tuple[list[Said], dict[int, set
     return wave, pending
 
 
-def _record_wave(session, wave: list[Said], pending, now, config) -> list[Recorded]:
+def _record_wave(
+    session, wave: list[Said], pending, now, config, source: FactSource
+) -> list[Recorded]:
     responses = []
     for s in wave:
         response = Response(
@@ -157,6 +170,7 @@ def _record_wave(session, wave: list[Said], pending, now, config) -> list[Record
         if s.kind == "decision_date":
             s.application.decision_expected_on = s.decision_date
     session.flush()
+    source.add_responses(responses)
     for response in responses:
         webhook_events.response_recorded(session, response)
     wanted = [sorted(pending[s.contact.id] | {s.application.id}) for s in wave]
@@ -167,17 +181,18 @@ def _record_wave(session, wave: list[Said], pending, now, config) -> list[Record
         plan.extend((a, f"response:{response.id}") for a in found)
         owners.extend([n] * len(found))
     affected: list[list[Touch]] = [[] for _ in wave]
-    for n, changed in zip(owners, replan_each(session, plan, now), strict=True):
+    for n, changed in zip(owners, replan_each(session, plan, now, source), strict=True):
         affected[n].extend(changed)
     usable: dict = {}
     if BATCHED_PROPOSALS:
         asked = [(r, s.contact, s.application) for s, r in zip(wave, responses, strict=True)]
-        notes = propose_wave(session, asked, now, config, usable)
+        notes = propose_wave(session, asked, now, config, usable, source)
     else:
         notes = [
             propose(session, r, s.contact, s.application, now, config, usable)
             for s, r in zip(wave, responses, strict=True)
         ]
+    source.add_touches([note for note in notes if note is not None])
     return [(response, affected[n], notes[n]) for n, response in enumerate(responses)]
 
 

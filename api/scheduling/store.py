@@ -8,15 +8,18 @@ scratch, in the same transaction as the change.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from api import approval, ledger
-from api.models import Application, Touch
+from api.models import Application, Touch, utcnow
 from api.scheduling.facts import FactSource, is_movable, pending_of
 from api.scheduling.placement import Facts, Pending, Placement, place
 
@@ -32,16 +35,20 @@ __all__ = [
     "pending_of",
     "replan",
     "replan_each",
+    "write_touches",
 ]
 
 
 def applications(session: Session, ids: Sequence[int]) -> list[Application]:
     """The applications of ``ids`` in that order: those not yet in the session from one
-    query, the others from its identity map."""
+    query, the others from its identity map (the query's rows are held until then: the
+    identity map is weak, and a row let go would be read again, one ``get`` each)."""
     missing = [i for i in ids if identity_key(Application, i) not in session.identity_map]
+    loaded = {}
     if missing:
-        session.scalars(select(Application).where(Application.id.in_(missing))).all()
-    return [a for a in (session.get(Application, i) for i in ids) if a is not None]
+        found = session.scalars(select(Application).where(Application.id.in_(missing)))
+        loaded = {a.id: a for a in found}
+    return [a for a in (loaded.get(i) or session.get(Application, i) for i in ids) if a]
 
 
 def load_facts(
@@ -63,27 +70,33 @@ def apply(
     stored: dict[int, Touch],
     actor: str,
     events: list[dict] | None = None,
+    writes: dict[int, dict] | None = None,
 ) -> list[Touch]:
     """Write the placements of stored touches; every change an event. The changed touches.
 
     ``events``: where to put the events' rows (api.ledger.event_row) for the caller to
-    insert at once (:func:`replan_each` does, one INSERT a chunk); None: inserted here."""
+    insert at once (:func:`replan_each` does, one INSERT a chunk); None: inserted here.
+    ``writes``: where to put the touches' new values (by id) for the caller to write at
+    once (:func:`write_touches`); the objects get them as their committed state, so they
+    read true and the unit of work does not write them one by one. None: written here."""
     rows: list[dict] = [] if events is None else events
+    values: dict[int, dict] = {} if writes is None else writes
     changed = []
     for placed in placements:
         touch = stored.get(placed.pending.id) if placed.pending.id is not None else None
         if touch is None:
             continue
         if placed.cancelled:
-            touch.status, touch.reason, touch.rule = placed.ending, placed.reason, placed.rule
-            touch.lease_owner = touch.lease_expires_at = None
             rows.append(
                 ledger.event_row(
                     touch.id, placed.ending, actor, reason=placed.reason, rule=placed.rule
                 )
             )
+            new = {"status": placed.ending, "reason": placed.reason, "rule": placed.rule}
+            _set(touch, values, new | {"lease_owner": None, "lease_expires_at": None})
             changed.append(touch)
         elif placed.at != touch.scheduled_for:
+            old = touch.scheduled_for
             rows.append(
                 ledger.event_row(
                     touch.id,
@@ -91,16 +104,64 @@ def apply(
                     actor,
                     reason=placed.reason,
                     rule=placed.rule,
-                    data={"from": touch.scheduled_for, "to": placed.at},
+                    data={"from": old, "to": placed.at},
                 )
             )
-            touch.scheduled_for, old = placed.at, touch.scheduled_for
-            touch.approve_by = approval.moved_deadline(touch, old)
-            touch.lease_owner = touch.lease_expires_at = None
+            moved = SimpleNamespace(
+                status=touch.status,
+                step=touch.step,
+                approve_by=touch.approve_by,
+                scheduled_for=placed.at,
+            )
+            new = {
+                "scheduled_for": placed.at,
+                "sequence": (touch.sequence or 0) + 1,  # as Touch's own hook (feed SEQUENCE)
+                "approve_by": approval.moved_deadline(moved, old),
+                "lease_owner": None,
+                "lease_expires_at": None,
+            }
+            _set(touch, values, new)
             changed.append(touch)
     if events is None:
         ledger.insert_events(session, rows)
+    if writes is None:
+        write_touches(session, values)
     return changed
+
+
+def _set(touch: Touch, writes: dict[int, dict], values: dict) -> None:
+    """Give ``touch`` the new values: as its committed state, noted in ``writes`` for one
+    UPDATE, unless it has changes of its own not yet flushed (then through the unit of
+    work, which writes them together)."""
+    state = inspect(touch)
+    if state.modified or state.key is None:
+        for key, value in values.items():
+            if key != "sequence":  # Touch's hook bumps it
+                setattr(touch, key, value)
+        return
+    values = {**values, "updated_at": utcnow()}
+    for key, value in values.items():
+        set_committed_value(touch, key, value)
+    writes.setdefault(touch.id, {}).update(values)
+
+
+def write_touches(session: Session, writes: dict[int, dict]) -> None:
+    """UPDATE the touches of ``writes`` (id -> values) by primary key, one executemany per
+    set of columns, past the unit of work (:func:`apply` set the objects already)."""
+    if not writes:
+        return
+    shapes: dict[tuple, list[dict]] = defaultdict(list)
+    for touch_id, values in writes.items():
+        shapes[tuple(sorted(values))].append({"touch_pk": touch_id, **values})
+    table = Touch.__table__
+    for keys, params in shapes.items():
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("touch_pk"))
+            .values({k: bindparam(k) for k in keys})
+        )
+        session.connection().execute(statement, params)
+    writes.clear()
 
 
 def replan(session: Session, application: Application, now: datetime, actor: str) -> list[Touch]:
@@ -110,20 +171,29 @@ def replan(session: Session, application: Application, now: datetime, actor: str
 
 
 def replan_each(
-    session: Session, plan: Sequence[tuple[Application, str]], now: datetime
+    session: Session,
+    plan: Sequence[tuple[Application, str]],
+    now: datetime,
+    source: FactSource | None = None,
 ) -> list[list[Touch]]:
     """Re-plan each application in turn, as :func:`replan` one after the other would (each
     sees what the ones before it changed), from facts loaded for all of them at once
     (api.scheduling.facts): a few queries for the lot. ``plan`` names each application with
-    the actor its events name; the answer is the touches each changed."""
+    the actor its events name; the answer is the touches each changed. ``source``: facts
+    loaded before (a batch's), which loads only the applications it lacks."""
     changed = []
     for start in range(0, len(plan), CHUNK):
         part = plan[start : start + CHUNK]
-        source = FactSource(session, [application for application, _ in part], now)
+        if source is None or start:
+            source = FactSource(session, [application for application, _ in part], now)
+        else:
+            source.cover(session, [application for application, _ in part])
         events: list[dict] = []
+        writes: dict[int, dict] = {}
         for application, actor in part:
             facts, stored = source.facts(application)
-            changed.append(apply(session, place(facts), stored, actor, events))
+            changed.append(apply(session, place(facts), stored, actor, events, writes))
+        write_touches(session, writes)  # an UPDATE a set of columns, past the unit of work
         ledger.insert_events(session, events)  # one INSERT, past the unit of work
         session.flush()  # the next chunk's facts are read with these changes
     return changed

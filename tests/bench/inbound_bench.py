@@ -313,7 +313,7 @@ STAGES = (
     ("acting.py", "record_many", "  record_many"),
     ("responses.py", "_wave", "    _wave (pending query)"),
     ("store.py", "replan_each", "    replan_each"),
-    ("facts.py", "__init__", "      FactSource (loading)"),
+    ("facts.py", "cover", "      FactSource.cover (loading)"),
     ("facts.py", "facts", "      FactSource.facts"),
     ("placement.py", "place", "      place"),
     ("store.py", "apply", "      apply"),

@@ -167,6 +167,21 @@ SEQUENCES = {
         m.away(s.raj),
         m.reply(s.dana, In_Reply_To=None),
     ],
+    # the later ones of one person are re-planned from the facts the batch carries, with
+    # the earlier ones' responses and notes in them
+    "an invitation then a rejection from the same person": lambda m, s: [
+        m.reply(s.dana, NEXT_ROUND),
+        m.reply(s.dana, REJECTION),
+    ],
+    "a rejection then an invitation from the same person": lambda m, s: [
+        m.reply(s.raj, REJECTION),
+        m.reply(s.raj, NEXT_ROUND),
+    ],
+    "an out-of-office, an invitation, then a reply from the same person": lambda m, s: [
+        m.away(s.dana),
+        m.reply(s.dana, NEXT_ROUND),
+        m.reply(s.dana),
+    ],
     "a message that is none among them": lambda m, s: [
         m.reply(s.dana),
         b"just some words, no headers\n",
