@@ -2,6 +2,11 @@
 
 Views commit explicitly; anything not committed is rolled back when the request ends,
 so a rejected request changes nothing.
+
+What a request costs the database beyond its own queries is its transaction's BEGIN and
+COMMIT/ROLLBACK, nothing else: no ping before each checkout (a connection the database
+dropped is noticed by the request's first statement, which is retried once on a fresh
+one: execute_first), and on SQLite a read takes no write lock (reading, writing).
 """
 
 from __future__ import annotations
@@ -9,17 +14,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 #: Seconds to wait for a PostgreSQL connection (or a free one from the pool).
 CONNECT_TIMEOUT_SECONDS = 5
+#: Execution option naming how a SQLite transaction begins: "DEFERRED" (a reader: no lock
+#: until it writes) or, by default, "IMMEDIATE" (a writer: it queues on the write lock).
+SQLITE_BEGIN = "touchbase_sqlite_begin"
+#: Requests whose session reads (their views may still write: see writing()).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, pre_ping: bool = False, **kwargs) -> Engine:
+    """The engine of ``url``. ``pre_ping``: a round trip before each checkout, for the
+    worker's engine, whose statements are not all safe to retry; the API's engine does
+    without (execute_first)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # One writer at a time anyway: the pool's size is SQLAlchemy's default.
@@ -32,11 +45,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Start write transactions eagerly so concurrent writers queue on the lock
-        # instead of failing on upgrade from a read lock.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_pre_ping", pre_ping)
     if parsed.get_backend_name() == "postgresql":
         # A database that does not answer must fail a request fast (503), not hang it.
         kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
@@ -53,6 +64,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # Writers begin IMMEDIATE so concurrent writers queue on the lock instead of failing on
+    # upgrade from a read lock ("database is locked"); readers begin DEFERRED and never
+    # wait for a writer (WAL: they read the last committed state).
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+    conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -88,10 +107,70 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def get_session() -> Session:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use: a reader's on SQLite for GET, HEAD
+    and OPTIONS (reading), a writer's for the rest."""
     if "db_session" not in g:
-        g.db_session = session_factory()()
+        session = session_factory()()
+        if has_request_context() and request.method in READ_METHODS:
+            reading(session)
+        g.db_session = session
     return g.db_session
+
+
+def _deferred(engine: Engine) -> Engine:
+    """The engine whose SQLite transactions begin DEFERRED (one per engine, cached)."""
+    option = engine.get_execution_options().get(SQLITE_BEGIN)
+    if option == "DEFERRED":
+        return engine
+    deferred = getattr(engine, "_touchbase_deferred", None)
+    if deferred is None:
+        deferred = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        deferred._touchbase_base = engine
+        engine._touchbase_deferred = deferred
+    return deferred
+
+
+def reading(session: Session) -> None:
+    """The session's next transactions begin DEFERRED on SQLite: they take no lock until
+    they write, and a reader never queues behind a writer. No effect on PostgreSQL."""
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite" and isinstance(engine, Engine):
+        session.bind = _deferred(engine)
+
+
+def is_reading(session: Session) -> bool:
+    """Whether the session's transactions begin DEFERRED (a SQLite reader's): a write
+    must be announced with writing() first."""
+    return session.get_bind().get_execution_options().get(SQLITE_BEGIN) == "DEFERRED"
+
+
+def writing(session: Session) -> None:
+    """Before a reader's first write (a draft found expired, a token's last use): on
+    SQLite its transaction so far, which wrote nothing, ends, and the next begins
+    IMMEDIATE, queued on the write lock. A DEFERRED transaction that read and then writes
+    fails ("database is locked") whenever another writer committed in between, whatever
+    the busy timeout. The caller re-reads what it writes by (locked rows, a stamp)."""
+    if not is_reading(session):
+        return
+    engine = session.get_bind()
+    if session.in_transaction():
+        Session.commit(session)  # a reader holds no idempotency hold: nothing to keep
+    session.bind = engine._touchbase_base
+
+
+def execute_first(session: Session, statement):
+    """The request's first statement (the token lookup). The pool does not ping a
+    connection before lending it (a round trip per request): when the database dropped it
+    since (a restart, a failover), this first statement fails on it, and nothing has been
+    done yet, so it runs once more on a fresh connection. SQLAlchemy has by then marked
+    every older pooled connection for replacement, so one request per process notices."""
+    try:
+        return session.execute(statement)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated or HOLD_KEY in session.info:
+            raise
+        Session.rollback(session)
+        return session.execute(statement)
 
 
 def close_session(_exc: BaseException | None = None) -> None:
