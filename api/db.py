@@ -34,6 +34,7 @@ def make_engine(url: str, *, pre_ping: bool = False, **kwargs) -> Engine:
     worker's engine, whose statements are not all safe to retry; the API's engine does
     without (execute_first)."""
     parsed = make_url(url)
+    kwargs.setdefault("pool_pre_ping", pre_ping)
     if parsed.get_backend_name() == "sqlite":
         # One writer at a time anyway: the pool's size is SQLAlchemy's default.
         kwargs.pop("pool_size", None)
@@ -47,7 +48,6 @@ def make_engine(url: str, *, pre_ping: bool = False, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", pre_ping)
     if parsed.get_backend_name() == "postgresql":
         # A database that does not answer must fail a request fast (503), not hang it.
         kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})

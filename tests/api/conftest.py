@@ -1,16 +1,17 @@
 """Fixtures for the API tests: database snapshots and fresh reads.
 
-Reads go through their own short-lived connection, never the `db` session: on SQLite every
-transaction takes the write lock (BEGIN IMMEDIATE), so a session left open would block the
-request under test.
+Reads go through their own short-lived connection, never the `db` session: on SQLite the
+`db` session's transactions take the write lock (BEGIN IMMEDIATE), so a session left open
+would block the request under test.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from api.models import Base
 
@@ -74,3 +75,45 @@ def sql(engine_of):
             return [tuple(r) for r in conn.execute(text(statement), params)]
 
     return _sql
+
+
+class Statements(list):
+    """What the app's engine sent, in order: BEGIN, COMMIT and ROLLBACK as such (whether
+    the driver or SQLAlchemy emits them), other statements by their first words."""
+
+    def __init__(self):
+        super().__init__()
+        self.checkouts = 0
+
+    def first_words(self, statement: str) -> str:
+        words = statement.split()
+        if words[0] in ("SELECT", "DELETE") and "FROM" in words:
+            return f"{words[0]} {words[words.index('FROM') + 1]}"
+        return " ".join(words[:3])
+
+
+@pytest.fixture
+def statements(engine_of) -> Iterator[Statements]:
+    """Every statement the app's engine sends from now on (see Statements)."""
+    seen = Statements()
+
+    def on_execute(_conn, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):  # SQLite's, emitted by api.db: counted below
+            seen.append(seen.first_words(statement))
+
+    def on_checkout(*_args):
+        seen.checkouts += 1
+
+    hooks = [
+        ("before_cursor_execute", on_execute),
+        ("begin", lambda _conn: seen.append("BEGIN")),
+        ("commit", lambda _conn: seen.append("COMMIT")),
+        ("rollback", lambda _conn: seen.append("ROLLBACK")),
+    ]
+    for name, hook in hooks:
+        event.listen(engine_of, name, hook)
+    event.listen(engine_of.pool, "checkout", on_checkout)
+    yield seen
+    for name, hook in hooks:
+        event.remove(engine_of, name, hook)
+    event.remove(engine_of.pool, "checkout", on_checkout)
