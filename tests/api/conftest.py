@@ -117,3 +117,19 @@ def statements(engine_of) -> Iterator[Statements]:
     for name, hook in hooks:
         event.remove(engine_of, name, hook)
     event.remove(engine_of.pool, "checkout", on_checkout)
+
+
+@pytest.fixture
+def marshmallow_dump(monkeypatch):
+    """`marshmallow_dump(schema, obj)`: what marshmallow's own per-object loop dumps, for
+    holding the lean dump (api.schemas.lean) to it."""
+    import marshmallow as ma
+
+    from api.schemas.fields import ReadSchema
+
+    def _dump(schema, obj, **kwargs):
+        with monkeypatch.context() as patch:
+            patch.setattr(ReadSchema, "_serialize", ma.Schema._serialize)
+            return schema.dump(obj, **kwargs)
+
+    return _dump
