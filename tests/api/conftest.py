@@ -84,6 +84,7 @@ class Statements(list):
     def __init__(self):
         super().__init__()
         self.checkouts = 0
+        self.sql: list[str] = []  # the statements themselves, BEGIN and the like aside
 
     def first_words(self, statement: str) -> str:
         words = statement.split()
@@ -100,6 +101,7 @@ def statements(engine_of) -> Iterator[Statements]:
     def on_execute(_conn, _cursor, statement, *_args):
         if not statement.startswith("BEGIN"):  # SQLite's, emitted by api.db: counted below
             seen.append(seen.first_words(statement))
+            seen.sql.append(statement)
 
     def on_checkout(*_args):
         seen.checkouts += 1

@@ -5,6 +5,7 @@ minute (issue 16)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -57,6 +58,24 @@ def test_a_list_is_one_transaction_around_its_own_queries(used, three_touches, s
     assert statements.count("BEGIN") == 1
     assert "COMMIT" not in statements
     assert statements.count("SELECT api_tokens") == 1
+
+
+def test_a_short_page_says_its_total_without_a_count_query(used, three_touches, statements):
+    answer = used("/v1/touches?page_size=50")
+    assert json.loads(answer.headers["X-Pagination"])["total"] == 3
+    assert not [sql for sql in statements.sql if "count(" in sql.lower()]
+
+
+def test_a_full_page_counts_the_rest(used, three_touches, statements):
+    answer = used("/v1/touches?page_size=2")
+    assert json.loads(answer.headers["X-Pagination"])["total"] == 3
+    assert len([sql for sql in statements.sql if "count(" in sql.lower()]) == 1
+
+
+def test_a_page_past_the_end_counts_what_there_is(used, three_touches):
+    answer = used("/v1/touches?page_size=2&page=5")
+    assert answer.get_json() == []
+    assert json.loads(answer.headers["X-Pagination"])["total"] == 3
 
 
 def test_a_token_used_within_the_minute_costs_no_write(used, statements):
