@@ -25,6 +25,8 @@ CONNECT_TIMEOUT_SECONDS = 5
 #: Execution option naming how a SQLite transaction begins: "DEFERRED" (a reader: no lock
 #: until it writes) or, by default, "IMMEDIATE" (a writer: it queues on the write lock).
 SQLITE_BEGIN = "touchbase_sqlite_begin"
+#: Execution option of a reader's engine (reading).
+READER = "touchbase_reader"
 #: Requests whose session reads (their views may still write: see writing()).
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -107,8 +109,8 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def get_session() -> Session:
-    """The request's session, opened on first use: a reader's on SQLite for GET, HEAD
-    and OPTIONS (reading), a writer's for the rest."""
+    """The request's session, opened on first use: a reader's for GET, HEAD and OPTIONS
+    (reading), a writer's for the rest."""
     if "db_session" not in g:
         session = session_factory()()
         if has_request_context() and request.method in READ_METHODS:
@@ -117,45 +119,48 @@ def get_session() -> Session:
     return g.db_session
 
 
-def _deferred(engine: Engine) -> Engine:
-    """The engine whose SQLite transactions begin DEFERRED (one per engine, cached)."""
-    option = engine.get_execution_options().get(SQLITE_BEGIN)
-    if option == "DEFERRED":
-        return engine
-    deferred = getattr(engine, "_touchbase_deferred", None)
-    if deferred is None:
-        deferred = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
-        deferred._touchbase_base = engine
-        engine._touchbase_deferred = deferred
-    return deferred
+def _reader(engine: Engine) -> Engine:
+    """The engine of the readers of ``engine`` (one, cached): on SQLite its transactions
+    begin DEFERRED; on PostgreSQL its statements run in autocommit, with no BEGIN and no
+    ROLLBACK round trip (under READ COMMITTED each statement of a transaction reads its
+    own snapshot anyway: a reader loses nothing)."""
+    reader = getattr(engine, "_touchbase_reader", None)
+    if reader is None:
+        if engine.dialect.name == "sqlite":
+            reader = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED", READER: True})
+        else:
+            reader = engine.execution_options(isolation_level="AUTOCOMMIT", **{READER: True})
+        reader._touchbase_writer = engine
+        engine._touchbase_reader = reader
+    return reader
 
 
 def reading(session: Session) -> None:
-    """The session's next transactions begin DEFERRED on SQLite: they take no lock until
-    they write, and a reader never queues behind a writer. No effect on PostgreSQL."""
+    """The session reads (see _reader): on SQLite it takes no lock until it writes, and
+    never queues behind a writer. A write must be announced with writing() first."""
     engine = session.get_bind()
-    if engine.dialect.name == "sqlite" and isinstance(engine, Engine):
-        session.bind = _deferred(engine)
+    if isinstance(engine, Engine) and not is_reading(session):
+        session.bind = _reader(engine)
 
 
 def is_reading(session: Session) -> bool:
-    """Whether the session's transactions begin DEFERRED (a SQLite reader's): a write
-    must be announced with writing() first."""
-    return session.get_bind().get_execution_options().get(SQLITE_BEGIN) == "DEFERRED"
+    """Whether the session is a reader's (reading): a write needs writing() first."""
+    return bool(session.get_bind().get_execution_options().get(READER))
 
 
 def writing(session: Session) -> None:
-    """Before a reader's first write (a draft found expired, a token's last use): on
-    SQLite its transaction so far, which wrote nothing, ends, and the next begins
-    IMMEDIATE, queued on the write lock. A DEFERRED transaction that read and then writes
-    fails ("database is locked") whenever another writer committed in between, whatever
-    the busy timeout. The caller re-reads what it writes by (locked rows, a stamp)."""
+    """Before a reader's first write (a draft found expired, a token's last use): its
+    work so far, which wrote nothing, ends, and what follows is one transaction (on
+    SQLite begun IMMEDIATE, queued on the write lock). On SQLite a DEFERRED transaction
+    that read and then writes fails ("database is locked") whenever another writer
+    committed in between, whatever the busy timeout; on PostgreSQL the reader's
+    statements would each commit on their own. The caller re-reads what it writes by."""
     if not is_reading(session):
         return
     engine = session.get_bind()
     if session.in_transaction():
         Session.commit(session)  # a reader holds no idempotency hold: nothing to keep
-    session.bind = engine._touchbase_base
+    session.bind = engine._touchbase_writer
 
 
 def execute_first(session: Session, statement):

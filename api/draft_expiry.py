@@ -89,7 +89,7 @@ def expire_visible(session: Session, principal: Principal, touch_id: int | None 
         return query if touch_id is None else query.where(Touch.id == touch_id)
 
     if is_reading(session):
-        # A SQLite reader looks first, and takes the write lock only for a draft to skip.
+        # A reader looks first, and begins a write transaction only for a draft to skip.
         due = restrict(select(Touch.id).where(Touch.status == approval.DRAFT))
         if session.scalar(due.where(Touch.approve_by <= now).limit(1)) is None:
             return 0

@@ -79,7 +79,8 @@ def sql(engine_of):
 
 class Statements(list):
     """What the app's engine sent, in order: BEGIN, COMMIT and ROLLBACK as such (whether
-    the driver or SQLAlchemy emits them), other statements by their first words."""
+    the driver or SQLAlchemy emits them; none in autocommit, where the driver sends
+    none), other statements by their first words."""
 
     def __init__(self):
         super().__init__()
@@ -106,11 +107,18 @@ def statements(engine_of) -> Iterator[Statements]:
     def on_checkout(*_args):
         seen.checkouts += 1
 
+    def sent(word: str):
+        def hook(conn):
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                seen.append(word)
+
+        return hook
+
     hooks = [
         ("before_cursor_execute", on_execute),
-        ("begin", lambda _conn: seen.append("BEGIN")),
-        ("commit", lambda _conn: seen.append("COMMIT")),
-        ("rollback", lambda _conn: seen.append("ROLLBACK")),
+        ("begin", sent("BEGIN")),
+        ("commit", sent("COMMIT")),
+        ("rollback", sent("ROLLBACK")),
     ]
     for name, hook in hooks:
         event.listen(engine_of, name, hook)

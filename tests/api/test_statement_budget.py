@@ -1,5 +1,6 @@
-"""What a request costs the database beyond its own queries: its transaction's BEGIN and
-ROLLBACK (or COMMIT), nothing else. No ping before a checkout, one checkout, the caller's
+"""What a request costs the database beyond its own queries: at most its transaction's
+BEGIN and ROLLBACK (or COMMIT): on SQLite a reader's DEFERRED transaction, on PostgreSQL
+none for a reader (autocommit). No ping before a checkout, one checkout, the caller's
 token and user in one query, loaded once, and the token's last use written at most once a
 minute (issue 16)."""
 
@@ -32,9 +33,26 @@ def used(call, world):
     return _again
 
 
-def test_me_is_its_transaction_the_token_with_its_user_and_the_organisation(used, statements):
+BEGIN_END = {"BEGIN", "COMMIT", "ROLLBACK"}
+
+
+def test_me_is_the_token_with_its_user_and_the_organisation(used, statements):
     used("/v1/me")
-    assert statements == ["BEGIN", "SELECT api_tokens", "SELECT organizations", "ROLLBACK"]
+    assert [s for s in statements if s not in BEGIN_END] == [
+        "SELECT api_tokens",
+        "SELECT organizations",
+    ]
+
+
+def test_me_costs_at_most_a_begin_and_a_rollback_more(used, statements):
+    used("/v1/me")
+    assert [s for s in statements if s in BEGIN_END] in (["BEGIN", "ROLLBACK"], [])
+
+
+@pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PostgreSQL")
+def test_on_postgresql_a_read_sends_no_begin_and_no_rollback(used, statements):
+    used("/v1/touches")
+    assert not [s for s in statements if s in BEGIN_END]
 
 
 def test_a_read_takes_one_connection_from_the_pool(used, statements):
@@ -50,12 +68,10 @@ def three_touches(world, factory) -> None:
         factory.touch(contact, application)
 
 
-def test_a_list_is_one_transaction_around_its_own_queries(used, three_touches, statements):
+def test_a_list_is_at_most_one_transaction_around_its_own_queries(used, three_touches, statements):
     answer = used("/v1/touches?page_size=50")
     assert len(answer.get_json()) == 3
-    assert statements[0] == "BEGIN"
-    assert statements[-1] == "ROLLBACK"
-    assert statements.count("BEGIN") == 1
+    assert statements.count("BEGIN") <= 1
     assert "COMMIT" not in statements
     assert statements.count("SELECT api_tokens") == 1
 
