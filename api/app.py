@@ -196,7 +196,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _database_unavailable(error: Exception):
     """A lost or refused database connection is the server's outage, not the request's
     fault: a fast 503 the client may retry, never a 500 or a hang. A connection found dead
-    is replaced, with every older one in the pool (api.db.execute_first), so the next
+    is replaced, with every older one in the pool (api.db._retry_first_statement), so the next
     request after the database is back succeeds."""
     log.warning("database unavailable: %s", str(error).splitlines()[0][:200])
     return problem_response(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import g, request
 from sqlalchemy import Select, select, update
 
-from api.db import execute_first, get_session, writing
+from api.db import get_session, writing
 from api.models import ApiToken, Assignment, User, utcnow
 from api.problems import Problem
 
@@ -91,11 +91,10 @@ def authenticate() -> Principal:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise _unauthorized("The bearer token is not valid.")
     session = get_session()
-    row = execute_first(
-        session,
+    row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(secret)),
+        .where(ApiToken.token_hash == hash_token(secret))
     ).first()
     now = utcnow()
     if row is None:

@@ -6,7 +6,8 @@ so a rejected request changes nothing.
 What a request costs the database beyond its own queries is its transaction's BEGIN and
 COMMIT/ROLLBACK, nothing else: no ping before each checkout (a connection the database
 dropped is noticed by the request's first statement, which is retried once on a fresh
-one: execute_first), and on SQLite a read takes no write lock (reading, writing).
+one: _retry_first_statement), and a read takes no write lock on SQLite and no
+transaction on PostgreSQL (reading, writing).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def make_engine(url: str, *, pre_ping: bool = False, **kwargs) -> Engine:
     """The engine of ``url``. ``pre_ping``: a round trip before each checkout, for the
     worker's engine, whose statements are not all safe to retry; the API's engine does
-    without (execute_first)."""
+    without (_retry_first_statement)."""
     parsed = make_url(url)
     kwargs.setdefault("pool_pre_ping", pre_ping)
     if parsed.get_backend_name() == "sqlite":
@@ -163,19 +164,28 @@ def writing(session: Session) -> None:
     session.bind = engine._touchbase_writer
 
 
-def execute_first(session: Session, statement):
-    """The request's first statement (the token lookup). The pool does not ping a
-    connection before lending it (a round trip per request): when the database dropped it
-    since (a restart, a failover), this first statement fails on it, and nothing has been
-    done yet, so it runs once more on a fresh connection. SQLAlchemy has by then marked
-    every older pooled connection for replacement, so one request per process notices."""
+#: session.info key: the request's session has run its first statement.
+_STARTED_KEY = "touchbase.started"
+
+
+@event.listens_for(RequestSession, "do_orm_execute")
+def _retry_first_statement(state):
+    """The request's first statement, retried once on a fresh connection when the pooled
+    one turns out dead. The pool does not ping a connection before lending it (a round
+    trip per request): when the database dropped it since (a restart, a failover), the
+    first statement fails on it, and nothing has been done yet, so it runs again.
+    SQLAlchemy has by then marked every older pooled connection for replacement."""
+    session = state.session
+    if session.info.get(_STARTED_KEY):
+        return None
+    session.info[_STARTED_KEY] = True
     try:
-        return session.execute(statement)
+        return state.invoke_statement()
     except DBAPIError as exc:
         if not exc.connection_invalidated or HOLD_KEY in session.info:
             raise
         Session.rollback(session)
-        return session.execute(statement)
+        return state.invoke_statement()
 
 
 def close_session(_exc: BaseException | None = None) -> None:

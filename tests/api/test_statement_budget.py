@@ -121,20 +121,41 @@ def test_the_worker_engine_pings_before_each_checkout(tmp_path):
     assert app.extensions["touchbase.engine"].pool._pre_ping is True
 
 
-@pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PostgreSQL")
-def test_a_pooled_connection_the_database_dropped_costs_no_failed_request(used, engine_of):
+@pytest.fixture
+def dropped_connections(used):
+    """`dropped_connections()`: the database drops every connection of the app's pool
+    (as a restart does), which the pool still lends; how many it dropped."""
     used("/v1/me")  # the pool now holds the connections the arrangement and request used
-    killer = create_engine(PG_URL, poolclass=NullPool)
-    with killer.connect() as conn:
-        dropped = conn.scalar(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+    def _drop() -> int:
+        killer = create_engine(PG_URL, poolclass=NullPool)
+        with killer.connect() as conn:
+            dropped = conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
             )
-        )
-    killer.dispose()
-    assert dropped >= 1
+        killer.dispose()
+        return dropped
+
+    return _drop
+
+
+@pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PostgreSQL")
+def test_a_pooled_connection_the_database_dropped_costs_no_failed_request(
+    used, dropped_connections
+):
+    assert dropped_connections() >= 1
     used("/v1/me")  # retried once on a fresh connection: 200, not a 503
+
+
+@pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PostgreSQL")
+def test_a_request_without_a_token_also_rides_over_a_dropped_connection(
+    client, dropped_connections
+):
+    assert dropped_connections() >= 1
+    assert client.get("/readyz").status_code == 200
 
 
 @pytest.mark.skipif(PG_URL.startswith("postgresql"), reason="SQLite's write lock")
