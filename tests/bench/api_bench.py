@@ -324,7 +324,7 @@ def run_backend(name: str, url: str, args, redis: str | None) -> dict:
     )
     print(
         f"\n== {name}: waitress, {args.threads} threads; wrk {args.connections} connections, "
-        f"{args.seconds}s each"
+        f"{args.seconds}s each; load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>8} {'ratio':>6} non-2xx")
     for label, r in results.items():
