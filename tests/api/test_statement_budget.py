@@ -194,3 +194,25 @@ def test_on_sqlite_a_read_that_finds_an_expired_draft_skips_it(used, world, fact
     )
     used("/v1/touches")
     assert row(Touch, draft.id)["status"] == "skipped"
+
+
+def test_a_logged_touch_is_one_transaction_answer_included(call, world, factory, statements):
+    contact = factory.contact(world.candidate)
+    application = factory.application(world.candidate)
+    statements.clear()
+    answer = call(
+        "POST",
+        "/v1/touches",
+        world.tokens["candidate"],
+        json={
+            "contact_id": contact.id,
+            "application_id": application.id,
+            "channel": "manual",
+            "step": "thank_you",
+            "occurred_at": "2026-01-02T10:00:00Z",
+        },
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["contact_name"] == contact.name
+    last_write = max(i for i, s in enumerate(statements) if s == "COMMIT")
+    assert statements[last_write + 1 :] == []
