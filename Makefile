@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	@touch $(STAMP)
 
-## Set everything up and serve the API + worker on http://$(HOST):$(PORT) (SQLite under ./instance/)
+## Set everything up and serve the API (waitress) + worker on http://$(HOST):$(PORT) (SQLite under ./instance/)
 run: $(STAMP)
 	TOUCHBASE_PUBLIC_URL=$(PUBLIC_URL) $(BIN)/touchbase serve --host $(HOST) --port $(PORT)
 

@@ -153,6 +153,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     engine = app.config.get("ENGINE") or make_engine(
         app.config["DATABASE_URL"],
+        pre_ping=bool(app.config.get("DB_PRE_PING")),
         pool_size=app.config["DB_POOL_SIZE"],
         max_overflow=app.config["DB_MAX_OVERFLOW"],
     )
@@ -198,8 +199,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _database_unavailable(error: Exception):
     """A lost or refused database connection is the server's outage, not the request's
-    fault: a fast 503 the client may retry, never a 500 or a hang. The pool pings
-    connections before use, so the next request after the database is back succeeds."""
+    fault: a fast 503 the client may retry, never a 500 or a hang. A connection found dead
+    is replaced, with every older one in the pool (api.db._retry_first_statement), so the next
+    request after the database is back succeeds."""
     log.warning("database unavailable: %s", str(error).splitlines()[0][:200])
     return problem_response(
         503,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import g, request
 from sqlalchemy import Select, select, update
 
-from api.db import get_session
+from api.db import get_session, writing
 from api.models import ApiToken, Assignment, User, utcnow
 from api.problems import Problem
 
@@ -29,6 +29,7 @@ ALL_ROLES = ("admin", "advisor", "candidate")
 # last_used_at is informative: write it at most this often per token to spare the database.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _PRINCIPAL_KEY = "touchbase.principal"
+_USER_KEY = "touchbase.user"
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,16 @@ def authenticate() -> Principal:
     if token.expires_at is not None and token.expires_at <= now:
         raise _unauthorized("The bearer token has expired.")
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        # Committed before the view runs, so it is kept even when the request is rejected.
+        # Committed before the view runs, so it is kept even when the request is rejected;
+        # at most once a minute per token, the other requests write nothing here.
+        writing(session)
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    session.commit()
+        session.commit()
     principal = Principal(user_id=user.id, org_id=user.org_id, role=user.role, token_id=token.id)
     request.environ[_PRINCIPAL_KEY] = principal
+    # The session's identity map holds its objects weakly: kept here, the caller's user is
+    # session.get()'s without a second query for the rest of the request.
+    session.info[_USER_KEY] = user
     return principal
 
 

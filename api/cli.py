@@ -114,7 +114,7 @@ def cmd_serve(args) -> int:
     from api.serve import serve
 
     _load_plugins()
-    return serve(host=args.host, port=args.port, worker=not args.no_worker)
+    return serve(host=args.host, port=args.port, worker=not args.no_worker, threads=args.threads)
 
 
 def cmd_plugins(args) -> int:
@@ -213,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8000, help="port (8000); TOUCHBASE_PUBLIC_URL should follow"
     )
     serve.add_argument("--no-worker", action="store_true", help="serve the API only")
+    serve.add_argument(
+        "--threads",
+        type=_positive(int),
+        default=8,
+        help="requests served at once (default 8; the database pool holds one connection each)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="deliver due touches")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api import approval, ledger, scheduling
 from api.auth import Principal, scope
+from api.db import is_reading, writing
 from api.models import Application, Contact, Touch, utcnow
 from api.problems import Problem
 
@@ -87,6 +88,12 @@ def expire_visible(session: Session, principal: Principal, touch_id: int | None 
         query = scope(query, Touch, principal)
         return query if touch_id is None else query.where(Touch.id == touch_id)
 
+    if is_reading(session):
+        # A reader looks first, and begins a write transaction only for a draft to skip.
+        due = restrict(select(Touch.id).where(Touch.status == approval.DRAFT))
+        if session.scalar(due.where(Touch.approve_by <= now).limit(1)) is None:
+            return 0
+        writing(session)
     skipped = expire(session, now, SYSTEM_ACTOR, restrict=restrict)
     if skipped:
         session.commit()

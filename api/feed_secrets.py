@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, hash_token
+from api.db import writing
 from api.models import CalendarFeed, User, utcnow
 
 SECRET_PREFIX = "cal_"
@@ -61,6 +62,7 @@ def owner(session: Session, secret: str) -> Principal | None:
     feed, user = row
     now = utcnow()
     if feed.last_used_at is None or now - feed.last_used_at > LAST_USED_RESOLUTION:
+        writing(session)
         feed.last_used_at = now
         session.commit()
     # The feed is read with the user's own visibility; it has no token of its own.

@@ -1,4 +1,12 @@
-"""The embedded setup: one process serves the API and runs a worker thread (SQLite default)."""
+"""The embedded setup: one process serves the API and runs a worker thread (SQLite default).
+
+The server is waitress: a production WSGI server that serves with threads in one process,
+so the worker thread, the SIGTERM handling below and the in-memory rate-limit counters of
+the embedded setup live in the process that serves (gunicorn forks workers from a master
+that owns the signals, and each fork would count and dispatch on its own). On PostgreSQL,
+run as many `touchbase serve --no-worker` processes as there are cores behind a proxy, or
+any WSGI server on `api:create_app()`.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +22,15 @@ log = logging.getLogger("touchbase.serve")
 FIRST_ADMIN_EMAIL = "admin@example.org"
 #: Seconds the worker thread gets to finish the touch in flight once serving stops.
 WORKER_STOP_SECONDS = 30
+#: Requests served at once (waitress's threads); the database pool (TOUCHBASE_DB_POOL_SIZE,
+#: 20) holds a connection for each.
+DEFAULT_THREADS = 8
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> int:
-    from werkzeug.serving import run_simple
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, worker: bool = True, threads: int = DEFAULT_THREADS
+) -> int:
+    from waitress import create_server
 
     from api import create_app
     from api.bootstrap import bootstrap, is_empty
@@ -41,11 +54,21 @@ def serve(host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> int
     if worker:
         thread = _start_worker(app, stop)
     _stop_on_sigterm_as_on_ctrl_c()
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="touchbase",
+        # X-Forwarded-For is the app's to read (TOUCHBASE_TRUSTED_PROXIES), not stripped here.
+        clear_untrusted_proxy_headers=False,
+    )
     print(f"Touchbase API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     print(f"Public URL (Twilio callbacks, calendar feeds): {app.config['PUBLIC_URL']}")
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        server.run()  # until SIGTERM or Ctrl-C: then the requests in progress finish
     finally:
+        server.close()
         stop.set()
         if thread is not None:
             _wait_for_worker(thread)

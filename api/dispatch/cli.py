@@ -87,7 +87,9 @@ def tune_gc() -> None:
 def run_worker_cli(args) -> int:
     from api import create_app
 
-    app = create_app()
+    # The worker's engine pings before each checkout: after a database restart its first
+    # statement may be a fence, which is not retried blindly (the API's engine does without).
+    app = create_app({"DB_PRE_PING": True})
     configure_logging(bool(getattr(args, "json_logs", False) or app.config.get("LOG_JSON")))
     options = Options(
         batch=args.batch,

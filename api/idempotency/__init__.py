@@ -94,6 +94,11 @@ def begin() -> Response | None:
         path=request.path,
     )
     config = current_app.config
+    session = get_session()
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        # The claim commits in a session of its own: the token lookup's transaction, a
+        # writer's on SQLite, must not hold the write lock meanwhile.
+        session.commit()
     result = keys.claim(
         session_factory(),
         req,

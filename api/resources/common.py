@@ -221,14 +221,24 @@ def created_location(body: Any) -> str:
 
 
 class SelectPage(Page):
-    """Paginates a select() in SQL: one COUNT and one LIMIT/OFFSET query, never the whole table."""
+    """Paginates a select() in SQL: one LIMIT/OFFSET query, never the whole table, and a
+    COUNT only when the page is full (a short page says the total itself: what came
+    before it plus its rows)."""
+
+    def __init__(self, collection, page_params):
+        self.collection = collection
+        self.page_params = page_params
+        query = collection.limit(page_params.page_size).offset(page_params.first_item)
+        self._items = get_session().scalars(query).all()
+        short = len(self._items) < page_params.page_size
+        if short and (self._items or page_params.first_item == 0):
+            page_params.item_count = page_params.first_item + len(self._items)
+        else:
+            page_params.item_count = self.item_count
 
     @property
     def items(self):
-        query = self.collection.limit(self.page_params.page_size).offset(
-            self.page_params.first_item
-        )
-        return get_session().scalars(query).all()
+        return self._items
 
     @property
     def item_count(self):

@@ -383,6 +383,10 @@ def replanned(session, touch: Touch, application: Application, now, actor: str) 
     answer the touch with the others the change moved or cancelled."""
     session.flush()
     changed = scheduling.replan(session, application, now, actor)
+    for answered in (touch, *changed):
+        # The answer names each touch's contact: loaded now, from the session's contacts,
+        # not by a lazy load in a transaction of its own once this one is committed.
+        _ = answered.contact
     session.commit()
     touch.affected_touches = [t for t in changed if t.id != touch.id]
     return touch

@@ -12,6 +12,7 @@ import phonenumbers
 from marshmallow import fields, validate
 
 from api import timebounds
+from api.schemas import lean
 from channels.email_address import email_address_problem
 
 #: In the tzdata list but not a place: "local time is unknown".
@@ -211,3 +212,15 @@ class ReadSchema(StrictSchema):
     answers leave out is named in SOMETIMES, and its description says when it is there."""
 
     SOMETIMES: ClassVar[frozenset[str]] = frozenset()
+
+    def _serialize(self, obj, *, many: bool = False):
+        """marshmallow's per-object loop, compiled (api.schemas.lean): lists of answers
+        are most of what a read costs."""
+        plan = self.__dict__.get("_lean_plan", False)
+        if plan is False:
+            plan = self._lean_plan = lean.compile_plan(self)
+        if plan is None:
+            return super()._serialize(obj, many=many)
+        if many and obj is not None:
+            return [lean.dump_one(self, plan, item) for item in obj]
+        return lean.dump_one(self, plan, obj)

@@ -1,7 +1,7 @@
 """indexes for the policy's history: a candidate's daily sends, an application's replies
 
 Revision ID: a7c3e9f1d2b4
-Revises: ebea8635c829
+Revises: 2f8cb35ad297
 Create Date: 2026-12-02 04:30:00.000000
 
 The expression is spelled as api.models.touches spells it (CAP_AT_SQL),
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7c3e9f1d2b4"
-down_revision: str | None = "ebea8635c829"
+down_revision: str | None = "2f8cb35ad297"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -48,15 +49,16 @@ def test_an_app_counts_a_token_in_redis(engine, tmp_path, world, redis_url, redi
 # -- two API processes ---------------------------------------------------------------------
 
 
-def fetch(base: str, path: str, token: str) -> tuple[int, dict[str, str]]:
-    """(status, headers) of one GET with a bearer token."""
+def fetch(base: str, path: str, token: str) -> tuple[int, Message]:
+    """(status, headers) of one GET with a bearer token; header names case-insensitive,
+    as HTTP has them (waitress sends `Ratelimit`)."""
     req = urllib.request.Request(base + path, headers=bearer(token))
     try:
         with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, dict(response.headers)
+            return response.status, response.headers
     except urllib.error.HTTPError as exc:
         exc.read()
-        return exc.code, dict(exc.headers)
+        return exc.code, exc.headers
 
 
 def wait_healthy(proc: subprocess.Popen, base: str, log: Path, seconds: float = 60) -> None:
