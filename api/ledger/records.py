@@ -33,6 +33,8 @@ def contact_info(contact: Contact) -> policy.ContactInfo:
 
 
 def touch_record(touch: Touch) -> policy.TouchRecord:
+    """The policy's view of a touch: an ORM Touch, or a row of the same columns
+    (api.ledger.relevant selects them without loading objects)."""
     at = touch.sent_at if touch.status in ("sent", "delivered") and touch.sent_at else None
     return policy.TouchRecord(
         id=touch.id,

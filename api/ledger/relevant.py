@@ -27,6 +27,7 @@ from sqlalchemy import and_, bindparam, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from api import policy
+from api.ledger.records import touch_record
 from api.models import Response, Touch
 
 _COUNTING = tuple(sorted(policy.COUNTING_STATUSES))
@@ -48,22 +49,6 @@ _TOUCH_COLUMNS = (
     Touch.created_at,
     Touch.automated,
 )
-
-
-def _record(row) -> policy.TouchRecord:
-    """``touch_record`` from the selected columns (no ORM object for each row)."""
-    sent = row.sent_at if row.status in ("sent", "delivered") and row.sent_at else None
-    return policy.TouchRecord(
-        id=row.id,
-        contact_id=row.contact_id,
-        application_id=row.application_id,
-        round=row.round,
-        step=row.step,
-        channel=row.channel,
-        status=row.status,
-        at=sent or row.scheduled_for or row.sent_at or row.created_at,
-        automated=row.automated,
-    )
 
 
 def _one(*conditions):
@@ -128,7 +113,8 @@ def relevant_history(
         statement = _WITH_GAP
         params["rh_cut"] = since - settings.min_gap  # R7 reads touches with ``at`` after it
     rows = {row.id: row for row in session.execute(statement, params)}
-    return [_record(rows[i]) for i in sorted(rows)]
+    # The selected columns carry touch_record's names: no ORM object for each row.
+    return [touch_record(rows[i]) for i in sorted(rows)]
 
 
 def relevant_responses(
