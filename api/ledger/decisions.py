@@ -81,6 +81,20 @@ class Situation:
         """Whether a touch judged at ``at`` may be decided from this situation."""
         return self.since is None or at >= self.since
 
+    def budget(self, round_: int, now: datetime, application_id: int) -> dict[str, Any]:
+        """The contact's budget in this round (GET .../budget), from this situation."""
+        return policy.budget_summary(
+            self.settings,
+            self.contact,
+            self.history,
+            self.responses,
+            round_,
+            now,
+            application_id=application_id,
+            interview_end=self.interview_end,
+            decision_date=self.decision_date,
+        )
+
 
 def situation(
     session: Session,

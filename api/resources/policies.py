@@ -343,16 +343,6 @@ class ContactBudget(MethodView):
         round_ = args.get("round") or ledger.current_round(session, application.id)
         now = utcnow()
         where = ledger.situation(session, contact, application, round_, since=now)
-        summary = policy.budget_summary(
-            where.settings,
-            where.contact,
-            where.history,
-            where.responses,
-            round_,
-            now,
-            application_id=application.id,
-            interview_end=where.interview_end,
-            decision_date=where.decision_date,
-        )
+        summary = where.budget(round_, now, application.id)
         summary.update(contact_id=contact.id, application_id=application.id)
         return summary

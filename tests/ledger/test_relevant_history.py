@@ -187,17 +187,7 @@ def test_the_budget_summary_from_the_relevant_history_is_the_one_from_the_whole_
     now = BASE
 
     def summary(where):
-        return policy.budget_summary(
-            where.settings,
-            where.contact,
-            where.history,
-            where.responses,
-            round_,
-            now,
-            application_id=application.id,
-            interview_end=where.interview_end,
-            decision_date=where.decision_date,
-        )
+        return where.budget(round_, now, application.id)
 
     whole = ledger.situation(db, contact, application, round_)
     relevant = ledger.situation(db, contact, application, round_, since=now)
