@@ -88,34 +88,16 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     procs = [
         start_worker(database_url, tmp_path, *args, log_name=f"w{n}", **env) for n in range(WORKERS)
     ]
-    by_pid = {proc.pid: proc for proc, _ in procs}
     victim = None
     try:
         # Once the run is well under way, the server holds its reply to the next message:
         # whichever worker sent it is stuck mid-send. That one dies.
-        _wait_for(lambda: statuses(db, seeded.touch_ids)["sent"] >= 200, 90, procs)
-        smtp_peer.hang_next(10.0)
-        stuck = _wait_for(lambda: _stuck_sending(db, seeded.touch_ids), 30, procs)
-        stuck_id, owner = stuck
-        victim = by_pid[int(owner.split(":")[-2])]
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=10)
-
+        victim, stuck_id = kill_the_stuck_sender(db, seeded.touch_ids, smtp_peer, procs, 200)
         # The others finish the queue, including the victim's claimed touches once their
         # lease runs out; the victim's send in flight becomes unknown.
-        def drained():
-            now = statuses(db, seeded.touch_ids)
-            return now["scheduled"] == 0 and now["sending"] == 0
-
-        _wait_for(drained, 120, procs)
+        wait_until_drained(db, seeded.touch_ids, procs)
     finally:
-        for proc, _ in procs:
-            if proc is not victim and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc, _ in procs:
-            if proc is victim:
-                continue
-            assert proc.wait(timeout=30) == 0, logs(p for _, p in procs)
+        stop_all_but(victim, procs)
 
     final = statuses(db, seeded.touch_ids)
     assert final == {"sent": TOUCHES - 1, "unknown": 1}, final
@@ -132,6 +114,39 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     # server had received the killed worker's message before it held its reply).
     assert max(counts.values()) == 1, [m for m, n in counts.items() if n > 1][:5]
     assert set(counts) == set(seeded.message_ids.values())
+
+
+def kill_the_stuck_sender(db, ids, smtp_peer, procs, after_sent: int):
+    """Once ``after_sent`` touches are sent, the server holds its reply to the next
+    message; the worker that sent it, stuck mid-send, is SIGKILLed. (victim, touch id)."""
+    by_pid = {proc.pid: proc for proc, _ in procs}
+    _wait_for(lambda: statuses(db, ids)["sent"] >= after_sent, 90, procs)
+    smtp_peer.hang_next(10.0)
+    stuck_id, owner = _wait_for(lambda: _stuck_sending(db, ids), 30, procs)
+    victim = by_pid[int(owner.split(":")[-2])]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    return victim, stuck_id
+
+
+def wait_until_drained(db, ids, procs) -> None:
+    """Until nothing is left scheduled or sending."""
+
+    def drained():
+        now = statuses(db, ids)
+        return now["scheduled"] == 0 and now["sending"] == 0
+
+    _wait_for(drained, 120, procs)
+
+
+def stop_all_but(victim, procs) -> None:
+    """SIGTERM every worker but the killed one; each must exit cleanly."""
+    for proc, _ in procs:
+        if proc is not victim and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc, _ in procs:
+        if proc is not victim:
+            assert proc.wait(timeout=30) == 0, logs(p for _, p in procs)
 
 
 def _stuck_sending(db, ids, seen: dict = {}):  # noqa: B006  (remembers across polls)

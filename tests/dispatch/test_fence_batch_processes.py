@@ -3,7 +3,6 @@ leaves at most K 'unknown', and nothing is ever sent twice (PostgreSQL)."""
 
 from __future__ import annotations
 
-import signal
 from collections import Counter
 
 import pytest
@@ -11,11 +10,11 @@ import pytest
 from tests.dispatch.conftest import no_tls_env, requires_postgres, start_worker
 from tests.dispatch.seeding import seed_due_touches
 from tests.dispatch.test_dispatch_processes import (
-    _stuck_sending,
-    _wait_for,
     delivered,
-    logs,
+    kill_the_stuck_sender,
     statuses,
+    stop_all_but,
+    wait_until_drained,
 )
 
 pytestmark = [requires_postgres, pytest.mark.slow]
@@ -35,30 +34,14 @@ def test_a_worker_killed_after_a_fence_of_k_leaves_at_most_k_unknown_and_no_dupl
     procs = [
         start_worker(database_url, tmp_path, *args, log_name=f"w{n}", **env) for n in range(WORKERS)
     ]
-    by_pid = {proc.pid: proc for proc, _ in procs}
     victim = None
     try:
         # Under way, the server holds its reply to the next message: the worker that sent
         # it is stuck with the rest of its fence 'sending' behind it. That one dies.
-        _wait_for(lambda: statuses(db, seeded.touch_ids)["sent"] >= 100, 90, procs)
-        smtp_peer.hang_next(10.0)
-        _, owner = _wait_for(lambda: _stuck_sending(db, seeded.touch_ids), 30, procs)
-        victim = by_pid[int(owner.split(":")[-2])]
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=10)
-
-        def drained():
-            now = statuses(db, seeded.touch_ids)
-            return now["scheduled"] == 0 and now["sending"] == 0
-
-        _wait_for(drained, 120, procs)
+        victim, _ = kill_the_stuck_sender(db, seeded.touch_ids, smtp_peer, procs, 100)
+        wait_until_drained(db, seeded.touch_ids, procs)
     finally:
-        for proc, _ in procs:
-            if proc is not victim and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc, _ in procs:
-            if proc is not victim:
-                assert proc.wait(timeout=30) == 0, logs(p for _, p in procs)
+        stop_all_but(victim, procs)
 
     final = statuses(db, seeded.touch_ids)
     assert set(final) == {"sent", "unknown"}, final
