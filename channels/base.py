@@ -20,6 +20,7 @@ a channel answers ``Unknown``: a duplicate thank-you note is worse than none.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -292,14 +293,21 @@ class Channel:
         return f"<{type(self).__name__} channel {self.name!r}>"
 
 
+@functools.cache
+def _schema(schema: type[Schema]) -> Schema:
+    """One instance of each settings schema: building a marshmallow schema costs more than
+    loading with it, and the planner checks every channel's settings for each candidate."""
+    return schema()
+
+
 def load_settings(channel: ChannelProtocol, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate ``raw`` with the channel's ``settings_schema`` and apply defaults."""
-    return channel.settings_schema().load(dict(raw or {}))
+    return _schema(channel.settings_schema).load(dict(raw or {}))
 
 
 def public_settings(channel: ChannelProtocol, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings with every secret (load-only) field left out, safe to show."""
-    return channel.settings_schema().dump(settings)
+    return _schema(channel.settings_schema).dump(settings)
 
 
 def secret_fields(schema: type[Schema] | Schema) -> set[str]:
