@@ -77,24 +77,39 @@ def header(msg: EmailMessage, name: str) -> str:
     return str(value or "").strip()
 
 
+def raw_header(msg: EmailMessage, name: str) -> str:
+    """A header's first value as it came, unfolded and not decoded ('' when missing):
+    for the headers whose syntax is plain ASCII, read without the policy's parser (a
+    Message-ID or an address costs it some 0.3 ms, and each message carries new ones)."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            return "".join(str(value).splitlines()).strip()
+    return ""
+
+
 def message_id(msg: EmailMessage) -> str | None:
     """The message's own Message-ID, angle brackets included (None when missing)."""
-    found = MESSAGE_ID.findall(header(msg, "Message-ID"))
+    found = MESSAGE_ID.findall(raw_header(msg, "Message-ID"))
     return found[0] if found else None
 
 
 def in_reply_to(msg: EmailMessage) -> list[str]:
     """Message-IDs named in In-Reply-To, in order."""
-    return MESSAGE_ID.findall(header(msg, "In-Reply-To"))
+    return MESSAGE_ID.findall(raw_header(msg, "In-Reply-To"))
 
 
 def references(msg: EmailMessage) -> list[str]:
     """Message-IDs named in References, oldest first."""
-    return MESSAGE_ID.findall(header(msg, "References"))
+    return MESSAGE_ID.findall(raw_header(msg, "References"))
 
 
 def sender(msg: EmailMessage) -> str | None:
-    """The From address, lower-cased (None when missing or unreadable)."""
+    """The From address, lower-cased (None when missing or unreadable): one plain
+    ``name <address>`` (nearly every From) by ``parseaddr``, anything else by the policy."""
+    plain = parseaddr(raw_header(msg, "From"))[1]
+    if "@" in plain and "=?" not in plain:
+        return plain.strip().lower()
     try:
         value = msg.get("From")
         addresses: tuple[Address, ...] = getattr(value, "addresses", ())
