@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from api.inbound import message
 from api.models import Application, Contact, Interview, Interviewer, Touch, User
+from api.sql_lists import among
 
 PUBLIC_DOMAINS_FILE = Path(__file__).with_name("data") / "public_mail_domains.txt"
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
@@ -274,20 +275,24 @@ def lookup(
     by_id: dict[str, list[Touch]] = {}
     if message_ids:
         for t in session.scalars(
-            select(Touch).where(Touch.org_id == org_id, Touch.message_id.in_(sorted(message_ids)))
+            select(Touch).where(
+                Touch.org_id == org_id, among(session, Touch.message_id, sorted(message_ids))
+            )
         ):
             by_id.setdefault(t.message_id, []).append(t)
     by_sender: dict[str, Touch] = {}
     address: dict[int, str] = {}
     if senders:
         contacts = select(Contact.id, Contact.email).where(
-            Contact.org_id == org_id, Contact.email.in_(sorted(senders))
+            Contact.org_id == org_id, among(session, Contact.email, sorted(senders))
         )
         if candidate_id is not None:
             contacts = contacts.where(Contact.candidate_id == candidate_id)
         address = {contact_id: email for contact_id, email in session.execute(contacts)}
         if address:
-            query = _touches(org_id, candidate_id).where(Touch.contact_id.in_(sorted(address)))
+            query = _touches(org_id, candidate_id).where(
+                among(session, Touch.contact_id, sorted(address))
+            )
             for t in session.scalars(query):
                 email = address[t.contact_id]
                 if email not in by_sender or _recency(t) > _recency(by_sender[email]):
@@ -297,9 +302,10 @@ def lookup(
     apps: dict[int, Application] = {}
     if touches:
         ids = sorted({t.contact_id for t in touches})
-        people = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+        query = select(Contact).where(among(session, Contact.id, ids))
+        people = {c.id: c for c in session.scalars(query)}
         ids = sorted({t.application_id for t in touches})
-        found = session.scalars(select(Application).where(Application.id.in_(ids)))
+        found = session.scalars(select(Application).where(among(session, Application.id, ids)))
         apps = {a.id: a for a in found}
     contacts = set(address.values()) if senders else set()
     others = {domain_of(s) for s in senders - contacts} - {None}

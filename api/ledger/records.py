@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from api import policy
 from api.models import Contact, Interview, Interviewer, Response, Touch
+from api.sql_lists import among
 
 
 def contact_info(contact: Contact) -> policy.ContactInfo:
@@ -139,8 +140,8 @@ def interview_ends(
         )
         .join(Interviewer, Interviewer.interview_id == Interview.id)
         .where(
-            Interviewer.contact_id.in_(contact_ids),
-            Interview.application_id.in_(application_ids),
+            among(session, Interviewer.contact_id, contact_ids),
+            among(session, Interview.application_id, application_ids),
         )
         .group_by(Interviewer.contact_id, Interview.application_id, Interview.round)
     ).all()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Contact, Touch
+from api.sql_lists import among
 
 
 def lock_contact(session: Session, contact_id: int) -> Contact:
@@ -27,7 +28,7 @@ def lock_contacts(session: Session, contact_ids: list[int]) -> list[Contact]:
     return list(
         session.scalars(
             select(Contact)
-            .where(Contact.id.in_(sorted(set(contact_ids))))
+            .where(among(session, Contact.id, sorted(set(contact_ids))))
             .order_by(Contact.id)
             .with_for_update()
         )

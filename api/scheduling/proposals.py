@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from api import ledger
 from api.models import Contact, Response, Touch
 from api.scheduling.channels import Usable, pick, reaches, usable_channels
+from api.sql_lists import among
 
 #: response kind -> (step, rule, why)
 PROPOSED = {
@@ -94,7 +95,7 @@ def taken_notes(session: Session, application_ids: list[int]) -> set[tuple]:
     steps = sorted(step for step, _, _ in PROPOSED.values())
     rows = session.execute(
         select(Touch.application_id, Touch.step, Touch.round).where(
-            Touch.application_id.in_(sorted(set(application_ids))),
+            among(session, Touch.application_id, sorted(set(application_ids))),
             Touch.step.in_(steps),
             Touch.status != "cancelled",
         )

@@ -34,6 +34,7 @@ from api.scheduling.channels import usable_channels_many
 from api.scheduling.creation import new_touch, opening_events, planned_state, prepare_touch
 from api.scheduling.facts import FactSource
 from api.scheduling.proposals import PROPOSED, proposal_for, taken_notes
+from api.sql_lists import among
 
 Asked = tuple[Response, Contact, Application]
 
@@ -133,13 +134,23 @@ def situations(
         rows[row.org_id].append(row)
     touches = session.scalars(
         select(Touch)
-        .where(or_(Touch.contact_id.in_(contact_ids), Touch.application_id.in_(app_ids)))
+        .where(
+            or_(
+                among(session, Touch.contact_id, contact_ids),
+                among(session, Touch.application_id, app_ids),
+            )
+        )
         .order_by(Touch.id)
     ).all()
     responses = session.scalars(
         select(Response)
         .options(lazyload(Response.corrections))
-        .where(or_(Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)))
+        .where(
+            or_(
+                among(session, Response.contact_id, contact_ids),
+                among(session, Response.application_id, app_ids),
+            )
+        )
         .order_by(Response.occurred_at, Response.id)
     ).all()
     ends = ledger.interview_ends(session, contact_ids, app_ids)

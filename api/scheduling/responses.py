@@ -26,6 +26,7 @@ from api.scheduling.placement import MOVABLE
 from api.scheduling.proposals import PROPOSED, proposal_for
 from api.scheduling.proposing import propose_wave
 from api.scheduling.store import applications, replan_each
+from api.sql_lists import among
 from api.webhooks import events as webhook_events
 
 #: A wave's notes are proposed from shared reads (api.scheduling.proposing); False: one
@@ -94,13 +95,19 @@ def record_responses(
     shared by the wave (api.scheduling.proposing).
 
     The facts are carried from one wave to the next (``source``: a caller's, e.g. a
-    batch's, else one for the call): each wave loads those of the applications no earlier
-    one loaded, and its responses and notes are handed to the source as they are stored."""
+    batch's, else one for the call): those of every wave's applications are loaded at the
+    start, a few queries for all, and each wave's responses and notes are handed to the
+    source as they are stored."""
     done: list[Recorded] = []
     rest = list(said)
     source = source or FactSource(session, [], now)
+    first = True
     while rest:
         wave, pending = _wave(session, rest)
+        if first and len(wave) < len(rest):  # more waves: load the facts of all at once
+            wanted = {a for s in rest for a in pending[s.contact.id] | {s.application.id}}
+            source.cover(session, applications(session, sorted(wanted)))
+        first = False
         rest = rest[len(wave) :]
         done.extend(_record_wave(session, wave, pending, now, config, source))
     return done
@@ -114,7 +121,7 @@ def _wave(session: Session, said: list[Said]) -> tuple[list[Said], dict[int, set
     for contact_id, application_id in session.execute(
         select(Touch.contact_id, Touch.application_id)
         .where(
-            Touch.contact_id.in_(contacts),
+            among(session, Touch.contact_id, contacts),
             Touch.status.in_(MOVABLE),
             Touch.automated.is_(True),
         )

@@ -22,6 +22,7 @@ from api import approval, ledger
 from api.models import Application, Touch, utcnow
 from api.scheduling.facts import FactSource, is_movable, pending_of
 from api.scheduling.placement import Facts, Pending, Placement, place
+from api.sql_lists import among
 
 #: Applications whose facts are loaded at once (an org-wide re-plan goes in chunks, so its
 #: queries' IN lists stay within SQLite's bound-parameter limit).
@@ -46,7 +47,7 @@ def applications(session: Session, ids: Sequence[int]) -> list[Application]:
     missing = [i for i in ids if identity_key(Application, i) not in session.identity_map]
     loaded = {}
     if missing:
-        found = session.scalars(select(Application).where(Application.id.in_(missing)))
+        found = session.scalars(select(Application).where(among(session, Application.id, missing)))
         loaded = {a.id: a for a in found}
     return [a for a in (loaded.get(i) or session.get(Application, i) for i in ids) if a]
 
