@@ -78,15 +78,17 @@ def done(row: InboundMail, outcome: str, reason: str, response_id: int | None = 
     )
 
 
-def act(session, row, match: _Match, found: Classification, now, config) -> Outcome:
+def act(session, row, match: _Match, found: Classification, now, config, source=None) -> Outcome:
+    """Act on one message; ``source``: the facts its batch carries (a bounce re-plans
+    from them, and a recorded response too)."""
     if found.kind == "bounce":
-        return _bounce(session, row, match, found)
+        return _bounce(session, row, match, found, source)
     if found.kind == "auto_reply" or (found.kind == "out_of_office" and not found.until):
         return done(row, "ignored", f"An automatic reply: logged, never a reply. {found.reason}")
     if match.contact is None or match.application is None:
         return done(row, "unmatched", f"Kept for the candidate: {match.how}. {found.reason}")
     ledger.lock_contact(session, match.contact.id)
-    return record_many(session, [(row, match, found)], now, config)[0]
+    return record_many(session, [(row, match, found)], now, config, source)[0]
 
 
 def records(found: Classification, match: _Match) -> bool:
@@ -138,7 +140,7 @@ def record_many(
     ]
 
 
-def _bounce(session, row, match: _Match, found: Classification) -> Outcome:
+def _bounce(session, row, match: _Match, found: Classification, source) -> Outcome:
     bounce = found.bounce
     touch = match.touch
     if bounce is not None and bounce.original_message_id:
@@ -161,7 +163,8 @@ def _bounce(session, row, match: _Match, found: Classification) -> Outcome:
     status = bounce.status if bounce else "unknown"
     diagnostic = (bounce.diagnostic if bounce else None) or "no diagnostic"
     if bounce is not None and bounce.permanent:
-        return _permanent_bounce(session, row, touch, bounce, f"Bounced ({status}): {diagnostic}")
+        reason = f"Bounced ({status}): {diagnostic}"
+        return _permanent_bounce(session, row, touch, bounce, reason, source)
     ledger.record_event(
         session,
         touch,
@@ -173,7 +176,7 @@ def _bounce(session, row, match: _Match, found: Classification) -> Outcome:
     return done(row, "recorded", f"A transient bounce ({status}): noted on the touch.")
 
 
-def _permanent_bounce(session, row, touch: Touch, bounce, reason: str) -> Outcome:
+def _permanent_bounce(session, row, touch: Touch, bounce, reason: str, source) -> Outcome:
     """The touch failed (if it had gone out), and the address it went to is marked
     undeliverable when it is still the contact's (api.inbound.undeliverable)."""
     actor, data = f"inbound:{row.id}", {"dsn": bounce.status}
@@ -196,6 +199,7 @@ def _permanent_bounce(session, row, touch: Touch, bounce, reason: str) -> Outcom
             f"{address} {reason[0].lower()}{reason[1:].rstrip('.')}.",
             row.received_at,
             actor,
+            source,
         )
     ):
         said += f"; {address} is marked undeliverable: nothing more goes to it by email"

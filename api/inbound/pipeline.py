@@ -30,9 +30,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from api import ledger
 from api.inbound import matching, message
@@ -47,8 +47,6 @@ __all__ = ["NotAMessage", "Outcome", "attach", "receive", "receive_many"]
 
 DUPLICATE = "This message was heard before; it acts once."
 OWN_COPY = "A copy of a message Touchbase sent; never a reply."
-#: Rows entered in the log per INSERT (SQLite's bound-parameter limit).
-LOG_CHUNK = 500
 
 
 def _key(msg: EmailMessage, raw: bytes) -> str:
@@ -128,7 +126,7 @@ def receive_many(
         candidate_id,
     )
     run: list[tuple[int, tuple]] = []
-    source = FactSource(session, [], now)  # the facts of the batch, loaded as it goes
+    source = FactSource(session, [], now, light=True)  # the batch's facts, loaded as it goes
 
     def record_run() -> None:
         if run:
@@ -161,7 +159,7 @@ def receive_many(
             continue
         if found.bounce is not None and found.bounce.permanent:  # it re-plans
             record_run()
-        results[n] = act(session, row, match, found, now, config)
+        results[n] = act(session, row, match, found, now, config, source)
     record_run()
     for n, item in heard.items():
         if isinstance(results[n], Outcome) and results[n].outcome == "unmatched":
@@ -177,10 +175,13 @@ def _named(item: _Heard) -> list[str]:
 
 
 def _log(session, org_id, candidate_id, source, now, heard) -> dict[str, InboundMail]:
-    """Enter the messages in the inbound log in one ``INSERT .. ON CONFLICT DO NOTHING``
-    (a chunk at a time): the rows entered, by dedupe key; a key missing was heard before."""
-    values = [
-        {
+    """Enter the messages in the inbound log with ``INSERT .. ON CONFLICT DO NOTHING``
+    (one executemany, which SQLAlchemy sends as a few multi-row INSERTs): the rows
+    entered, by dedupe key; a key missing was heard before. The rows are built here from
+    what was inserted, detached from the session: :func:`_store` writes what the batch
+    fills in."""
+    values = {
+        h.key: {
             "org_id": org_id,
             "candidate_id": candidate_id,
             "dedupe_key": h.key,
@@ -193,23 +194,22 @@ def _log(session, org_id, candidate_id, source, now, heard) -> dict[str, Inbound
             "outcome": "unmatched",
         }
         for h in heard
-    ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    ids: list[int] = []
-    for start in range(0, len(values), LOG_CHUNK):
-        statement = (
-            dialect.insert(InboundMail)
-            .values(values[start : start + LOG_CHUNK])
-            .on_conflict_do_nothing(index_elements=["org_id", "dedupe_key"])
-            .returning(InboundMail.id)
-        )
-        ids.extend(session.scalars(statement))
-    if not ids:
+    }
+    if not values:
         return {}
-    rows = session.scalars(select(InboundMail).where(InboundMail.id.in_(ids))).all()
-    for row in rows:  # written at the end in one statement (:func:`_store`), not one by one
-        session.expunge(row)
-    return {row.dedupe_key: row for row in rows}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = InboundMail.__table__
+    statement = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["org_id", "dedupe_key"])
+        .returning(table.c.id, table.c.dedupe_key)
+    )
+    entered = session.connection().execute(statement, list(values.values())).all()
+    blank = dict.fromkeys(FILLED)
+    rows = {key: InboundMail(**(blank | values[key]), id=row_id) for row_id, key in entered}
+    for row in rows.values():  # as if loaded and let go: a row its webhooks can name
+        make_transient_to_detached(row)
+    return rows
 
 
 #: What hearing a message fills in on its log row.

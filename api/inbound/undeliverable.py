@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api import scheduling
 from api.models import Contact
+from api.scheduling.facts import FactSource
 
 
 def bounced_address_is_current(contact: Contact, recipient: str | None) -> bool:
@@ -38,9 +39,11 @@ def mark_undeliverable(
     reason: str,
     now: datetime,
     actor: str,
+    source: FactSource | None = None,
 ) -> bool:
     """Mark the contact's address undeliverable for ``reason`` (a sentence) and re-plan
-    their pending touches; False when it is not their current address or already marked."""
+    their pending touches (``source``: the facts a batch carries); False when it is not
+    their current address or already marked."""
     session.refresh(contact, with_for_update=True)
     if contact.email_undeliverable_at is not None:
         return False
@@ -49,5 +52,5 @@ def mark_undeliverable(
     contact.email_undeliverable_at = now
     contact.email_undeliverable_reason = reason[:2000]
     session.flush()
-    scheduling.replan_where(session, now, actor, contact_id=contact.id)
+    scheduling.replan_where(session, now, actor, contact_id=contact.id, source=source)
     return True

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Application, Touch
+from api.scheduling.facts import FactSource
 from api.scheduling.placement import MOVABLE, Facts, Pending, Placement, place, yields_to
 from api.scheduling.store import applications, load_facts, replan, replan_each
 
@@ -43,9 +44,11 @@ def replan_where(
     candidate_id: int | None = None,
     contact_id: int | None = None,
     also: Application | None = None,
+    source: FactSource | None = None,
 ) -> list[Touch]:
     """Re-plan every application with a pending touch in the scope (an org's policy, a
-    candidate's, a person's out-of-office or do-not-contact), and ``also``."""
+    candidate's, a person's out-of-office or do-not-contact), and ``also``; ``source``:
+    facts loaded before (a batch's, api.scheduling.store.replan_each)."""
     query = select(Touch.application_id).where(Touch.status.in_(MOVABLE), Touch.automated.is_(True))
     if org_id is not None:
         query = query.where(Touch.org_id == org_id)
@@ -57,7 +60,7 @@ def replan_where(
     if also is not None:
         app_ids.add(also.id)
     found = applications(session, sorted(app_ids))
-    changed = replan_each(session, [(a, actor) for a in found], now)
+    changed = replan_each(session, [(a, actor) for a in found], now, source)
     return [touch for touches in changed for touch in touches]
 
 

@@ -20,12 +20,30 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from api import ledger, policy
 from api.models import Application, Contact, Interview, PolicySetting, Response, Touch
 from api.scheduling.placement import MOVABLE, Facts, Pending
+from api.sql_lists import among
 from api.timebounds import clamp_instant
+
+#: Touch columns re-planning never reads (the texts, the JSON lists), which a light
+#: source leaves unloaded (:class:`FactSource`); read anyway, one is loaded on its own.
+UNREAD = (Touch.body, Touch.flags, Touch.warnings, Touch.plan_reason)
+#: Tests set it to make such a read an error instead.
+RAISE_UNREAD = False
+
+
+def _columns(light: bool) -> tuple:
+    """The loader options of the source's touch queries."""
+    if not light:
+        return ()
+    option = defer(UNREAD[0], raiseload=RAISE_UNREAD)
+    for column in UNREAD[1:]:
+        option = option.defer(column, raiseload=RAISE_UNREAD)
+    return (option,)
+
 
 #: The candidate's sends the daily cap looks at start at most this long before now.
 SENDS_SINCE = timedelta(days=2)
@@ -75,7 +93,9 @@ class FactSource:
     """The loaded rows of ``applications``; :meth:`facts` builds one's facts from them.
 
     ``extra_contacts``: people of touches not yet stored that a caller will pass as
-    ``extra`` (a plan's), so their contact rows are loaded too.
+    ``extra`` (a plan's), so their contact rows are loaded too. ``light``: the touches
+    are loaded without the columns re-planning never reads (:data:`UNREAD`), for a
+    caller that shows none of them (an inbound batch loads hundreds).
 
     A source may serve a whole batch (api.inbound.pipeline hears one with one source):
     :meth:`cover` loads the rows of applications not yet loaded, and the caller hands it
@@ -88,9 +108,12 @@ class FactSource:
         applications: Sequence[Application],
         now: datetime,
         extra_contacts: Iterable[int] = (),
+        *,
+        light: bool = False,
     ) -> None:
         self.now = now
         self._session = session
+        self._options = _columns(light)
         self._apps: set[int] = set()
         self._interviews: dict[int, list[Interview]] = defaultdict(list)
         self._app_contacts: dict[int, set[int]] = defaultdict(set)
@@ -129,7 +152,7 @@ class FactSource:
         if app_ids:
             interviews = session.scalars(
                 select(Interview)
-                .where(Interview.application_id.in_(app_ids))
+                .where(among(session, Interview.application_id, app_ids))
                 .options(selectinload(Interview.interviewers))
             ).all()
             for iv in interviews:
@@ -140,7 +163,10 @@ class FactSource:
         panel = set().union(*(self._app_contacts[a] for a in app_ids), extra) - self._whole
         found = self._touches(
             session,
-            or_(Touch.contact_id.in_(sorted(panel)), Touch.application_id.in_(app_ids)),
+            or_(
+                among(session, Touch.contact_id, sorted(panel)),
+                among(session, Touch.application_id, app_ids),
+            ),
         )
         self._whole |= panel
         for t in found:
@@ -148,10 +174,10 @@ class FactSource:
                 self._app_contacts[t.application_id].add(t.contact_id)
         wanted = set().union(*(self._app_contacts[a] for a in app_ids), extra)
         if unseen := sorted(wanted - self._whole):
-            self._touches(session, Touch.contact_id.in_(unseen))
+            self._touches(session, among(session, Touch.contact_id, unseen))
             self._whole.update(unseen)
         if missing := sorted(wanted - set(self._contacts)):
-            for c in session.scalars(select(Contact).where(Contact.id.in_(missing))):
+            for c in session.scalars(select(Contact).where(among(session, Contact.id, missing))):
                 self._contacts[c.id] = c
         said_by = sorted(wanted - self._said_by)
         said_on = sorted(set(app_ids) - self._said_on)
@@ -161,7 +187,10 @@ class FactSource:
                     select(Response)
                     .options(lazyload(Response.corrections))
                     .where(
-                        or_(Response.contact_id.in_(said_by), Response.application_id.in_(said_on))
+                        or_(
+                            among(session, Response.contact_id, said_by),
+                            among(session, Response.application_id, said_on),
+                        )
                     )
                 )
             )
@@ -180,7 +209,7 @@ class FactSource:
 
     def _touches(self, session: Session, where) -> list[Touch]:
         """The touches ``where`` finds, those not loaded yet added to the maps."""
-        found = session.scalars(select(Touch).where(where)).all()
+        found = session.scalars(select(Touch).where(where).options(*self._options)).all()
         self.add_touches(found, cap=False)
         return list(found)
 
@@ -249,8 +278,10 @@ class FactSource:
         re-planned (a pending one may be moved into the window)."""
         at = func.coalesce(Touch.sent_at, Touch.scheduled_for)
         rows = session.scalars(
-            select(Touch).where(
-                Touch.candidate_id.in_(candidates),
+            select(Touch)
+            .options(*self._options)
+            .where(
+                among(session, Touch.candidate_id, candidates),
                 Touch.automated.is_(True),
                 Touch.channel != "manual",
                 Touch.status.in_(sorted(policy.COUNTING_STATUSES)),

@@ -104,12 +104,13 @@ class Databases:
         self.admin.dispose()
 
 
-def make_app(url: str, tmp: Path):
+def make_app(url: str, tmp: Path, batch: int = FETCH_LIMIT):
     from api import create_app
 
     return create_app(
         {
             "DATABASE_URL": url,
+            "MAILBOX_BATCH": batch,
             "INSTANCE_DIR": str(tmp),
             "OUTBOX_DIR": str(tmp / "outbox"),
             "SECRET_KEY": "bench",
@@ -432,7 +433,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL URL: its server is used, the database itself never",
     )
     parser.add_argument(
-        "--batch", type=int, default=FETCH_LIMIT, help="messages per receive_many (the fetch's)"
+        "--batch",
+        type=int,
+        default=FETCH_LIMIT,
+        help="messages per receive_many, and the poller's fetch (MAILBOX_BATCH)",
     )
     parser.add_argument("--profile", type=int, default=2000, help="messages profiled (0: skip)")
     parser.add_argument("--top", type=int, default=25, help="functions listed by the profile")
@@ -626,7 +630,7 @@ def run_poller(args, dbs: Databases, tmp: Path, org, raws, expects, failures) ->
         passes = [False, True] if args.traced else [False]
         result = 0.0
         for traced in passes:
-            app = make_app(dbs.copy("poller_traced" if traced else "poller"), tmp)
+            app = make_app(dbs.copy("poller_traced" if traced else "poller"), tmp, args.batch)
             limit = args.traced_messages if traced else None
             done = poller_pass(app, org.org_id, server, user, traced=traced, limit=limit)
             app.extensions["touchbase.engine"].dispose()

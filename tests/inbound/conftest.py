@@ -34,6 +34,13 @@ def build(body: str, content_type: str = "text/plain", **headers: str | None) ->
     return "\n".join(lines).encode()
 
 
+@pytest.fixture(autouse=True)
+def _unread_columns_stay_unread(monkeypatch):
+    """An inbound batch loads its touches without the columns re-planning never reads
+    (api.scheduling.facts.UNREAD): here a read of one is an error, not a slow path."""
+    monkeypatch.setattr("api.scheduling.facts.RAISE_UNREAD", True)
+
+
 @pytest.fixture
 def message() -> Raw:
     """message(body, content_type=..., Header_Name=value): a parsed EmailMessage."""
