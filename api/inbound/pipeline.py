@@ -142,9 +142,10 @@ def receive_many(
             results[n] = done(row, "ignored", OWN_COPY)
             continue
         match = matching.match_known(session, known, item.msg, item.sender, candidate_id)
+        if match is None and not known.may_change(item.sender):
+            match = matching.NO_MATCH  # what match() would find, without its queries
         if match is None:  # matched at its turn, by itself
-            if known.may_change(item.sender):
-                record_run()
+            record_run()
             match = matching.match(session, org_id, item.msg, item.sender, candidate_id)
             found = _classify(session, row, item.msg, match, now)
             if found.kind != "bounce":
