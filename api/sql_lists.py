@@ -8,6 +8,11 @@ length) spent more time there than in the queries. On PostgreSQL :func:`among` i
 ``column = ANY(:values)``, one array parameter: one text for every length, cached by
 SQLAlchemy and psycopg and prepared by the server. SQLite has no arrays: there it is
 the plain ``IN``.
+
+Not for a query the server answers by scanning the table (a small one, or an ``OR`` of
+lists it does not index): a prepared statement's generic plan then compares each row
+with every value of the array parameter, where a list of constants is hashed. Check the
+generic plan (``SET plan_cache_mode = force_generic_plan``) before using it.
 """
 
 from __future__ import annotations

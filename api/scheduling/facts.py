@@ -187,10 +187,9 @@ class FactSource:
                     select(Response)
                     .options(lazyload(Response.corrections))
                     .where(
-                        or_(
-                            among(session, Response.contact_id, said_by),
-                            among(session, Response.application_id, said_on),
-                        )
+                        # IN, not among(): the server scans the responses, and
+                        # only a list of constants is hashed for it (PostgreSQL 14+)
+                        or_(Response.contact_id.in_(said_by), Response.application_id.in_(said_on))
                     )
                 )
             )

@@ -146,9 +146,8 @@ def situations(
         select(Response)
         .options(lazyload(Response.corrections))
         .where(
-            or_(
-                among(session, Response.contact_id, contact_ids),
-                among(session, Response.application_id, app_ids),
+            or_(  # IN, not among(): see api.scheduling.facts
+                Response.contact_id.in_(contact_ids), Response.application_id.in_(app_ids)
             )
         )
         .order_by(Response.occurred_at, Response.id)
