@@ -84,8 +84,16 @@ def raw_header(msg: EmailMessage, name: str) -> str:
     wanted = name.lower()
     for key, value in msg.raw_items():
         if key.lower() == wanted:
-            return "".join(str(value).splitlines()).strip()
+            return _utf8("".join(str(value).splitlines()).strip())
     return ""
+
+
+def _utf8(text: str) -> str:
+    """Raw 8-bit header bytes (kept by the parser as surrogate escapes) read as UTF-8, as
+    RFC 6532 writes them: a string the database can store."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def message_id(msg: EmailMessage) -> str | None:
@@ -114,11 +122,11 @@ def sender(msg: EmailMessage) -> str | None:
         value = msg.get("From")
         addresses: tuple[Address, ...] = getattr(value, "addresses", ())
         if addresses and addresses[0].addr_spec:
-            return addresses[0].addr_spec.strip().lower()
+            return _utf8(addresses[0].addr_spec.strip().lower())
     except (ValueError, TypeError, IndexError):
         pass
     address = parseaddr(header(msg, "From"))[1]
-    return address.strip().lower() or None
+    return _utf8(address.strip().lower()) or None
 
 
 def sent_at(msg: EmailMessage) -> datetime | None:

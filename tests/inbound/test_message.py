@@ -64,6 +64,14 @@ def test_sender_is_the_lower_cased_address(message: Raw) -> None:
     )
 
 
+def test_raw_utf8_in_the_sender_and_message_id_is_read_as_utf8() -> None:
+    """RFC 6532 headers are raw UTF-8: what is read of them is text the database stores
+    (the parser keeps such bytes as surrogate escapes, which no database accepts)."""
+    raw = build("hi", From="José <josé@exämple.com>", Message_ID="<café@example.com>")
+    msg = parse(raw)
+    assert (sender(msg), message_id(msg)) == ("josé@exämple.com", "<café@example.com>")
+
+
 def test_date_is_aware_utc(message: Raw) -> None:
     assert sent_at(message("hi")) == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
