@@ -103,3 +103,10 @@ DATA_HEAVY_BODY = (
     "Thank you for {{ notes.specific_point }}."
 )
 HEAVY_NOTES = {"specific_point": "p" * 2000, "topics": "budgets, hiring, roadmap"}
+
+
+def too_heavy(reasons: list[str]) -> bool:
+    """Whether a 422's reasons say the render ran out of its budget: of steps, or first of
+    its wall-clock time (on a loaded machine the steps go slower). The same refusal."""
+    said = " | ".join(reasons)
+    return "too much work" in said or "takes too long to render" in said
