@@ -30,8 +30,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, column, func, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from api import ledger
@@ -231,11 +232,27 @@ FILLED = (
 
 
 def _store(session: Session, rows: list[InboundMail]) -> None:
-    """Write what the batch made of its log rows, in one UPDATE by primary key (the rows
-    were kept out of the session, so the unit of work did not write them one by one)."""
-    if rows:
+    """Write what the batch made of its log rows by primary key (the rows were kept out of
+    the session, so the unit of work did not write them one by one). On PostgreSQL one
+    ``UPDATE .. FROM unnest(<an array a column>)``: a batch's 200 row-by-row UPDATEs cost
+    the server three times as much. Elsewhere an executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
         values = [{"id": row.id, **{name: getattr(row, name) for name in FILLED}} for row in rows]
         session.execute(update(InboundMail), values)
+        return
+    table = InboundMail.__table__
+    names = ("id", *FILLED)
+    arrays = [
+        bindparam(f"v_{name}", [getattr(row, name) for row in rows], ARRAY(table.c[name].type))
+        for name in names
+    ]
+    columns = (column(name, table.c[name].type) for name in names)
+    new = func.unnest(*arrays).table_valued(*columns).render_derived(name="new")
+    session.execute(
+        update(table).where(table.c.id == new.c.id).values({n: new.c[n] for n in FILLED})
+    )
 
 
 def _classify(session, row: InboundMail, msg, match: matching.Match, now) -> Classification:
