@@ -78,9 +78,10 @@ def header(msg: EmailMessage, name: str) -> str:
 
 
 def raw_header(msg: EmailMessage, name: str) -> str:
-    """A header's first value as it came, unfolded and not decoded ('' when missing):
-    for the headers whose syntax is plain ASCII, read without the policy's parser (a
-    Message-ID or an address costs it some 0.3 ms, and each message carries new ones)."""
+    """A header's first value as it came ('' when missing): unfolded, raw 8-bit bytes
+    read as UTF-8, encoded words left as they are. For headers whose syntax is ASCII,
+    read without the policy's parser (a Message-ID or an address costs it some 0.3 ms,
+    and each message carries new ones)."""
     wanted = name.lower()
     for key, value in msg.raw_items():
         if key.lower() == wanted:
