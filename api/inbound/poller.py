@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,30 +148,40 @@ class MailboxPoller:
             since, interval = box.created_at, _interval(channel, settings)
             session.commit()
         heard, batch = 0, max(1, int(self.config.get("MAILBOX_BATCH", FETCH_LIMIT)))
-        while heard < TURN_LIMIT:
-            try:
-                replies = channel.fetch_replies(
-                    settings, cursor, since=since, limit=min(batch, TURN_LIMIT - heard)
+
+        def fetch(after, limit: int):
+            return channel.fetch_replies(settings, after, since=since, limit=limit)
+
+        # The next batch is fetched while this one is heard (the mailbox server's time and
+        # ours overlap); the cursor still moves only with what was heard.
+        with ThreadPoolExecutor(1, thread_name_prefix=f"mailbox-{mailbox_id}") as ahead:
+            pending = ahead.submit(fetch, cursor, min(batch, TURN_LIMIT))
+            while pending is not None:
+                try:
+                    replies = pending.result()
+                except Exception as exc:  # a plugin's bug too: shown, retried, nothing skipped
+                    if isinstance(exc, SourceUnavailable):
+                        reason = exc.reason
+                    else:
+                        log.exception("channel %s failed to fetch replies", channel.name)
+                        reason = f"the {channel.name} channel failed: {type(exc).__name__}: {exc}"
+                    with self.sessions() as session:
+                        box = session.get(Mailbox, mailbox_id)
+                        if box is not None and box.lease_owner == self.owner:
+                            self._fail(session, box, "unavailable", reason, report)
+                    return report
+                if not replies.items:
+                    cursor = dict(replies.cursor)
+                    break
+                after, count = dict(replies.items[-1].cursor), heard + len(replies.items)
+                more = count < TURN_LIMIT
+                pending = (
+                    ahead.submit(fetch, after, min(batch, TURN_LIMIT - count)) if more else None
                 )
-            except Exception as exc:  # a plugin's bug too: shown, retried, nothing skipped
-                if isinstance(exc, SourceUnavailable):
-                    reason = exc.reason
-                else:
-                    log.exception("channel %s failed to fetch replies", channel.name)
-                    reason = f"the {channel.name} channel failed: {type(exc).__name__}: {exc}"
-                with self.sessions() as session:
-                    box = session.get(Mailbox, mailbox_id)
-                    if box is not None and box.lease_owner == self.owner:
-                        self._fail(session, box, "unavailable", reason, report)
-                return report
-            if not replies.items:
-                cursor = dict(replies.cursor)
-                break
-            where = (mailbox_id, org_id, candidate_id, channel.name)
-            if not self._hear_batch(*where, replies.items, report):
-                return report  # the lease was lost: whoever holds it goes on
-            cursor = dict(replies.items[-1].cursor)
-            heard += len(replies.items)
+                where = (mailbox_id, org_id, candidate_id, channel.name)
+                if not self._hear_batch(*where, replies.items, report):
+                    return report  # the lease was lost: whoever holds it goes on
+                cursor, heard = after, count
         self._release(mailbox_id, cursor, interval, more=heard >= TURN_LIMIT)
         return report
 
