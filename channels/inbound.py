@@ -17,7 +17,10 @@ implements two methods beside ``send``:
     its history. Each :class:`InboundReply` carries the cursor that covers it; Touchbase
     stores that cursor in the same transaction as the message's effects, so a worker killed
     mid-poll neither skips a message nor hears one twice. Raise :class:`SourceUnavailable`
-    (with a reason fit to show the candidate) when the place cannot be read.
+    (with a reason fit to show the candidate) when the place cannot be read. It is called
+    from a helper thread, with the cursor of the last message fetched, while the batch
+    before is heard: never twice at once for one place, and nothing of a fetched batch
+    is stored until it is heard.
 
 ``inbound_poll_seconds(settings) -> float`` (optional; the ``Channel`` base answers 60)
     Seconds between two polls of the place under these settings.

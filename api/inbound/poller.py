@@ -12,6 +12,9 @@ writes the cursor just past its last message, fenced on the lease:
 A batch that breaks the pipeline is rolled back and heard again one message per
 transaction, so the one message at fault is skipped (logged) and the others are heard.
 
+The next batch is fetched (in a helper thread) while one is heard, so the mailbox
+server's time and the pipeline's overlap; a fetched batch counts for nothing until heard.
+
 A mailbox that cannot be read is marked ``unavailable`` with the reason and retried with
 backoff; its cursor is untouched, so nothing is skipped once it is back.
 """
