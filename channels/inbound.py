@@ -19,8 +19,8 @@ implements two methods beside ``send``:
     mid-poll neither skips a message nor hears one twice. Raise :class:`SourceUnavailable`
     (with a reason fit to show the candidate) when the place cannot be read. It is called
     from a helper thread, with the cursor of the last message fetched, while the batch
-    before is heard: never twice at once for one place, and nothing of a fetched batch
-    is stored until it is heard.
+    before is heard (a worker never makes two calls at once for one place); nothing of a
+    fetched batch is stored until it is heard.
 
 ``inbound_poll_seconds(settings) -> float`` (optional; the ``Channel`` base answers 60)
     Seconds between two polls of the place under these settings.
