@@ -44,6 +44,7 @@ def test_a_loopback_endpoint_is_refused_unless_allowed(
 
     deliveries.run_due()
 
+    db.expire_all()  # the pass wrote in its own session; this one keeps its objects
     delivery = db.scalars(select(WebhookDelivery)).one()
     assert portal.heard == []
     assert delivery.attempts == 1 and delivery.last_status_code is None
@@ -60,6 +61,7 @@ def test_a_name_that_resolves_to_loopback_is_refused(
 
     deliveries.run_due()
 
+    db.expire_all()  # the pass wrote in its own session; this one keeps its objects
     delivery = db.scalars(select(WebhookDelivery)).one()
     assert portal.heard == []
     assert "localhost resolves to" in delivery.last_error
