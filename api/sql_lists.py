@@ -24,10 +24,12 @@ from sqlalchemy import ColumnElement, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from api.db import is_postgres
+
 
 def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """``column IN values`` for the database of ``session`` (see the module's docstring)."""
     values = list(values)
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session.get_bind()):
         return column.in_(values)
     return column == any_(bindparam(None, values, type_=ARRAY(column.type)))

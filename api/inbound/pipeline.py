@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from api import ledger
+from api.db import is_postgres
 from api.inbound import matching, message
 from api.inbound.acting import TEXT_MAX, Outcome, act, attach, done, record_many, records
 from api.inbound.classify import Classification, classify
@@ -199,7 +200,7 @@ def _log(session, org_id, candidate_id, source, now, heard) -> dict[str, Inbound
     }
     if not values:
         return {}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if is_postgres(session.get_bind()) else sqlite
     table = InboundMail.__table__
     statement = (
         dialect.insert(table)
@@ -238,7 +239,7 @@ def _store(session: Session, rows: list[InboundMail]) -> None:
     the server three times as much. Elsewhere an executemany."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session.get_bind()):
         values = [{"id": row.id, **{name: getattr(row, name) for name in FILLED}} for row in rows]
         session.execute(update(InboundMail), values)
         return

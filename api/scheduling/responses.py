@@ -101,13 +101,11 @@ def record_responses(
     done: list[Recorded] = []
     rest = list(said)
     source = source or FactSource(session, [], now)
-    first = True
     while rest:
         wave, pending = _wave(session, rest)
-        if first and len(wave) < len(rest):  # more waves: load the facts of all at once
+        if not done and len(wave) < len(rest):  # more waves: load the facts of all at once
             wanted = {a for s in rest for a in pending[s.contact.id] | {s.application.id}}
             source.cover(session, applications(session, sorted(wanted)))
-        first = False
         rest = rest[len(wave) :]
         done.extend(_record_wave(session, wave, pending, now, config, source))
     return done
