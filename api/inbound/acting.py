@@ -141,19 +141,31 @@ def record_many(
 
 
 def _bounce(session, row, match: _Match, found: Classification, source) -> Outcome:
+    return act_on_bounce(session, row, bounced_touch(session, row, match, found), found, source)
+
+
+def bounced_touch(session, row: InboundMail, match: _Match, found: Classification):
+    """The touch a bounce is about: the one its report names, else the one it answers
+    (None: a bounce for no message Touchbase sent)."""
     bounce = found.bounce
-    touch = match.touch
     if bounce is not None and bounce.original_message_id:
-        touch = (
-            session.scalars(
-                select(Touch).where(
-                    Touch.org_id == row.org_id, Touch.message_id == bounce.original_message_id
-                )
-            ).first()
-            or touch
-        )
+        named = session.scalars(
+            select(Touch).where(
+                Touch.org_id == row.org_id, Touch.message_id == bounce.original_message_id
+            )
+        ).first()
+        if named is not None:
+            return named
+    return match.touch
+
+
+def act_on_bounce(session, row: InboundMail, touch: Touch | None, found: Classification, source):
+    """Act on a bounce about ``touch`` (:func:`bounced_touch`): a permanent one fails it
+    and marks the address undeliverable, re-planning the contact; a transient one is noted.
+    Either changes nothing outside the touch's candidate."""
     if touch is None:
         return done(row, "unmatched", "A bounce for no message Touchbase sent.")
+    bounce = found.bounce
     row.touch_id, row.contact_id, row.application_id = (
         touch.id,
         touch.contact_id,
