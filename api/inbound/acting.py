@@ -159,10 +159,19 @@ def bounced_touch(session, row: InboundMail, match: _Match, found: Classificatio
     return match.touch
 
 
-def act_on_bounce(session, row: InboundMail, touch: Touch | None, found: Classification, source):
+def act_on_bounce(
+    session,
+    row: InboundMail,
+    touch: Touch | None,
+    found: Classification,
+    source,
+    replans: list[tuple[int, str]] | None = None,
+):
     """Act on a bounce about ``touch`` (:func:`bounced_touch`): a permanent one fails it
     and marks the address undeliverable, re-planning the contact; a transient one is noted.
-    Either changes nothing outside the touch's candidate."""
+    Either changes nothing outside the touch's candidate. ``replans``: where to put the
+    (contact, actor) to re-plan instead, for the caller to re-plan many at once
+    (api.scheduling.replan_contacts)."""
     if touch is None:
         return done(row, "unmatched", "A bounce for no message Touchbase sent.")
     bounce = found.bounce
@@ -176,7 +185,7 @@ def act_on_bounce(session, row: InboundMail, touch: Touch | None, found: Classif
     diagnostic = (bounce.diagnostic if bounce else None) or "no diagnostic"
     if bounce is not None and bounce.permanent:
         reason = f"Bounced ({status}): {diagnostic}"
-        return _permanent_bounce(session, row, touch, bounce, reason, source)
+        return _permanent_bounce(session, row, touch, bounce, reason, source, replans)
     ledger.record_event(
         session,
         touch,
@@ -188,7 +197,9 @@ def act_on_bounce(session, row: InboundMail, touch: Touch | None, found: Classif
     return done(row, "recorded", f"A transient bounce ({status}): noted on the touch.")
 
 
-def _permanent_bounce(session, row, touch: Touch, bounce, reason: str, source) -> Outcome:
+def _permanent_bounce(
+    session, row, touch: Touch, bounce, reason: str, source, replans=None
+) -> Outcome:
     """The touch failed (if it had gone out), and the address it went to is marked
     undeliverable when it is still the contact's (api.inbound.undeliverable)."""
     actor, data = f"inbound:{row.id}", {"dsn": bounce.status}
@@ -212,8 +223,11 @@ def _permanent_bounce(session, row, touch: Touch, bounce, reason: str, source) -
             row.received_at,
             actor,
             source,
+            replan=replans is None,
         )
     ):
+        if replans is not None:
+            replans.append((contact.id, actor))
         said += f"; {address} is marked undeliverable: nothing more goes to it by email"
     return done(row, "recorded", f"{said}. {reason}")
 

@@ -140,12 +140,18 @@ def _standard(msg: EmailMessage) -> Bounce | None:
 
 
 def _looks_like_failure(msg: EmailMessage, text: str, phrases: Phrases) -> bool:
+    """Two of three signs: a failure's subject, a mailer daemon's address, a failure's
+    words in the body (searched last, and only when one of the others is there: most
+    messages are no bounce, and the body is the long part)."""
     subj = normalise(subject(msg))
     by_subject = any(subj.startswith(s) for s in phrases.bounce_subjects)  # not "Re: ..."
     local = normalise(header(msg, "From")).partition("@")[0].split("<")[-1].strip('" ')
     by_sender = any(s in local for s in phrases.bounce_senders)
-    by_body = bool(phrases.bounce_body and phrases.bounce_body.search(normalise(text)))
-    return (by_subject and (by_sender or by_body)) or (by_sender and by_body)
+    if by_subject and by_sender:
+        return True
+    if not (by_subject or by_sender):
+        return False
+    return bool(phrases.bounce_body and phrases.bounce_body.search(normalise(text)))
 
 
 def _diagnostic_line(text: str, at: int) -> str:

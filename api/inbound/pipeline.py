@@ -40,7 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from api import ledger
+from api import ledger, scheduling
 from api.db import is_postgres
 from api.inbound import matching, message
 from api.inbound.acting import (
@@ -155,8 +155,16 @@ def receive_many(
             for (n, _), outcome in zip(run, outcomes, strict=True):
                 results[n] = outcome
             run.clear()
+        replans: list[tuple[int, str]] = []  # re-planned together, a candidate once
+        candidates: set[int] = set()
         for n, (row, touch, found) in held:
-            results[n] = act_on_bounce(session, row, touch, found, source)
+            if touch.candidate_id in candidates:
+                scheduling.replan_contacts(session, now, replans, source)
+                replans.clear()
+                candidates.clear()
+            candidates.add(touch.candidate_id)
+            results[n] = act_on_bounce(session, row, touch, found, source, replans)
+        scheduling.replan_contacts(session, now, replans, source)
         held.clear()
         held_for.clear()
 

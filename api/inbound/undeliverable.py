@@ -40,10 +40,13 @@ def mark_undeliverable(
     now: datetime,
     actor: str,
     source: FactSource | None = None,
+    *,
+    replan: bool = True,
 ) -> bool:
     """Mark the contact's address undeliverable for ``reason`` (a sentence) and re-plan
-    their pending touches (``source``: the facts a batch carries); False when it is not
-    their current address or already marked."""
+    their pending touches (``source``: the facts a batch carries; ``replan`` False: the
+    caller does, api.scheduling.replan_contacts); False when it is not their current
+    address or already marked."""
     session.refresh(contact, with_for_update=True)
     if contact.email_undeliverable_at is not None:
         return False
@@ -52,5 +55,6 @@ def mark_undeliverable(
     contact.email_undeliverable_at = now
     contact.email_undeliverable_reason = reason[:2000]
     session.flush()
-    scheduling.replan_where(session, now, actor, contact_id=contact.id, source=source)
+    if replan:
+        scheduling.replan_where(session, now, actor, contact_id=contact.id, source=source)
     return True

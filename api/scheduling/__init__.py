@@ -10,6 +10,8 @@ with an event naming the rule and a sentence.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from api.models import Application, Touch
 from api.scheduling.facts import FactSource
 from api.scheduling.placement import MOVABLE, Facts, Pending, Placement, place, yields_to
 from api.scheduling.store import applications, load_facts, replan, replan_each
+from api.sql_lists import among
 
 __all__ = [
     "MOVABLE",
@@ -29,6 +32,7 @@ __all__ = [
     "load_facts",
     "place",
     "replan",
+    "replan_contacts",
     "replan_each",
     "replan_where",
     "yields_to",
@@ -62,6 +66,33 @@ def replan_where(
     found = applications(session, sorted(app_ids))
     changed = replan_each(session, [(a, actor) for a in found], now, source)
     return [touch for touches in changed for touch in touches]
+
+
+def replan_contacts(
+    session: Session,
+    now: datetime,
+    contacts: Sequence[tuple[int, str]],
+    source: FactSource | None = None,
+) -> list[Touch]:
+    """:func:`replan_where` for each ``(contact_id, actor)`` in turn, from one query and
+    one :func:`replan_each`: for contacts of distinct candidates, whose re-plans cannot see
+    one another's (a candidate's applications and daily cap are theirs alone)."""
+    if not contacts:
+        return []
+    pending: dict[int, set[int]] = defaultdict(set)
+    for contact_id, application_id in session.execute(
+        select(Touch.contact_id, Touch.application_id)
+        .where(
+            among(session, Touch.contact_id, sorted({c for c, _ in contacts})),
+            Touch.status.in_(MOVABLE),
+            Touch.automated.is_(True),
+        )
+        .distinct()
+    ):
+        pending[contact_id].add(application_id)
+    found = {a.id: a for a in applications(session, sorted(set().union(*pending.values())))}
+    plan = [(found[a], actor) for c, actor in contacts for a in sorted(pending[c]) if a in found]
+    return [touch for touches in replan_each(session, plan, now, source) for touch in touches]
 
 
 def has_pending_siblings(session: Session, touch: Touch) -> bool:

@@ -102,6 +102,18 @@ SEQUENCES = {
         m.soft_bounce(0, 0),
         m.reply(0, 1),
     ],
+    "bounces of one candidate's two interviewers, held together": lambda m: [
+        m.reply(1, 0),
+        m.bounce(0, 1),
+        m.reply(2, 0, REJECTION),
+        m.bounce(0, 2),  # on the same panel as (0, 1)
+        m.reply(3, 0),
+    ],
+    "bounces of every candidate, held together": lambda m: [
+        *(m.bounce(c, 0) for c in range(4)),
+        m.reply(1, 1, NEXT_ROUND),
+        *(m.bounce(c, 1) for c in range(4)),
+    ],
     "the same address bounced twice": lambda m: [
         m.bounce(2, 0),
         m.reply(3, 1, REJECTION),
