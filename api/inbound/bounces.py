@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 
-from api.inbound.message import MESSAGE_ID, body_text, header, in_reply_to, references, subject
+from api.inbound.message import (
+    MESSAGE_ID,
+    body_text,
+    in_reply_to,
+    raw_header,
+    references,
+    subject,
+)
 from api.inbound.phrases import Phrases, load, normalise
 
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
@@ -145,7 +152,8 @@ def _looks_like_failure(msg: EmailMessage, text: str, phrases: Phrases) -> bool:
     messages are no bounce, and the body is the long part)."""
     subj = normalise(subject(msg))
     by_subject = any(subj.startswith(s) for s in phrases.bounce_subjects)  # not "Re: ..."
-    local = normalise(header(msg, "From")).partition("@")[0].split("<")[-1].strip('" ')
+    from_ = raw_header(msg, "From")  # the address is ASCII: no need of the policy's parser
+    local = normalise(from_).partition("@")[0].split("<")[-1].strip('" ')
     by_sender = any(s in local for s in phrases.bounce_senders)
     if by_subject and by_sender:
         return True

