@@ -9,9 +9,11 @@ contact layers and the candidate's own tighter rules, reporting where each value
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
+from functools import cached_property
 from typing import Any
 
 from api import policy_bounds
@@ -196,11 +198,11 @@ class PolicySettings:
         data["business_days"] = list(self.business_days)
         return data
 
-    @property
+    @cached_property  # settings are frozen; re-planning asks thousands of times
     def send_window(self) -> Window:
         return Window.parse(self.send_window_start, self.send_window_end)
 
-    @property
+    @cached_property
     def call_window(self) -> Window:
         return Window.parse(self.call_window_start, self.call_window_end)
 
@@ -212,7 +214,33 @@ class PolicySettings:
 SETTING_NAMES = tuple(f.name for f in dataclasses.fields(PolicySettings))
 
 
+#: Layers merged before, by their JSON: re-planning a batch merges the same few layers for
+#: thousands of contacts, and a merge validates every field.
+_MERGED: dict[str, tuple[PolicySettings, dict[str, str]]] = {}
+_MERGED_MAX = 4096
+
+
 def merge(
+    org: Mapping[str, Any] | None,
+    candidate: Mapping[str, Any] | None,
+    contact: Mapping[str, Any] | None,
+    own: Mapping[str, Any] | None = None,
+) -> tuple[PolicySettings, dict[str, str]]:
+    """:func:`merge_layers`, remembered for layers seen before (settings are frozen)."""
+    try:
+        key = json.dumps([org, candidate, contact, own], sort_keys=True)
+    except (TypeError, ValueError):  # not JSON (a caller's own objects): merge each time
+        return merge_layers(org, candidate, contact, own)
+    found = _MERGED.get(key)
+    if found is None:
+        found = merge_layers(org, candidate, contact, own)
+        if len(_MERGED) >= _MERGED_MAX:
+            _MERGED.clear()
+        _MERGED[key] = found
+    return found[0], dict(found[1])
+
+
+def merge_layers(
     org: Mapping[str, Any] | None,
     candidate: Mapping[str, Any] | None,
     contact: Mapping[str, Any] | None,

@@ -9,6 +9,7 @@ never fails at send time for a channel nobody configured.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,20 +78,37 @@ def usable_channels_many(
             **stored.get((org_id, candidate_id, name), {}),
         }
 
-    return {key: _usable(lambda name, key=key: raw(*key, name)) for key in keys}
+    seen: dict[tuple[str, str], str | None] = {}  # most candidates share the org's settings
+    return {key: _usable(lambda name, key=key: raw(*key, name), seen) for key in keys}
 
 
-def _usable(raw: Callable[[str], dict[str, Any]]) -> Usable:
+def _usable(
+    raw: Callable[[str], dict[str, Any]], seen: dict[tuple[str, str], str | None] | None = None
+) -> Usable:
     """Each installed channel's address kind, and why those whose settings (``raw``
-    gives them by channel name) do not load cannot send."""
+    gives them by channel name) do not load cannot send. ``seen``: the verdicts on
+    settings already loaded, by channel and their JSON, shared by one caller's candidates."""
     from channels.registry import channels
 
     kinds, why_not = {}, {}
     for name, channel in sorted(channels().items()):
+        settings = raw(name)
         try:
-            channel.load_settings(raw(name))
-        except ValidationError as exc:
-            why_not[name] = "its settings are incomplete (" + settings_problems(exc) + ")"
+            key = (name, json.dumps(settings, sort_keys=True))
+        except (TypeError, ValueError):
+            key = None
+        if seen is None or key is None or key not in seen:
+            problem = None
+            try:
+                channel.load_settings(settings)
+            except ValidationError as exc:
+                problem = "its settings are incomplete (" + settings_problems(exc) + ")"
+            if seen is not None and key is not None:
+                seen[key] = problem
+        else:
+            problem = seen[key]
+        if problem is not None:
+            why_not[name] = problem
         kinds[name] = channel.address_kind
     return Usable(kinds, why_not)
 

@@ -8,6 +8,7 @@ from datetime import time
 import pytest
 
 from api.policy import SETTING_RANGES, SETTING_RULES, PolicyError, PolicySettings, merge
+from api.policy.settings import merge_layers
 
 
 def test_defaults_are_the_domain_rules_defaults():
@@ -144,3 +145,29 @@ def test_merge_checks_cross_field_rules_on_the_result():
 def test_settings_round_trip_through_a_mapping():
     policy = PolicySettings(min_gap_hours=12, business_days=(0, 2))
     assert PolicySettings.from_mapping(policy.to_mapping()) == policy
+
+
+def test_merging_the_same_layers_again_gives_the_same_settings_and_its_own_sources():
+    layers = ({"daily_cap": 4}, {"min_gap_hours": 30}, None, {"daily_cap": 2})
+    first, sources = merge(*layers)
+    sources["daily_cap"] = "changed by a caller"
+
+    again, fresh = merge(*layers)
+
+    assert again == first == merge_layers(*layers)[0]
+    assert (fresh["daily_cap"], fresh["min_gap_hours"]) == ("own", "candidate")
+
+
+def test_merging_bad_layers_again_refuses_them_again():
+    for _ in range(2):
+        with pytest.raises(PolicyError) as refused:
+            merge({"daily_cap": -1}, None, None)
+        assert refused.value.field == "daily_cap"
+
+
+def test_a_layer_changed_in_place_is_merged_anew():
+    layer = {"daily_cap": 4}
+    assert merge(layer, None, None)[0].daily_cap == 4
+    layer["daily_cap"] = 6
+
+    assert merge(layer, None, None)[0].daily_cap == 6
