@@ -73,6 +73,22 @@ def find_template(
             (Template.candidate_id == candidate_id) | Template.candidate_id.is_(None),
         )
     ).all()
+    return template_among(rows, candidate_id, step, channel)
+
+
+def template_among(
+    rows: Sequence[Template], candidate_id: int, step: str, channel: str
+) -> FoundTemplate:
+    """:func:`find_template` from templates already read (any of the org's: those of
+    other candidates, steps or channels are passed over)."""
+    kind = template_channel(channel)
+    rows = [
+        t
+        for t in rows
+        if t.step == step
+        and t.channel in (channel, kind)
+        and (t.candidate_id is None or t.candidate_id == candidate_id)
+    ]
     ranked = sorted(rows, key=lambda t: (t.channel != channel, t.candidate_id is None))
     own = [row for row in ranked if row.channel == channel]
     if own:
@@ -202,17 +218,32 @@ def build_check_context(
 
 
 def check_context(
-    session: Session, parties: Parties, step: str, channel: str, limits: Mapping[str, int]
+    session: Session,
+    parties: Parties,
+    step: str,
+    channel: str,
+    limits: Mapping[str, int],
+    reads: Reads | None = None,
 ) -> preflight.CheckContext:
     """What the message check needs, including everyone else the candidate knows (R1)."""
-    k = parties.contact
+    others, companies = (reads or Reads(session)).acquaintances(parties.contact)
+    return build_check_context(parties, step, channel, limits, others, companies)
+
+
+def acquaintances(session: Session, contact: Contact) -> tuple[list[str], list[str]]:
+    """The names of the candidate's other contacts and the companies they applied to."""
     others = session.scalars(
-        select(Contact.name).where(Contact.candidate_id == k.candidate_id, Contact.id != k.id)
+        select(Contact.name)
+        .where(Contact.candidate_id == contact.candidate_id, Contact.id != contact.id)
+        .order_by(Contact.id)
     ).all()
     companies = session.scalars(
-        select(Application.company).where(Application.candidate_id == k.candidate_id).distinct()
+        select(Application.company)
+        .where(Application.candidate_id == contact.candidate_id)
+        .distinct()
+        .order_by(Application.company)
     ).all()
-    return build_check_context(parties, step, channel, limits, others, companies)
+    return list(others), list(companies)
 
 
 def plugin_checks() -> list:
@@ -229,8 +260,9 @@ def check_message(
     subject: str | None,
     body: str,
     limits: Mapping[str, int],
+    reads: Reads | None = None,
 ) -> list[preflight.Finding]:
-    ctx = check_context(session, parties, step, channel, limits)
+    ctx = check_context(session, parties, step, channel, limits, reads)
     return preflight.run_checks(subject or "", body, ctx, extra_checks=plugin_checks())
 
 
@@ -261,13 +293,16 @@ def compose(
     subject: str | None = None,
     body: str | None = None,
     round_: int = 1,
+    reads: Reads | None = None,
 ) -> Composition:
-    """Render the template unless the caller wrote the message, then run the message check."""
+    """Render the template unless the caller wrote the message, then run the message check.
+    ``reads``: where the facts come from (default: read now)."""
+    reads = reads or Reads(session)
     source = "touch"
     if body is None:
-        prev, _ = previous_subject(session, parties.contact.id, round_)
-        t_subject, t_body, source, _id = find_template(
-            session, parties.candidate.org_id, parties.candidate.id, step, channel
+        prev, _ = reads.previous_subject(parties.contact.id, round_)
+        t_subject, t_body, source, _id = reads.template(
+            parties.candidate.org_id, parties.candidate.id, step, channel
         )
         rendered = templating.render(
             t_subject, t_body, template_context(parties, step, channel, prev)
@@ -276,5 +311,28 @@ def compose(
         body = rendered.body
     if template_channel(channel) != "email":
         subject = subject or None
-    findings = check_message(session, parties, step, channel, subject, body, limits)
+    findings = check_message(session, parties, step, channel, subject, body, limits, reads)
     return Composition(subject=subject, body=body, findings=findings, template_source=source)
+
+
+class Reads:
+    """What composing a message reads: each read on its own, now. A caller composing many
+    messages at once gives a subclass that answers from rows it read for all of them
+    (api.scheduling.wave_reads); what it does not hold, it reads here."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def parties(
+        self, contact: Contact, application: Application, interview_id: int | None = None
+    ) -> Parties:
+        return Parties.load(self.session, contact, application, interview_id)
+
+    def previous_subject(self, contact_id: int, round_: int) -> tuple[str | None, int | None]:
+        return previous_subject(self.session, contact_id, round_)
+
+    def template(self, org_id: int, candidate_id: int, step: str, channel: str) -> FoundTemplate:
+        return find_template(self.session, org_id, candidate_id, step, channel)
+
+    def acquaintances(self, contact: Contact) -> tuple[list[str], list[str]]:
+        return acquaintances(self.session, contact)

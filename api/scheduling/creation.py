@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api import approval, ledger, policy, templating
-from api.compose import Composition, Parties, compose, previous_subject
+from api.compose import Composition, Parties, Reads, compose, previous_subject
 from api.models import Application, Contact, Interview, Touch, User
 from api.problems import Problem
 from api.resources.common import field_error
@@ -58,7 +58,7 @@ def new_message_id(candidate: User) -> str:
     return make_message_id(message_domain(candidate))
 
 
-def render(session, parties, step, channel, settings, round_, subject=None, body=None):
+def render(session, parties, step, channel, settings, round_, subject=None, body=None, reads=None):
     """The message and the check's findings; a template that cannot render is a 422."""
     try:
         return compose(
@@ -70,6 +70,7 @@ def render(session, parties, step, channel, settings, round_, subject=None, body
             subject=subject,
             body=body,
             round_=round_,
+            reads=reads,
         )
     except templating.TemplateRenderError as exc:
         raise field_error("body", f"The template could not be rendered: {exc}") from exc
@@ -117,12 +118,14 @@ def prepare_touch(
     body: str | None = None,
     where: ledger.Situation | None = None,
     cap_count: Callable[[dict[str, Any]], int | None] | None = None,
+    reads: Reads | None = None,
 ) -> Prepared:
     """Place an automated touch in its window, check the policy (409 if refused), and
     compose its message; nothing is stored. ``where``: the situation, when the caller read
     it already (api.scheduling.proposing reads a wave's at once). ``cap_count``: the
     daily-cap count for :func:`api.ledger.daily_cap_params`' parameters, when the caller
-    can count it from what it holds (None from it: read it)."""
+    can count it from what it holds (None from it: read it). ``reads``: what composing
+    reads (api.compose.Reads), when the caller read it for many touches."""
     where = where or ledger.situation(session, contact, application, round_, since=now)
     at = policy.adjust_to_window(
         where.settings, where.contact, max(wanted, now), step=step, channel=channel
@@ -148,8 +151,11 @@ def prepare_touch(
     )
     if not decision.allowed:
         raise refusal(decision)
-    parties = Parties.load(session, contact, application, interview.id if interview else None)
-    composition = render(session, parties, step, channel, where.settings, round_, subject, body)
+    reads = reads or Reads(session)
+    parties = reads.parties(contact, application, interview.id if interview else None)
+    composition = render(
+        session, parties, step, channel, where.settings, round_, subject, body, reads
+    )
     return Prepared(
         contact=contact,
         application=application,

@@ -234,6 +234,35 @@ class FactSource:
                 self._said[("contact", r.contact_id)].append(r)
                 self._said[("application", r.application_id)].append(r)
 
+    def holds(self, contact: Contact, application: Application) -> bool:
+        """Whether every touch, response and policy row of the contact and the application
+        is loaded (what :func:`api.ledger.situation` reads, :meth:`history` answers)."""
+        return (
+            application.id in self._apps
+            and application.id in self._said_on
+            and contact.id in self._whole
+            and contact.id in self._said_by
+            and contact.org_id in self._orgs
+        )
+
+    def history(self, contact_id: int, application_id: int) -> list[Touch]:
+        """The touches of the contact and those of the application, in id order."""
+        found = {t.id: t for t in self._by_app[application_id]}
+        found.update((t.id, t) for t in self._by_contact[contact_id])
+        return [found[n] for n in sorted(found)]
+
+    def heard(self, application: Application, contact_id: int) -> list[Response]:
+        """The responses of the application or from the contact, in the order they came."""
+        return self._responses_of(application, {contact_id})
+
+    def interviews_of(self, application_id: int) -> list[Interview]:
+        """The application's interviews, their interviewers loaded."""
+        return self._interviews[application_id]
+
+    def setting(self, contact: Contact) -> policy.PolicySettings:
+        """The contact's merged policy (its org's rows are loaded: :meth:`holds`)."""
+        return self._setting(contact)
+
     def _responses_of(self, application: Application, contact_ids: set[int]) -> list[Response]:
         """The responses of the application or from its people, in the order they came."""
         found = {r.id: r for r in self._said[("application", application.id)]}
@@ -265,11 +294,16 @@ class FactSource:
         """(known, id) of the thank-you a (contact, round) threads onto
         (api.compose.previous_subject's): known is False when the contact's touches are
         not all loaded."""
+        known, found = self.thank_you(contact_id, round_)
+        return known, found.id if found is not None else None
+
+    def thank_you(self, contact_id: int, round_: int) -> tuple[bool, Touch | None]:
+        """:meth:`thank_you_of`, the touch itself (its subject is what a note threads)."""
         if contact_id not in self._whole:
             return False, None
         for t in self._by_contact[contact_id]:
             if t.round == round_ and t.step == "thank_you" and t.status in policy.COUNTING_STATUSES:
-                return True, t.id
+                return True, t
         return True, None
 
     def _load_cap_touches(self, session: Session, candidates: list[int]) -> None:

@@ -34,6 +34,7 @@ from api.scheduling.channels import usable_channels_many
 from api.scheduling.creation import new_touch, opening_events, planned_state, prepare_touch
 from api.scheduling.facts import FactSource
 from api.scheduling.proposals import PROPOSED, proposal_for, taken_notes
+from api.scheduling.wave_reads import WaveReads, situation_from
 from api.sql_lists import among
 
 Asked = tuple[Response, Contact, Application]
@@ -68,7 +69,8 @@ def propose_wave(
             chosen.append((n, proposal))
     if not chosen:
         return found
-    where = situations(session, [(asked[n][1], asked[n][2], p.round) for n, p in chosen])
+    where = situations(session, [(asked[n][1], asked[n][2], p.round) for n, p in chosen], source)
+    reads = WaveReads(session, [(asked[n][1], asked[n][2]) for n, _ in chosen], source)
     made = []
     for (n, proposal), situation in zip(chosen, where, strict=True):
         response, contact, application = asked[n]
@@ -85,6 +87,7 @@ def propose_wave(
                 now=now,
                 where=situation,
                 cap_count=source.sends_on_day if source is not None else None,
+                reads=reads,
             )
             status, approve_by = planned_state(prepared)
             touch = new_touch(
@@ -122,10 +125,27 @@ def _thread_of(session: Session, source: FactSource):
 
 
 def situations(
+    session: Session,
+    asked: Sequence[tuple[Contact, Application, int]],
+    source: FactSource | None = None,
+) -> list[ledger.Situation]:
+    """What :func:`api.ledger.situation` reads for each (contact, application, round):
+    from ``source`` where it holds them, the others from five queries for all of them."""
+    held = {
+        n: situation_from(source, c, a, r)
+        for n, (c, a, r) in enumerate(asked)
+        if source is not None and source.holds(c, a)
+    }
+    rest = [n for n in range(len(asked)) if n not in held]
+    read = dict(zip(rest, _read_situations(session, [asked[n] for n in rest]), strict=True))
+    return [held[n] if n in held else read[n] for n in range(len(asked))]
+
+
+def _read_situations(
     session: Session, asked: Sequence[tuple[Contact, Application, int]]
 ) -> list[ledger.Situation]:
-    """What :func:`api.ledger.situation` reads for each (contact, application, round),
-    from five queries for all of them."""
+    if not asked:
+        return []
     contact_ids = sorted({c.id for c, _, _ in asked})
     app_ids = sorted({a.id for _, a, _ in asked})
     orgs = sorted({c.org_id for c, _, _ in asked})

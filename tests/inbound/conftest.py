@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 import pytest
 
 from api.inbound.message import parse
+from api.models import utcnow
 from channels.testing import smtp_peer  # noqa: F401  (fixture, for the pipeline tests)
 from tests.api.conftest import count, engine_of, row, snapshot  # noqa: F401  (fixtures)
 from tests.dispatch.conftest import _no_real_twilio  # noqa: F401  (autouse fixture)
@@ -76,3 +79,36 @@ def panel(app, db, world, factory, call, request):
 
     smtp = request.getfixturevalue("smtp_peer")
     return _planned(Calendar(app, db, world, factory, call, smtp, with_raj=True), world)
+
+
+@pytest.fixture
+def note_office(app):
+    """Four candidates with two planned interviews each, every thank-you sent."""
+    from tests.inbound.seeding import seed_org
+
+    return seed_org(app, 8, planned=8)
+
+
+@pytest.fixture
+def note_answers(note_office) -> list[bytes]:
+    """A rejection or an invitation from one interviewer of each candidate of
+    :func:`note_office`."""
+    from tests.inbound.test_batch import NEXT_ROUND, REJECTION  # it imports build
+
+    now = utcnow()
+    firsts: dict[str, object] = {}
+    for c in note_office.contacts:
+        firsts.setdefault(c.candidate_email, c)
+    raws = []
+    for n, c in enumerate(firsts.values()):
+        raws.append(
+            build(
+                REJECTION if n % 2 else NEXT_ROUND,
+                From=f"{c.name} <{c.email}>",
+                To=c.candidate_email,
+                In_Reply_To=c.thank_you_id,
+                Message_ID=f"<notes-{n}@mail.{c.company_domain}>",
+                Date=format_datetime(now - timedelta(minutes=30 - n)),
+            )
+        )
+    return raws

@@ -4,10 +4,6 @@ of proposing each alone, one after another."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from email.utils import format_datetime
-
-import pytest
 from sqlalchemy import select
 
 import api.scheduling.proposing as proposing
@@ -15,39 +11,9 @@ import api.scheduling.responses as responses
 from api.inbound.pipeline import receive_many
 from api.models import ChannelSetting, User, utcnow
 from api.scheduling.channels import usable_channels, usable_channels_many
-from tests.inbound.conftest import build
-from tests.inbound.seeding import seed_org
-from tests.inbound.test_batch import NEXT_ROUND, REJECTION, end_state, heard_both_ways
+from tests.inbound.test_batch import end_state, heard_both_ways
 
 NOTES = ("post_rejection", "next_round_reply")
-
-
-@pytest.fixture
-def office(app):
-    """Four candidates with two planned interviews each, every thank-you sent."""
-    return seed_org(app, 8, planned=8)
-
-
-@pytest.fixture
-def answers(office) -> list[bytes]:
-    """A rejection or an invitation from one interviewer of each candidate."""
-    now = utcnow()
-    firsts: dict[str, object] = {}
-    for c in office.contacts:
-        firsts.setdefault(c.candidate_email, c)
-    raws = []
-    for n, c in enumerate(firsts.values()):
-        raws.append(
-            build(
-                REJECTION if n % 2 else NEXT_ROUND,
-                From=f"{c.name} <{c.email}>",
-                To=c.candidate_email,
-                In_Reply_To=c.thank_you_id,
-                Message_ID=f"<notes-{n}@mail.{c.company_domain}>",
-                Date=format_datetime(now - timedelta(minutes=30 - n)),
-            )
-        )
-    return raws
 
 
 def notes_of(state: dict) -> list[tuple]:
@@ -55,24 +21,30 @@ def notes_of(state: dict) -> list[tuple]:
 
 
 def test_a_batch_proposes_the_notes_its_messages_heard_one_after_another_propose(
-    app, office, answers
+    app, note_office, note_answers
 ):
-    (one_by_one, alone), (batch, together) = heard_both_ways(app, office.org_id, answers, utcnow())
+    (one_by_one, alone), (batch, together) = heard_both_ways(
+        app, note_office.org_id, note_answers, utcnow()
+    )
 
     assert batch == one_by_one
     assert together == alone
     # each invitation answered; the rejections' notes refused by the rules, as alone
-    assert [t[3] for t in notes_of(together)] == ["next_round_reply"] * (len(answers) // 2)
+    assert [t[3] for t in notes_of(together)] == ["next_round_reply"] * (len(note_answers) // 2)
 
 
-def test_notes_proposed_together_are_those_proposed_one_by_one(app, office, answers, monkeypatch):
+def test_notes_proposed_together_are_those_proposed_one_by_one(
+    app, note_office, note_answers, monkeypatch
+):
     now = utcnow()
     states = []
     with app.extensions["touchbase.sessionmaker"]() as session:
         for batched in (False, True):
             monkeypatch.setattr(responses, "BATCHED_PROPOSALS", batched)
             savepoint = session.begin_nested()
-            receive_many(session, office.org_id, answers, source="imap", now=now, config=app.config)
+            receive_many(
+                session, note_office.org_id, note_answers, source="imap", now=now, config=app.config
+            )
             states.append(end_state(session))
             savepoint.rollback()
         session.rollback()
@@ -80,7 +52,9 @@ def test_notes_proposed_together_are_those_proposed_one_by_one(app, office, answ
     assert states[0] == states[1]
 
 
-def test_one_wave_proposes_the_notes_of_several_candidates(app, office, answers, monkeypatch):
+def test_one_wave_proposes_the_notes_of_several_candidates(
+    app, note_office, note_answers, monkeypatch
+):
     waves = []
 
     def spy(session, asked, *args, **kwargs):
@@ -90,24 +64,32 @@ def test_one_wave_proposes_the_notes_of_several_candidates(app, office, answers,
     monkeypatch.setattr(responses, "propose_wave", spy)
     with app.extensions["touchbase.sessionmaker"]() as session:
         receive_many(
-            session, office.org_id, answers, source="imap", now=utcnow(), config=app.config
+            session,
+            note_office.org_id,
+            note_answers,
+            source="imap",
+            now=utcnow(),
+            config=app.config,
         )
         session.rollback()
 
     assert max(waves) > 1
 
 
-def test_channels_read_for_a_wave_are_those_read_for_each_candidate(app, office):
+def test_channels_read_for_a_wave_are_those_read_for_each_candidate(app, note_office):
     with app.extensions["touchbase.sessionmaker"]() as session:
         ids = session.scalars(
-            select(User.id).where(User.org_id == office.org_id, User.role == "candidate")
+            select(User.id).where(User.org_id == note_office.org_id, User.role == "candidate")
         ).all()
         own = ChannelSetting(
-            org_id=office.org_id, candidate_id=ids[0], channel="sms", values={"from_number": "x"}
+            org_id=note_office.org_id,
+            candidate_id=ids[0],
+            channel="sms",
+            values={"from_number": "x"},
         )
         session.add(own)
         session.flush()
-        keys = [(office.org_id, i) for i in ids]
+        keys = [(note_office.org_id, i) for i in ids]
 
         many = usable_channels_many(session, keys, app.config)
         each = {k: usable_channels(session, *k, app.config) for k in keys}
