@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from api.db import is_postgres
 from api.inbound import message
 from api.models import Application, Contact, Interview, Interviewer, Touch, User
 from api.sql_lists import among
@@ -318,10 +319,11 @@ def _domains(session: Session, org_id: int, domains: set, candidate_id: int | No
     if not domains:
         return set()
     email = func.lower(Contact.email)
-    query = select(email).where(
-        Contact.org_id == org_id,
-        or_(*(email.endswith("@" + d, autoescape=True) for d in sorted(domains))),
-    )
+    if is_postgres(session.get_bind()):  # one hashed IN, not a LIKE per domain per row
+        at = func.split_part(email, "@", -1).in_(sorted(domains))
+    else:
+        at = or_(*(email.endswith("@" + d, autoescape=True) for d in sorted(domains)))
+    query = select(email).where(Contact.org_id == org_id, at)
     if candidate_id is not None:
         query = query.where(Contact.candidate_id == candidate_id)
     return {domain_of(found) for found in session.scalars(query)} & domains

@@ -35,9 +35,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import bindparam, column, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from api import ledger, scheduling
@@ -58,6 +56,7 @@ from api.inbound.classify import Classification, classify
 from api.inbound.message import NotAMessage
 from api.models import InboundMail
 from api.scheduling.facts import FactSource
+from api.sql_lists import update_by_id
 from api.webhooks import events as webhook_events
 
 __all__ = ["NotAMessage", "Outcome", "attach", "receive", "receive_many"]
@@ -271,27 +270,11 @@ FILLED = (
 
 
 def _store(session: Session, rows: list[InboundMail]) -> None:
-    """Write what the batch made of its log rows by primary key (the rows were kept out of
-    the session, so the unit of work did not write them one by one). On PostgreSQL one
-    ``UPDATE .. FROM unnest(<an array a column>)``: a batch's 200 row-by-row UPDATEs cost
-    the server three times as much. Elsewhere an executemany."""
-    if not rows:
-        return
-    if not is_postgres(session.get_bind()):
-        values = [{"id": row.id, **{name: getattr(row, name) for name in FILLED}} for row in rows]
-        session.execute(update(InboundMail), values)
-        return
-    table = InboundMail.__table__
-    names = ("id", *FILLED)
-    arrays = [
-        bindparam(f"v_{name}", [getattr(row, name) for row in rows], ARRAY(table.c[name].type))
-        for name in names
-    ]
-    columns = (column(name, table.c[name].type) for name in names)
-    new = func.unnest(*arrays).table_valued(*columns).render_derived(name="new")
-    session.execute(
-        update(table).where(table.c.id == new.c.id).values({n: new.c[n] for n in FILLED})
-    )
+    """Write what the batch made of its log rows by primary key, in one statement
+    (api.sql_lists.update_by_id): the rows were kept out of the session, so the unit of
+    work did not write them one by one."""
+    values = [{"id": row.id, **{name: getattr(row, name) for name in FILLED}} for row in rows]
+    update_by_id(session, InboundMail.__table__, FILLED, values)
 
 
 def _classify(session, row: InboundMail, msg, match: matching.Match, now) -> Classification:

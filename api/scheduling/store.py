@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -22,7 +22,7 @@ from api import approval, ledger
 from api.models import Application, Touch, utcnow
 from api.scheduling.facts import FactSource, is_movable, pending_of
 from api.scheduling.placement import Facts, Pending, Placement, place
-from api.sql_lists import among
+from api.sql_lists import among, update_by_id
 
 #: Applications whose facts are loaded at once (an org-wide re-plan goes in chunks, so its
 #: queries' IN lists stay within SQLite's bound-parameter limit).
@@ -147,21 +147,16 @@ def _set(touch: Touch, writes: dict[int, dict], values: dict) -> None:
 
 
 def write_touches(session: Session, writes: dict[int, dict]) -> None:
-    """UPDATE the touches of ``writes`` (id -> values) by primary key, one executemany per
-    set of columns, past the unit of work (:func:`apply` set the objects already)."""
+    """UPDATE the touches of ``writes`` (id -> values) by primary key, one statement per
+    set of columns (api.sql_lists.update_by_id), past the unit of work (:func:`apply` set
+    the objects already)."""
     if not writes:
         return
     shapes: dict[tuple, list[dict]] = defaultdict(list)
     for touch_id, values in writes.items():
-        shapes[tuple(sorted(values))].append({"touch_pk": touch_id, **values})
-    table = Touch.__table__
-    for keys, params in shapes.items():
-        statement = (
-            table.update()
-            .where(table.c.id == bindparam("touch_pk"))
-            .values({k: bindparam(k) for k in keys})
-        )
-        session.connection().execute(statement, params)
+        shapes[tuple(sorted(values))].append({"id": touch_id, **values})
+    for keys, rows in shapes.items():
+        update_by_id(session, Touch.__table__, keys, rows)
     writes.clear()
 
 
