@@ -16,6 +16,22 @@ from tests.inbound.test_batch import end_state, heard_both_ways
 NOTES = ("post_rejection", "next_round_reply")
 
 
+def proposed_both_ways(app, org_id, raws, monkeypatch, state) -> list:
+    """``state(session)`` after one batch of ``raws``, its notes proposed one by one, then
+    after the same batch with its notes proposed together (each in a savepoint)."""
+    now = utcnow()
+    states = []
+    with app.extensions["touchbase.sessionmaker"]() as session:
+        for batched in (False, True):
+            monkeypatch.setattr(responses, "BATCHED_PROPOSALS", batched)
+            savepoint = session.begin_nested()
+            receive_many(session, org_id, raws, source="imap", now=now, config=app.config)
+            states.append(state(session))
+            savepoint.rollback()
+        session.rollback()
+    return states
+
+
 def notes_of(state: dict) -> list[tuple]:
     return [t for t in state["touches"] if t[3] in NOTES]
 
@@ -36,18 +52,7 @@ def test_a_batch_proposes_the_notes_its_messages_heard_one_after_another_propose
 def test_notes_proposed_together_are_those_proposed_one_by_one(
     app, note_office, note_answers, monkeypatch
 ):
-    now = utcnow()
-    states = []
-    with app.extensions["touchbase.sessionmaker"]() as session:
-        for batched in (False, True):
-            monkeypatch.setattr(responses, "BATCHED_PROPOSALS", batched)
-            savepoint = session.begin_nested()
-            receive_many(
-                session, note_office.org_id, note_answers, source="imap", now=now, config=app.config
-            )
-            states.append(end_state(session))
-            savepoint.rollback()
-        session.rollback()
+    states = proposed_both_ways(app, note_office.org_id, note_answers, monkeypatch, end_state)
 
     assert states[0] == states[1]
 

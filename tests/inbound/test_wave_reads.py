@@ -8,9 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-import api.scheduling.responses as responses
 from api.compose import Reads
-from api.inbound.pipeline import receive_many
 from api.models import (
     Application,
     Contact,
@@ -24,7 +22,7 @@ from api.models import (
 from api.scheduling.facts import FactSource
 from api.scheduling.proposing import situations
 from api.scheduling.wave_reads import WaveReads
-from tests.inbound.test_batch_notes import NOTES
+from tests.inbound.test_batch_notes import NOTES, proposed_both_ways
 
 STEPS = ("thank_you", "follow_up", "post_rejection", "next_round_reply")
 
@@ -173,18 +171,7 @@ def test_notes_composed_together_read_as_those_composed_one_by_one(
     own_templates,
     monkeypatch,
 ):
-    now = utcnow()
-    states = []
-    with app.extensions["touchbase.sessionmaker"]() as session:
-        for batched in (False, True):
-            monkeypatch.setattr(responses, "BATCHED_PROPOSALS", batched)
-            savepoint = session.begin_nested()
-            receive_many(
-                session, note_office.org_id, note_answers, source="imap", now=now, config=app.config
-            )
-            states.append(composed_notes(session))
-            savepoint.rollback()
-        session.rollback()
+    states = proposed_both_ways(app, note_office.org_id, note_answers, monkeypatch, composed_notes)
 
     assert states[0] == states[1]
     assert states[1]
